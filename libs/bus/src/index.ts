@@ -1,0 +1,10 @@
+export type { BusOptions } from "./connect.js";
+export { connectBus, redactUrl } from "./connect.js";
+export { ensureEventsStream, jetstream, publishEvent } from "./events.js";
+export type { KV } from "./kv.js";
+export { createBucket, decode, getJson, openBucket, putJson } from "./kv.js";
+export type { Logger } from "./logger.js";
+export { silentLogger } from "./logger.js";
+export { call, serve } from "./rpc.js";
+export type { BucketWatch, WatchChange } from "./watch.js";
+export { watchBucket } from "./watch.js";

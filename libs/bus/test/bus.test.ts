@@ -1,0 +1,107 @@
+import type { NatsConnection } from "@nats-io/transport-node";
+import { Buckets, YardError } from "@switchyard/contracts";
+import { startNats, type TestNats } from "@switchyard/testkit";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { z } from "zod";
+import {
+  call,
+  connectBus,
+  createBucket,
+  serve,
+  silentLogger,
+  type WatchChange,
+  watchBucket,
+} from "../src/index.js";
+
+let nats: TestNats;
+let nc: NatsConnection;
+beforeAll(async () => {
+  nats = await startNats();
+  nc = await connectBus({ url: nats.url, name: "bus-test", logger: silentLogger });
+});
+afterAll(async () => {
+  await nc?.close();
+  await nats?.dispose();
+});
+
+const Val = z.object({ n: z.number() });
+
+describe("watchBucket", () => {
+  it("delivers the snapshot, then updates and deletes, skipping malformed values", async () => {
+    const kv = await createBucket(nc, Buckets.scale);
+    await kv.put("a", JSON.stringify({ n: 1 }));
+    await kv.put("bad", "{not json");
+    await kv.put("b", JSON.stringify({ n: 2 }));
+    const warned: object[] = [];
+    const logger = { ...silentLogger, warn: (o: object) => warned.push(o) };
+    const seen: WatchChange<{ n: number }>[] = [];
+    let onUpdate: () => void = () => {};
+    const w = watchBucket(
+      kv,
+      Val,
+      (c) => {
+        seen.push(c);
+        onUpdate();
+      },
+      logger,
+    );
+    await w.ready;
+    expect(seen.map((c) => [c.key, c.op, c.initial])).toEqual([
+      ["a", "put", true],
+      ["b", "put", true],
+    ]);
+    expect(warned).toHaveLength(1);
+    const updated = new Promise<void>((r) => {
+      onUpdate = () => seen.length === 4 && r();
+    });
+    await kv.put("a", JSON.stringify({ n: 3 }));
+    await kv.delete("b");
+    await updated;
+    expect(seen.slice(2).map((c) => [c.key, c.op, c.initial])).toEqual([
+      ["a", "put", false],
+      ["b", "del", false],
+    ]);
+    expect(w.revision()).toBeGreaterThan(3);
+    w.stop();
+  });
+
+  it("is ready at once on an empty bucket", async () => {
+    const kv = await createBucket(nc, Buckets.endpoints);
+    const w = watchBucket(kv, Val, () => {}, silentLogger);
+    await w.ready;
+    expect(w.revision()).toBe(0);
+    w.stop();
+  });
+});
+
+describe("request/reply", () => {
+  it("validates requests and carries YardErrors with their code", async () => {
+    const s = serve(
+      nc,
+      "t.echo",
+      z.object({ x: z.number() }),
+      async (r) => {
+        if (r.x < 0) throw new YardError("SY_ERR_NOT_FOUND", "negative");
+        return { y: r.x * 2 };
+      },
+      silentLogger,
+    );
+    await expect(call(nc, "t.echo", { x: 2 })).resolves.toEqual({ y: 4 });
+    await expect(call(nc, "t.echo", { x: -1 })).rejects.toMatchObject({ code: "SY_ERR_NOT_FOUND" });
+    await expect(call(nc, "t.echo", { x: "no" })).rejects.toMatchObject({
+      code: "SY_ERR_BAD_REQUEST",
+      issues: [{ path: "x" }],
+    });
+    await expect(call(nc, "t.nobody", {}, 2000)).rejects.toMatchObject({ code: "SY_ERR_NO_RESPONDER" });
+    await s.stop();
+  });
+
+  it("names the URL when NATS cannot be reached", async () => {
+    await expect(
+      connectBus({ url: "nats://127.0.0.1:1", name: "x", logger: silentLogger, timeoutMs: 1000 }),
+    ).rejects.toMatchObject({
+      code: "SY_ERR_BUS_UNREACHABLE",
+      message: expect.stringContaining("127.0.0.1:1"),
+    });
+  });
+});

@@ -1,0 +1,59 @@
+import { z } from "zod";
+import { ErrorBody } from "./errors.js";
+import { ServiceName } from "./names.js";
+import { SpecRecord } from "./spec.js";
+
+export const API_SCHEMA_VERSION = 1;
+const EnvMap = z.record(z.string(), z.string());
+
+/** `yard.api.spec.apply` and `POST /v1/services`. Env precedence: YAML envs < env_file < env. */
+export const ApplyRequest = z.object({
+  yaml: z.string(),
+  name: ServiceName.optional(),
+  env_file: EnvMap.default({}),
+  env: EnvMap.default({}),
+  secrets: EnvMap.default({}),
+  /** Validate and resolve only; nothing is stored. */
+  dry_run: z.boolean().default(false),
+});
+export type ApplyRequest = z.input<typeof ApplyRequest>;
+
+/** Successful apply: the stored record with secrets masked. */
+export const ApplyResult = z.object({
+  record: SpecRecord,
+  /** false when the resolved spec equals the stored one (no new revision). */
+  changed: z.boolean(),
+  warnings: z.array(z.string()),
+});
+export type ApplyResult = z.infer<typeof ApplyResult>;
+
+export const NameRequest = z.object({ name: ServiceName });
+export const ListResult = z.object({ records: z.array(SpecRecord) });
+export const DeleteResult = z.object({ name: ServiceName, deleted: z.boolean() });
+
+/** Every request/reply answer: `{ok:true, data}` or `{ok:false, error}`. */
+export function reply<T extends z.ZodType>(data: T) {
+  return z.discriminatedUnion("ok", [
+    z.object({ ok: z.literal(true), data }),
+    z.object({ ok: z.literal(false), error: ErrorBody }),
+  ]);
+}
+
+/** `yard.api.replica.logs`: a chunk of a replica's log, served by the provisioner. */
+export const LogsRequest = z.object({
+  service: ServiceName,
+  /** Omitted: the newest replica of the service. */
+  replica_id: z.number().int().positive().optional(),
+  offset: z.number().int().nonnegative().default(0),
+  /** Negative offset from the end when `tail_bytes` is given and offset is 0. */
+  tail_bytes: z.number().int().positive().optional(),
+  max_bytes: z.number().int().positive().max(1_000_000).default(256_000),
+});
+export const LogsResult = z.object({
+  replica_id: z.number().int().positive(),
+  data: z.string(),
+  next_offset: z.number().int().nonnegative(),
+  /** false while the replica may still write. */
+  finished: z.boolean(),
+});
+export type LogsResult = z.infer<typeof LogsResult>;

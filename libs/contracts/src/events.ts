@@ -1,0 +1,49 @@
+import { z } from "zod";
+import { ServiceName } from "./names.js";
+import { Reason, ReplicaPhase } from "./replica.js";
+
+export const EVENT_SCHEMA_VERSION = 1;
+
+const base = { schema: z.literal(EVENT_SCHEMA_VERSION), service: ServiceName, at: z.string() };
+const replicaBase = {
+  ...base,
+  replica_id: z.number().int().positive(),
+  revision: z.number().int().positive(),
+};
+
+/** Every event on `yard.events.<service>.<type>`; past tense, literal `type`. */
+export const YardEvent = z.discriminatedUnion("type", [
+  z.object({ ...base, type: z.literal("spec.published"), revision: z.number().int().positive() }),
+  z.object({ ...base, type: z.literal("spec.deleted"), revision: z.number().int().positive() }),
+  z.object({ ...replicaBase, type: z.literal("replica.launched"), url: z.string().nullable() }),
+  z.object({
+    ...replicaBase,
+    type: z.literal("replica.phase_changed"),
+    phase: ReplicaPhase,
+    reason: Reason.nullable(),
+    message: z.string().nullable(),
+  }),
+  z.object({ ...replicaBase, type: z.literal("replica.ready"), url: z.string() }),
+  z.object({ ...replicaBase, type: z.literal("replica.unready"), message: z.string() }),
+  z.object({
+    ...replicaBase,
+    type: z.literal("replica.failed"),
+    reason: Reason,
+    message: z.string(),
+    /** The phase the provisioner should record, e.g. FAILED_INITIAL_DELAY. */
+    phase: ReplicaPhase,
+  }),
+  z.object({ ...replicaBase, type: z.literal("replica.terminated"), reason: Reason.nullable() }),
+]);
+export type YardEvent = z.infer<typeof YardEvent>;
+export type YardEventType = YardEvent["type"];
+export type EventOf<T extends YardEventType> = Extract<YardEvent, { type: T }>;
+
+/** A proxy's hint: this replica refused a connection; probe it now. */
+export const ProbeHint = z.object({
+  schema: z.literal(EVENT_SCHEMA_VERSION),
+  service: ServiceName,
+  replica_id: z.number().int().positive(),
+  url: z.string(),
+});
+export type ProbeHint = z.infer<typeof ProbeHint>;

@@ -1,0 +1,41 @@
+export type { ApplyRequest as ApplyRequestInput } from "./api.js";
+export {
+  API_SCHEMA_VERSION,
+  ApplyRequest,
+  ApplyResult,
+  DeleteResult,
+  ListResult,
+  LogsRequest,
+  LogsResult,
+  NameRequest,
+  reply,
+} from "./api.js";
+export { ErrorBody, ErrorCode, formatError, Issue, YardError } from "./errors.js";
+export type { EventOf, YardEventType } from "./events.js";
+export { EVENT_SCHEMA_VERSION, ProbeHint, YardEvent } from "./events.js";
+export { MASK, maskSpec, maskText, secretValues } from "./mask.js";
+export { SERVICE_NAME_RE, ServiceName } from "./names.js";
+export {
+  EndpointRecord,
+  FAILED_PHASES,
+  PROBED_PHASES,
+  REPLICA_SCHEMA_VERSION,
+  Reason,
+  ReplicaPhase,
+  ReplicaRecord,
+} from "./replica.js";
+export {
+  AcceleratorCandidate,
+  DEFAULT_LB_POLICY,
+  LbPolicy,
+  ReadinessProbe,
+  ReplicaPolicy,
+  ResolvedService,
+  ResolvedSpec,
+  routeOf,
+  ServiceRoute,
+  SPEC_SCHEMA_VERSION,
+  SpecRecord,
+} from "./spec.js";
+export type { BucketName } from "./subjects.js";
+export { Buckets, parseReplicaKey, replicaKey, Streams, Subjects } from "./subjects.js";

@@ -1,0 +1,107 @@
+import { z } from "zod";
+import { ServiceName } from "./names.js";
+
+export const SPEC_SCHEMA_VERSION = 1;
+
+export const LbPolicy = z.enum(["least_load", "round_robin", "instance_aware_least_load"]);
+export type LbPolicy = z.infer<typeof LbPolicy>;
+export const DEFAULT_LB_POLICY: LbPolicy = "least_load";
+
+/** One accelerator candidate: `{L4:1, A100:1}` means "one L4 or one A100". */
+export const AcceleratorCandidate = z.object({ name: z.string().min(1), count: z.number().positive() });
+export type AcceleratorCandidate = z.infer<typeof AcceleratorCandidate>;
+
+export const ReadinessProbe = z.object({
+  path: z.string().startsWith("/"),
+  /** Present ⇒ the probe is a POST with this JSON body. */
+  post_data: z.unknown().nullable(),
+  initial_delay_seconds: z.number().nonnegative(),
+  timeout_seconds: z.number().positive(),
+  headers: z.record(z.string(), z.string()),
+});
+export type ReadinessProbe = z.infer<typeof ReadinessProbe>;
+
+export const ReplicaPolicy = z.object({
+  min_replicas: z.number().int().nonnegative(),
+  max_replicas: z.number().int().nonnegative(),
+  target_qps_per_replica: z
+    .union([z.number().nonnegative(), z.record(z.string(), z.number().nonnegative())])
+    .nullable(),
+  num_overprovision: z.number().int().nonnegative(),
+  upscale_delay_seconds: z.number().nonnegative(),
+  downscale_delay_seconds: z.number().nonnegative(),
+  dynamic_ondemand_fallback: z.boolean().nullable(),
+  base_ondemand_fallback_replicas: z.number().int().nonnegative().nullable(),
+  spot_placer: z.string().nullable(),
+});
+export type ReplicaPolicy = z.infer<typeof ReplicaPolicy>;
+
+export const ResolvedService = z.object({
+  readiness_probe: ReadinessProbe,
+  replica_policy: ReplicaPolicy,
+  load_balancing_policy: LbPolicy,
+  /** The replica port the proxy forwards to (service.ports, else the single resources port). */
+  port: z.number().int().min(1).max(65535),
+  tls: z.object({ keyfile: z.string(), certfile: z.string() }).nullable(),
+});
+export type ResolvedService = z.infer<typeof ResolvedService>;
+
+/**
+ * A validated, resolved service spec: what the spec service stores in `yard-specs` and every
+ * other service acts on. Values are final: env overrides merged, `$VARS` substituted, defaults
+ * filled. `secret_names` lists env names whose values must never be printed or logged; use
+ * `maskSpec` before showing a spec to anyone.
+ */
+export const ResolvedSpec = z.object({
+  schema: z.literal(SPEC_SCHEMA_VERSION),
+  name: ServiceName,
+  envs: z.record(z.string(), z.string()),
+  secret_names: z.array(z.string()),
+  resources: z.object({
+    /** Candidates, any one of which satisfies a replica; empty = CPU only. */
+    accelerators: z.array(AcceleratorCandidate),
+    ports: z.array(z.number().int().min(1).max(65535)),
+    /** The rest of `resources` as written (cpus, memory, disk_size, ...), kept for other backends. */
+    other: z.record(z.string(), z.unknown()),
+  }),
+  setup: z.string().nullable(),
+  run: z.string().nullable(),
+  workdir: z.string().nullable(),
+  service: ResolvedService,
+  /** Task keys accepted from SkyPilot YAML that the local backend does not act on. */
+  ignored_keys: z.array(z.string()),
+  warnings: z.array(z.string()),
+});
+export type ResolvedSpec = z.infer<typeof ResolvedSpec>;
+
+/** The KV value of `yard-specs[<name>]`. `revision` counts changed applies: 1, 2, 3 ... */
+export const SpecRecord = z.object({
+  schema: z.literal(SPEC_SCHEMA_VERSION),
+  name: ServiceName,
+  revision: z.number().int().positive(),
+  /** sha256 of the canonical resolved spec: an identical re-apply makes no new revision. */
+  digest: z.string(),
+  applied_at: z.string(),
+  spec: ResolvedSpec,
+});
+export type SpecRecord = z.infer<typeof SpecRecord>;
+
+/** The KV value of `yard-services[<name>]`: what a proxy needs, with no envs and no headers. */
+export const ServiceRoute = z.object({
+  schema: z.literal(SPEC_SCHEMA_VERSION),
+  name: ServiceName,
+  revision: z.number().int().positive(),
+  load_balancing_policy: LbPolicy,
+  target_qps_per_replica: ReplicaPolicy.shape.target_qps_per_replica,
+});
+export type ServiceRoute = z.infer<typeof ServiceRoute>;
+
+export function routeOf(rec: SpecRecord): ServiceRoute {
+  return {
+    schema: SPEC_SCHEMA_VERSION,
+    name: rec.name,
+    revision: rec.revision,
+    load_balancing_policy: rec.spec.service.load_balancing_policy,
+    target_qps_per_replica: rec.spec.service.replica_policy.target_qps_per_replica,
+  };
+}

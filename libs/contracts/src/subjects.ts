@@ -1,0 +1,51 @@
+/**
+ * Every subject, stream and KV bucket of Switchyard. Nothing else in the repo spells one.
+ *
+ * Subject grammar:
+ *   yard.api.<area>.<verb>              request/reply APIs (spec service, provisioner logs)
+ *   yard.events.<service>.<type>        past-tense events, kept in the YARD_EVENTS stream
+ *   yard.hint.probe                     a proxy saw a connect error: re-probe this replica now
+ *   yard.metrics.<service>              proxy load reports (for the autoscaler)
+ * KV keys: `<service>` in spec buckets, `<service>.<replicaId>` in replica buckets.
+ */
+export const Buckets = {
+  /** Resolved specs, secrets included. Writer: spec service. Readers: provisioner, prober. */
+  specs: "yard-specs",
+  /** The secret-free routing view of each spec (policy, target QPS). Writer: spec service. Reader: proxy. */
+  services: "yard-services",
+  /** Replica records (phase, url, accelerator). Writer: provisioner. */
+  replicas: "yard-replicas",
+  /** Present ⇔ replica ready. Writer: prober. Readers: proxy, provisioner, CLI. */
+  endpoints: "yard-endpoints",
+  /** Desired replica count from the autoscaler. Writer: autoscaler (later). */
+  scale: "yard-scale",
+} as const;
+export type BucketName = (typeof Buckets)[keyof typeof Buckets];
+
+export const Streams = {
+  events: { name: "YARD_EVENTS", subjects: ["yard.events.>"] },
+} as const;
+
+export const Subjects = {
+  specApply: "yard.api.spec.apply",
+  specGet: "yard.api.spec.get",
+  specList: "yard.api.spec.list",
+  specDelete: "yard.api.spec.delete",
+  /** Provisioner answers with a chunk of a replica's log file. */
+  replicaLogs: "yard.api.replica.logs",
+  probeHint: "yard.hint.probe",
+  eventsAll: "yard.events.>",
+  events: (service: string, type: string) => `yard.events.${service}.${type}`,
+  eventsOfType: (type: string) => `yard.events.*.${type}`,
+  metrics: (service: string) => `yard.metrics.${service}`,
+} as const;
+
+/** KV key of a replica: `<service>.<id>`. Service names cannot contain dots (see names.ts). */
+export function replicaKey(service: string, id: number): string {
+  return `${service}.${id}`;
+}
+
+export function parseReplicaKey(key: string): { service: string; id: number } | null {
+  const m = /^([a-z][-a-z0-9]*)\.(\d+)$/.exec(key);
+  return m ? { service: m[1], id: Number(m[2]) } : null;
+}

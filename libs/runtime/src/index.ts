@@ -1,0 +1,5 @@
+export { CommonEnv, millis, parseEnv, port } from "./config.js";
+export type { Pino } from "./logger.js";
+export { createLogger, LogKeys, REDACT_PATHS } from "./logger.js";
+export type { ShutdownStep } from "./shutdown.js";
+export { onShutdown } from "./shutdown.js";

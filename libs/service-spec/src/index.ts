@@ -1,0 +1,26 @@
+// Public API of the spec resolution library (pure: no I/O). Implementation in progress.
+import type { Issue, ResolvedSpec } from "@switchyard/contracts";
+import { YardError } from "@switchyard/contracts";
+
+export interface ResolveInput {
+  /** The service YAML text. */
+  yaml: string;
+  /** `-n NAME`; else the YAML's `name:`; else derived from `fileName`. */
+  name?: string;
+  /** File name the YAML came from, for messages and for a default name. */
+  fileName?: string;
+  /** Values from `--env-file` (already parsed). Precedence: YAML envs < envFile < env. */
+  envFile?: Record<string, string>;
+  /** Values from `--env K=V`. */
+  env?: Record<string, string>;
+  /** Values from `--secret K=V` (merged over the YAML's `secrets:` section). */
+  secrets?: Record<string, string>;
+}
+
+export type ResolveResult =
+  | { ok: true; spec: ResolvedSpec; warnings: string[] }
+  | { ok: false; error: YardError };
+
+export function resolveSpec(_input: ResolveInput): ResolveResult {
+  return { ok: false, error: new YardError("SY_ERR_INTERNAL", "not implemented yet", [] as Issue[]) };
+}

@@ -1,0 +1,5 @@
+export type { TestNats } from "./nats-server.js";
+export { containerRuntimeAvailable, natsServerBinary, startNats } from "./nats-server.js";
+export type { Proc } from "./proc.js";
+export { alive, REPO_ROOT, run, startProc, startTs } from "./proc.js";
+export { waitForKey } from "./wait.js";
