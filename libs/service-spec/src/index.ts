@@ -1,26 +1,23 @@
-// Public API of the spec resolution library (pure: no I/O). Implementation in progress.
-import type { Issue, ResolvedSpec } from "@switchyard/contracts";
-import { YardError } from "@switchyard/contracts";
+// Public API of the spec resolution library (pure: no I/O).
+import { resolve } from "./resolve.js";
+import type { ResolveInput, ResolveResult } from "./types.js";
 
-export interface ResolveInput {
-  /** The service YAML text. */
-  yaml: string;
-  /** `-n NAME`; else the YAML's `name:`; else derived from `fileName`. */
-  name?: string;
-  /** File name the YAML came from, for messages and for a default name. */
-  fileName?: string;
-  /** Values from `--env-file` (already parsed). Precedence: YAML envs < envFile < env. */
-  envFile?: Record<string, string>;
-  /** Values from `--env K=V`. */
-  env?: Record<string, string>;
-  /** Values from `--secret K=V` (merged over the YAML's `secrets:` section). */
-  secrets?: Record<string, string>;
-}
+export { parseAccelerators } from "./accelerators.js";
+export { LB_POLICIES, SPOT_PLACERS } from "./cross-field.js";
+export { parseEnvFile, parseKeyValue } from "./env-file.js";
+export { nameFromFile } from "./name.js";
+export { DEFAULTS } from "./normalise.js";
+export { parsePorts } from "./ports.js";
+export { SECRET_NAME_RE } from "./secrets.js";
+export { IGNORED_TASK_KEYS } from "./task-schema.js";
+export type { ResolveInput, ResolveResult };
 
-export type ResolveResult =
-  | { ok: true; spec: ResolvedSpec; warnings: string[] }
-  | { ok: false; error: YardError };
-
-export function resolveSpec(_input: ResolveInput): ResolveResult {
-  return { ok: false, error: new YardError("SY_ERR_INTERNAL", "not implemented yet", [] as Issue[]) };
+/**
+ * Resolve a SkyServe service YAML with its overrides into a validated `ResolvedSpec`: parse,
+ * validate every rule, merge envs (YAML < env file < --env), substitute `$VARS` in `service:`,
+ * fill defaults and track secrets. A failure lists every problem with its path; no message
+ * contains a secret value.
+ */
+export function resolveSpec(input: ResolveInput): ResolveResult {
+  return resolve(input);
 }
