@@ -1,0 +1,211 @@
+import type { Logger } from "@switchyard/bus";
+import {
+  type EndpointRecord,
+  EVENT_SCHEMA_VERSION,
+  type EventOf,
+  type ReplicaRecord,
+  type YardEvent,
+} from "@switchyard/contracts";
+import type { EndpointWriter } from "./endpoint-writer.js";
+import type { HttpProber } from "./probe-http.js";
+import type { ProbeLoop, ProbeLoopDeps } from "./probe-loop.js";
+import { endpointOf, type ProbeBook, type ProbeTarget, targetOf, verdictConfig } from "./probe-targets.js";
+import {
+  describeOutcome,
+  INITIAL_STATE,
+  type ProbeAction,
+  type ProbeState,
+  verdict,
+} from "./probe-verdict.js";
+
+export interface ReplicaProbesDeps {
+  book: ProbeBook;
+  writer: EndpointWriter;
+  logger: Logger;
+  http: HttpProber;
+  /** Publish an event; `onFail` runs if it could not be published. */
+  emit(ev: YardEvent, onFail: () => void): void;
+  now(): number;
+  failureThresholdMs: number;
+  loop(p: Pick<ProbeLoopDeps, "due" | "probeOnce" | "onError">): ProbeLoop;
+}
+
+export interface ReplicaProbes {
+  replicaChanged(key: string, r: ReplicaRecord | undefined): void;
+  specChanged(service: string): void;
+  hint(key: string): void;
+  /** After the snapshots: drop endpoints that must not exist, start probing. Returns how many were dropped. */
+  converge(existing: Map<string, EndpointRecord | null>): number;
+  size(): number;
+  stop(): Promise<void>;
+}
+
+interface Entry {
+  target: ProbeTarget;
+  state: ProbeState;
+}
+
+/** The prober's memory: which replicas it probes, their verdict state, and what a verdict does. */
+export function createReplicaProbes(d: ReplicaProbesDeps): ReplicaProbes {
+  const { logger, writer } = d;
+  const replicas = new Map<string, ReplicaRecord>();
+  const entries = new Map<string, Entry>();
+  const noted = new Set<string>();
+  let started = false;
+
+  const noteOnce = (id: string, obj: object, msg: string) => {
+    if (noted.has(id)) return;
+    noted.add(id);
+    logger.info(obj, msg);
+  };
+
+  function update(key: string): void {
+    const r = replicas.get(key);
+    const res = targetOf(key, r, d.book);
+    const cur = entries.get(key);
+    if (!res.target) {
+      if (cur) {
+        entries.delete(key);
+        logger.info(
+          { service: cur.target.service, replica: cur.target.replicaId, phase: r?.phase ?? null },
+          "stopped probing replica",
+        );
+      }
+      if (res.why === "no-spec")
+        noteOnce(
+          `${key}|no-spec`,
+          { service: r?.service, replica: r?.id },
+          "no spec seen for this replica's service yet; not probing",
+        );
+      writer.set(key, null);
+      return;
+    }
+    const t = res.target;
+    if (res.note)
+      noteOnce(
+        `${key}|${t.identity}|note`,
+        { service: t.service, replica: t.replicaId, note: res.note },
+        "probing with another revision's probe",
+      );
+    if (cur && cur.target.identity === t.identity) {
+      cur.target = t; // phase or probe changed: same launch, the verdict goes on
+      return;
+    }
+    // New launch at this key: whatever was published for the old one is stale.
+    if (cur) writer.set(key, null);
+    entries.set(key, { target: t, state: INITIAL_STATE });
+    if (started) loop.kick(key);
+  }
+
+  async function probeOnce(key: string): Promise<void> {
+    const e = entries.get(key);
+    if (!e || e.state.failed) return;
+    const t = e.target;
+    const outcome = await d.http.probe(t.url, t.probe);
+    // The replica went away or was relaunched while we probed: this outcome is about nothing.
+    if (entries.get(key) !== e) return;
+    const now = d.now();
+    const cfg = verdictConfig(e.target, d.failureThresholdMs);
+    const v = verdict(e.state, outcome, now, cfg);
+    e.state = v.state;
+    logger.debug(
+      {
+        service: t.service,
+        replica: t.replicaId,
+        method: cfg.method,
+        path: cfg.path,
+        got: describeOutcome(outcome),
+      },
+      "probed",
+    );
+    for (const a of v.actions) act(key, e, a, now);
+  }
+
+  function act(key: string, e: Entry, a: ProbeAction, now: number): void {
+    const t = e.target;
+    const at = new Date(now);
+    const base: Omit<EventOf<"replica.ready">, "type" | "url"> = {
+      schema: EVENT_SCHEMA_VERSION,
+      service: t.service,
+      replica_id: t.replicaId,
+      revision: t.revision,
+      at: at.toISOString(),
+    };
+    const log = { service: t.service, replica: t.replicaId, revision: t.revision };
+    switch (a.kind) {
+      case "put-endpoint":
+        writer.set(key, endpointOf(t, at));
+        break;
+      case "delete-endpoint":
+        writer.set(key, null);
+        break;
+      case "ready":
+        logger.info({ ...log, url: t.url }, "replica ready");
+        d.emit({ ...base, type: "replica.ready", url: t.url }, () => {});
+        break;
+      case "unready":
+        logger.warn({ ...log, why: a.message }, "replica not ready");
+        d.emit({ ...base, type: "replica.unready", message: a.message }, () => {});
+        break;
+      case "failed":
+        logger.warn(
+          { ...log, phase: a.phase, reason: a.reason, why: a.message },
+          "replica failed its readiness probe",
+        );
+        d.emit(
+          { ...base, type: "replica.failed", phase: a.phase, reason: a.reason, message: a.message },
+          () => {
+            // Not published: judge again on the next tick so the provisioner does hear of it.
+            if (entries.get(key) === e) e.state = { ...e.state, failed: false };
+          },
+        );
+    }
+  }
+
+  const loop = d.loop({
+    due: () => [...entries].filter(([, e]) => !e.state.failed).map(([k]) => k),
+    probeOnce,
+    onError: (key, err) => logger.error({ key, err: String(err) }, "probe crashed"),
+  });
+
+  return {
+    replicaChanged(key, r) {
+      if (r) replicas.set(key, r);
+      else replicas.delete(key);
+      if (started) update(key);
+    },
+    specChanged(service) {
+      if (!started) return;
+      for (const [key, r] of replicas) if (r.service === service) update(key);
+    },
+    hint(key) {
+      const e = entries.get(key);
+      if (e && !e.state.failed) loop.kick(key);
+      else logger.debug({ key }, "probe hint for a replica not being probed");
+    },
+    converge(existing) {
+      for (const key of existing.keys()) writer.seed(key);
+      let removed = 0;
+      for (const key of new Set([...existing.keys(), ...replicas.keys()])) {
+        update(key);
+        const ep = existing.get(key);
+        if (ep === undefined) continue;
+        const e = entries.get(key);
+        const t = e?.target;
+        if (e && t && ep && ep.url === t.url && ep.revision === t.revision && ep.replica_id === t.replicaId) {
+          // Published by our previous run: a failing probe must take it back.
+          e.state = { ...INITIAL_STATE, ready: true, firstReadyAt: d.now() };
+        } else {
+          writer.set(key, null);
+          removed++;
+        }
+      }
+      started = true;
+      loop.start();
+      for (const key of entries.keys()) loop.kick(key);
+      return removed;
+    },
+    size: () => entries.size,
+    stop: () => loop.stop(),
+  };
+}

@@ -1,0 +1,229 @@
+import { Writable } from "node:stream";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { connectBus, createBucket, type KV, putJson } from "@switchyard/bus";
+import { EndpointRecord, replicaKey, Subjects, YardEvent } from "@switchyard/contracts";
+import { createLogger } from "@switchyard/runtime";
+import { startNats, type TestNats } from "@switchyard/testkit";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { build, type ProberApp } from "../src/app.js";
+import { endpointRecord, replicaRecord, specRecord } from "./records.js";
+import { startUpstream } from "./upstream.js";
+import { waitForState } from "./wait.js";
+
+const TOKEN = "sk-prober-test-4f2a9c";
+const AUTH = { Authorization: `Bearer ${TOKEN}` };
+const logLines: string[] = [];
+const logger = createLogger({
+  name: "prober",
+  level: "debug",
+  destination: new Writable({
+    write(chunk, _enc, cb) {
+      logLines.push(...String(chunk).split("\n").filter(Boolean));
+      cb();
+    },
+  }),
+});
+
+let nats: TestNats;
+let nc: NatsConnection;
+let specs: KV;
+let replicas: KV;
+let endpoints: KV;
+const cleanups: (() => Promise<unknown>)[] = [];
+
+beforeEach(async () => {
+  nats = await startNats();
+  nc = await connectBus({ url: nats.url, name: "prober-test", logger });
+  specs = await createBucket(nc, "yard-specs");
+  replicas = await createBucket(nc, "yard-replicas");
+  endpoints = await createBucket(nc, "yard-endpoints");
+});
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+  await nc.close();
+  await nats.dispose();
+});
+
+async function startProber(intervalMs = 200): Promise<ProberApp> {
+  const app = build({
+    nc,
+    logger,
+    config: {
+      YARD_PROBE_INTERVAL_MS: intervalMs,
+      YARD_PROBE_FAILURE_THRESHOLD_MS: 180_000,
+      YARD_PROBE_CONCURRENCY: 64,
+    },
+  });
+  cleanups.push(() => app.stop());
+  await app.start();
+  return app;
+}
+
+async function upstream(opts: Parameters<typeof startUpstream>[0]) {
+  const u = await startUpstream(opts);
+  cleanups.push(() => u.kill());
+  return u;
+}
+
+/** Every event of a service, as published on its subjects. */
+function eventsOf(service: string) {
+  const seen: YardEvent[] = [];
+  const waiters: { type: string; resolve: (e: YardEvent) => void }[] = [];
+  const sub = nc.subscribe(Subjects.events(service, ">"), {
+    callback: (_e, m) => {
+      const ev = YardEvent.parse(m.json());
+      seen.push(ev);
+      for (const w of waiters.filter((w) => w.type === ev.type)) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(ev);
+      }
+    },
+  });
+  cleanups.push(async () => sub.unsubscribe());
+  return {
+    seen,
+    next: <T extends YardEvent["type"]>(type: T) =>
+      new Promise<Extract<YardEvent, { type: T }>>((resolve) => {
+        const hit = seen.find((e) => e.type === type);
+        if (hit) resolve(hit as Extract<YardEvent, { type: T }>);
+        else waiters.push({ type, resolve: resolve as (e: YardEvent) => void });
+      }),
+  };
+}
+
+const present = (key: string) => (m: Map<string, unknown>) => m.has(key);
+const absent = (key: string) => (m: Map<string, unknown>) => !m.has(key);
+
+describe("prober (in process, real nats-server and HTTP)", () => {
+  it("publishes the endpoint once GET /v1/models with the spec's bearer header answers 200", async () => {
+    const up = await upstream({ token: TOKEN });
+    await putJson(specs, "llm", specRecord("llm", 1, { headers: AUTH }));
+    const events = eventsOf("llm");
+    await startProber();
+    await putJson(replicas, replicaKey("llm", 1), replicaRecord("llm", 1, up.url, { accelerator: "L4" }));
+
+    const m = await waitForState(endpoints, present("llm.1"), "endpoint llm.1");
+    expect(EndpointRecord.parse(m.get("llm.1"))).toMatchObject({
+      service: "llm",
+      replica_id: 1,
+      url: up.url,
+      revision: 1,
+      accelerator: "L4",
+    });
+    expect(up.seen[0]).toMatchObject({ method: "GET", path: "/v1/models", authorization: `Bearer ${TOKEN}` });
+    expect(await events.next("replica.ready")).toMatchObject({ replica_id: 1, url: up.url, revision: 1 });
+  });
+
+  it("without the probe's headers it never becomes ready and fails with FAILED_INITIAL_DELAY naming the 401", async () => {
+    const up = await upstream({ token: TOKEN });
+    await putJson(specs, "noauth", specRecord("noauth", 1, { initial_delay_seconds: 1 }));
+    const events = eventsOf("noauth");
+    await startProber();
+    await putJson(replicas, replicaKey("noauth", 1), replicaRecord("noauth", 1, up.url));
+
+    const failed = await events.next("replica.failed");
+    expect(failed).toMatchObject({
+      replica_id: 1,
+      phase: "FAILED_INITIAL_DELAY",
+      reason: "InitialDelayExceeded",
+    });
+    expect(failed.message).toMatch(/GET \/v1\/models got HTTP 401 for \d+ s \(initial_delay_seconds 1\)/);
+    expect(up.seen.length).toBeGreaterThan(1);
+    expect(up.seen.every((r) => r.authorization === undefined)).toBe(true);
+    expect(events.seen.map((e) => e.type)).not.toContain("replica.ready");
+    expect(await endpoints.get("noauth.1")).toBeNull();
+  });
+
+  it("a ready replica whose engine dies is taken out of yard-endpoints and reported unready", async () => {
+    const up = await upstream({ token: TOKEN });
+    await putJson(specs, "dies", specRecord("dies", 1, { headers: AUTH }));
+    const events = eventsOf("dies");
+    await startProber();
+    await putJson(replicas, replicaKey("dies", 1), replicaRecord("dies", 1, up.url, { phase: "READY" }));
+    await waitForState(endpoints, present("dies.1"), "endpoint dies.1");
+
+    await up.kill();
+    await waitForState(endpoints, absent("dies.1"), "endpoint dies.1 deleted");
+    const unready = await events.next("replica.unready");
+    expect(unready.message).toMatch(
+      /^readiness probe GET \/v1\/models got (connection refused|connection closed)/,
+    );
+  });
+
+  it("probes with POST and post_data as JSON when the spec has post_data", async () => {
+    const up = await upstream({ token: TOKEN });
+    const post_data = { model: "m", prompt: "ping", max_tokens: 1 };
+    await putJson(
+      specs,
+      "post",
+      specRecord("post", 1, { path: "/v1/completions", post_data, headers: AUTH }),
+    );
+    await startProber();
+    await putJson(replicas, replicaKey("post", 1), replicaRecord("post", 1, up.url));
+
+    await waitForState(endpoints, present("post.1"), "endpoint post.1");
+    expect(up.seen[0]).toMatchObject({
+      method: "POST",
+      path: "/v1/completions",
+      contentType: "application/json",
+      authorization: `Bearer ${TOKEN}`,
+    });
+    expect(JSON.parse(up.seen[0].body)).toEqual(post_data);
+  });
+
+  it("a 204 is not ready: no endpoint while the engine answers 204, one as soon as it answers 200", async () => {
+    const up = await upstream({ status: 204 });
+    await putJson(specs, "nocontent", specRecord("nocontent", 1));
+    await startProber(60_000);
+    await putJson(replicas, replicaKey("nocontent", 1), replicaRecord("nocontent", 1, up.url));
+    await up.nextRequest();
+    up.state.status = 200;
+    // The interval is a minute: only the hint can explain a second probe.
+    nc.publish(Subjects.probeHint, "not json");
+    nc.publish(
+      Subjects.probeHint,
+      JSON.stringify({ schema: 1, service: "nocontent", replica_id: 1, url: up.url }),
+    );
+    await waitForState(endpoints, present("nocontent.1"), "endpoint nocontent.1");
+    expect(up.seen.map((r) => r.path)).toEqual(["/v1/models", "/v1/models"]);
+    expect(logLines.some((l) => /skipping malformed probe hint/.test(l))).toBe(true);
+  });
+
+  it.each([
+    ["the replica record is deleted", (kv: KV) => kv.delete("gone.1")],
+    [
+      "the replica goes SHUTTING_DOWN",
+      (kv: KV, url: string) =>
+        putJson(kv, "gone.1", replicaRecord("gone", 1, url, { phase: "SHUTTING_DOWN" })),
+    ],
+  ])("deletes the endpoint at once when %s", async (_n, change) => {
+    const up = await upstream({ token: TOKEN });
+    await putJson(specs, "gone", specRecord("gone", 1, { headers: AUTH }));
+    await startProber(60_000);
+    await putJson(replicas, "gone.1", replicaRecord("gone", 1, up.url));
+    await waitForState(endpoints, present("gone.1"), "endpoint gone.1");
+    await change(replicas, up.url);
+    await waitForState(endpoints, absent("gone.1"), "endpoint gone.1 deleted");
+  });
+
+  it("at start, drops endpoints of deleted or non-probed replicas and keeps the ready one", async () => {
+    const up = await upstream({ token: TOKEN });
+    await putJson(specs, "conv", specRecord("conv", 1, { headers: AUTH }));
+    await putJson(replicas, "conv.1", replicaRecord("conv", 1, up.url, { phase: "READY" }));
+    await putJson(replicas, "conv.2", replicaRecord("conv", 2, up.url, { phase: "FAILED_PROBING" }));
+    await putJson(endpoints, "conv.1", endpointRecord("conv", 1, up.url));
+    await putJson(endpoints, "conv.2", endpointRecord("conv", 2, up.url));
+    await putJson(endpoints, "conv.3", endpointRecord("conv", 3, up.url));
+    await endpoints.put("conv.4", "{not json");
+    await startProber(60_000);
+    const m = await waitForState(endpoints, (m) => m.size === 1, "only conv.1 left");
+    expect([...m.keys()]).toEqual(["conv.1"]);
+    expect(await endpoints.get("conv.4")).toMatchObject({ operation: "DEL" });
+    expect(logLines.some((l) => /"removedEndpoints":3/.test(l) && /"msg":"ready"/.test(l))).toBe(true);
+  });
+
+  it("no captured log line (debug level, all tests above) holds the token", () => {
+    expect(logLines.length).toBeGreaterThan(10);
+    expect(logLines.filter((l) => l.includes(TOKEN))).toEqual([]);
+  });
+});
