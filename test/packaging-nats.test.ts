@@ -1,0 +1,227 @@
+import { readFileSync } from "node:fs";
+import { AckPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { Kvm } from "@nats-io/kv";
+import type { NatsConnection } from "@nats-io/transport-node";
+import {
+  call,
+  connectBus,
+  createBucket,
+  ensureEventsStream,
+  getJson,
+  type KV,
+  openBucket,
+  publishEvent,
+  putJson,
+  serve,
+  silentLogger,
+  watchBucket,
+} from "@switchyard/bus";
+import { Buckets, type BusUser, Streams, Subjects, type YardEvent } from "@switchyard/contracts";
+import { startNats, type TestNats } from "@switchyard/testkit";
+import { BUS_USERS, devPassword, NATS_CONF_PATH, passwordVar, renderNatsConf } from "@switchyard/up";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { z } from "zod";
+
+/**
+ * deploy/nats/yard.conf on a real nats-server 2.9.10: each user runs the bus operations its
+ * service runs (through libs/bus, as the services do) and is refused what it must not do.
+ */
+let nats: TestNats;
+const conns = {} as Record<BusUser, NatsConnection>;
+const Any = z.unknown();
+const at = new Date().toISOString();
+
+beforeAll(async () => {
+  for (const u of BUS_USERS) process.env[passwordVar(u)] = devPassword(u);
+  nats = await startNats({ config: NATS_CONF_PATH });
+  for (const u of BUS_USERS) {
+    conns[u] = await connectBus({
+      url: nats.url,
+      name: `perm-${u}`,
+      user: u,
+      pass: devPassword(u),
+      logger: silentLogger,
+    });
+  }
+});
+afterAll(async () => {
+  for (const nc of Object.values(conns)) await nc.close();
+  await nats?.dispose();
+});
+
+/** Resolves with the next value the watch delivers after the snapshot, for `key`. */
+function nextPut(kv: KV, key: string): { ready: Promise<void>; value: Promise<unknown> } {
+  let resolve!: (v: unknown) => void;
+  const value = new Promise((r) => {
+    resolve = r;
+  });
+  const w = watchBucket(
+    kv,
+    Any,
+    (c) => {
+      if (c.op === "put" && c.key === key && !c.initial) {
+        w.stop();
+        resolve(c.value);
+      }
+    },
+    silentLogger,
+  );
+  return { ready: w.ready, value };
+}
+
+const refused = /permissions violation/i;
+
+describe("deploy/nats/yard.conf", () => {
+  it("is the config generated from the contracts' access table", () => {
+    expect(readFileSync(NATS_CONF_PATH, "utf8")).toBe(renderNatsConf());
+  });
+
+  it("refuses a wrong password", async () => {
+    await expect(
+      connectBus({ url: nats.url, name: "x", user: "proxy", pass: "nope", logger: silentLogger }),
+    ).rejects.toThrow(/authorization/i);
+  });
+
+  it("spec: writes yard-specs and yard-services, publishes spec events, answers the spec API", async () => {
+    const nc = conns.spec;
+    const specs = await createBucket(nc, Buckets.specs);
+    const services = await createBucket(nc, Buckets.services);
+    await putJson(specs, "llm", { token: "s3cret" });
+    await putJson(services, "llm", { name: "llm" });
+    expect((await getJson(specs, "llm", Any))?.value).toEqual({ token: "s3cret" });
+    const w = nextPut(specs, "llm");
+    await w.ready;
+    await putJson(specs, "llm", { token: "t2" });
+    expect(await w.value).toEqual({ token: "t2" });
+    await specs.delete("gone");
+    await ensureEventsStream(nc);
+    await publishEvent(jetstream(nc), {
+      schema: 1,
+      type: "spec.published",
+      service: "llm",
+      at,
+      revision: 1,
+    } as YardEvent);
+    const api = serve(nc, Subjects.specGet, Any, async () => ({ name: "llm" }), silentLogger);
+    await nc.flush();
+    expect(await call(conns.cli, Subjects.specGet, { name: "llm" })).toEqual({ name: "llm" });
+    await api.stop();
+  });
+
+  it("provisioner: reads specs and endpoints, writes replicas, consumes replica.failed durably, serves logs", async () => {
+    const nc = conns.provisioner;
+    const replicas = await createBucket(nc, Buckets.replicas);
+    await putJson(replicas, "llm.1", { phase: "STARTING" });
+    await createBucket(conns.prober, Buckets.endpoints);
+    const specs = await openBucket(nc, Buckets.specs);
+    const endpoints = await openBucket(nc, Buckets.endpoints);
+    expect((await getJson(specs, "llm", Any))?.value).toEqual({ token: "t2" });
+    const w = nextPut(endpoints, "llm.1");
+    await w.ready;
+    await putJson(await openBucket(conns.prober, Buckets.endpoints), "llm.1", { url: "u" });
+    expect(await w.value).toEqual({ url: "u" });
+
+    await ensureEventsStream(nc);
+    const jsm = await jetstreamManager(nc);
+    await jsm.consumers.add(Streams.events.name, {
+      durable_name: "provisioner-failed",
+      filter_subject: Subjects.eventsOfType("replica.failed"),
+      ack_policy: AckPolicy.Explicit,
+    });
+    await publishEvent(jetstream(conns.prober), {
+      schema: 1,
+      type: "replica.failed",
+      service: "llm",
+      replica_id: 1,
+      at,
+    } as unknown as YardEvent);
+    const consumer = await jetstream(nc).consumers.get(Streams.events.name, "provisioner-failed");
+    const m = await consumer.next({ expires: 5_000 });
+    expect(m?.subject).toBe("yard.events.llm.replica.failed");
+    expect(await m!.ackAck()).toBe(true);
+    await publishEvent(jetstream(nc), {
+      schema: 1,
+      type: "replica.launched",
+      service: "llm",
+      replica_id: 1,
+      at,
+      url: null,
+    } as unknown as YardEvent);
+
+    const logs = serve(nc, Subjects.replicaLogs, Any, async () => ({ data: "hello" }), silentLogger);
+    await nc.flush();
+    expect(await call(conns.cli, Subjects.replicaLogs, {})).toEqual({ data: "hello" });
+    await logs.stop();
+  });
+
+  it("prober: writes endpoints, reads replicas and specs, takes probe hints, publishes replica events", async () => {
+    const nc = conns.prober;
+    const endpoints = await createBucket(nc, Buckets.endpoints);
+    await putJson(endpoints, "llm.2", { url: "u2" });
+    await endpoints.delete("llm.2");
+    const replicas = await openBucket(nc, Buckets.replicas);
+    const specs = await openBucket(nc, Buckets.specs);
+    expect((await getJson(specs, "llm", Any))?.value).toEqual({ token: "t2" });
+    const w = nextPut(replicas, "llm.1");
+    await w.ready;
+    await putJson(await openBucket(conns.provisioner, Buckets.replicas), "llm.1", { phase: "READY" });
+    expect(await w.value).toEqual({ phase: "READY" });
+
+    const hint = new Promise<string>((resolve) => {
+      nc.subscribe(Subjects.probeHint, { max: 1, callback: (_e, m) => resolve(m.string()) });
+    });
+    await nc.flush();
+    conns.proxy.publish(Subjects.probeHint, "h");
+    expect(await hint).toBe("h");
+    await ensureEventsStream(nc);
+    await publishEvent(jetstream(nc), {
+      schema: 1,
+      type: "replica.ready",
+      service: "llm",
+      replica_id: 1,
+      at,
+      url: "u",
+    } as unknown as YardEvent);
+  });
+
+  it("proxy: reads yard-endpoints and yard-services and publishes metrics", async () => {
+    const nc = conns.proxy;
+    const endpoints = await openBucket(nc, Buckets.endpoints);
+    const services = await openBucket(nc, Buckets.services);
+    expect((await getJson(services, "llm", Any))?.value).toEqual({ name: "llm" });
+    const w = nextPut(endpoints, "llm.3");
+    await w.ready;
+    await putJson(await openBucket(conns.prober, Buckets.endpoints), "llm.3", { url: "u3" });
+    expect(await w.value).toEqual({ url: "u3" });
+    nc.publish(Subjects.metrics("llm"), "{}");
+    await nc.flush();
+  });
+
+  it("proxy is refused on yard-specs (open, get, watch, keys) and on every KV write", async () => {
+    const nc = conns.proxy;
+    await expect(openBucket(nc, Buckets.specs)).rejects.toThrow(refused);
+    // Even bound without the stream lookup, no read goes through.
+    const specs = await new Kvm(nc).open(Buckets.specs);
+    await expect(specs.get("llm")).rejects.toThrow(refused);
+    await expect(specs.watch({ key: ">" })).rejects.toThrow(refused);
+    await expect(specs.keys()).rejects.toThrow(refused);
+    // Writes: JetStream publishes into any bucket are refused.
+    const js = jetstream(nc);
+    for (const b of Object.values(Buckets)) {
+      await expect(js.publish(`$KV.${b}.llm`, "{}")).rejects.toThrow(refused);
+    }
+    await expect(new Kvm(nc).create("yard-new")).rejects.toThrow(refused);
+  });
+
+  it("cli: calls the APIs and reads replicas and endpoints; yard-specs is refused", async () => {
+    const nc = conns.cli;
+    const replicas = await openBucket(nc, Buckets.replicas);
+    expect((await getJson(replicas, "llm.1", Any))?.value).toEqual({ phase: "READY" });
+    const endpoints = await openBucket(nc, Buckets.endpoints);
+    const keys: string[] = [];
+    for await (const k of await endpoints.keys()) keys.push(k);
+    expect(keys).toContain("llm.3");
+    await expect(openBucket(nc, Buckets.specs)).rejects.toThrow(refused);
+    await expect(jetstream(nc).publish(`$KV.${Buckets.replicas}.x`, "{}")).rejects.toThrow(refused);
+  });
+});

@@ -1,0 +1,9 @@
+export { NATS_CONF_PATH } from "./gen-nats-conf.js";
+export { renderNatsConf } from "./nats-conf.js";
+export {
+  BUS_USERS,
+  devPassword,
+  passwordVar,
+  permissionsOf,
+  type UserPermissions,
+} from "./nats-permissions.js";
