@@ -38,6 +38,8 @@ export interface ProberDeps {
   now?: () => number;
   timers?: Timers;
   http?: HttpProber;
+  /** How long stop() waits for probes in flight before cutting them (default 5 s). */
+  stopGraceMs?: number;
 }
 
 export interface ProberApp {
@@ -128,6 +130,7 @@ export function build(deps: ProberDeps): ProberApp {
       );
       watches.push(specsWatch, replicasWatch);
       await Promise.all([specsWatch.ready, replicasWatch.ready]);
+      if (abort.signal.aborted) return; // stopped while loading
 
       hints = nc.subscribe(Subjects.probeHint, {
         callback: (err, msg) => {
@@ -145,7 +148,18 @@ export function build(deps: ProberDeps): ProberApp {
       abort.abort();
       hints?.unsubscribe();
       for (const w of watches) w.stop();
-      await probes?.stop();
+      // Let probes in flight finish, but not for a spec's whole timeout_seconds: cut them after a while.
+      const drained = probes?.stop();
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<"late">((r) => {
+        timer = setTimeout(() => r("late"), deps.stopGraceMs ?? 5_000);
+      });
+      if ((await Promise.race([drained, late])) === "late") {
+        logger.warn({}, "cutting probes still in flight");
+        await http.destroy();
+      }
+      clearTimeout(timer);
+      await drained;
       await writer?.close();
       await events;
       await http.close();

@@ -4,9 +4,11 @@ import { probeUrl } from "./probe-targets.js";
 import type { ProbeOutcome } from "./probe-verdict.js";
 
 export interface HttpProber {
-  /** One readiness probe; never throws (errors become `{error}`). */
-  probe(baseUrl: string, p: ReadinessProbe): Promise<ProbeOutcome>;
+  /** One readiness probe; never throws (errors become `{error}`); null = cut by destroy(). */
+  probe(baseUrl: string, p: ReadinessProbe): Promise<ProbeOutcome | null>;
   close(): Promise<void>;
+  /** Abort the probes in flight (they end as errors). */
+  destroy(): Promise<void>;
 }
 
 /**
@@ -16,6 +18,7 @@ export interface HttpProber {
  */
 export function createHttpProber(): HttpProber {
   const agent = new Agent({ pipelining: 0 });
+  let destroyed = false;
   return {
     async probe(baseUrl, p) {
       const ms = p.timeout_seconds * 1000;
@@ -36,19 +39,27 @@ export function createHttpProber(): HttpProber {
         await res.body.dump({ limit: 64 * 1024 });
         return { status: res.statusCode };
       } catch (err) {
+        // Cut by our own shutdown: says nothing about the replica.
+        if (destroyed) return null;
         return { error: describeError(err, p.timeout_seconds) };
       }
     },
     async close() {
-      await agent.close();
+      if (!destroyed) await agent.close();
+    },
+    async destroy() {
+      destroyed = true;
+      await agent.destroy();
     },
   };
 }
 
 /** A short, header-free description; never the error's own message (it could echo input). */
 export function describeError(err: unknown, timeoutSeconds: number): string {
-  const e = err as { code?: string; name?: string };
-  switch (e?.code ?? e?.name) {
+  const e = err as { code?: unknown; name?: string };
+  // DOMExceptions (our AbortSignal.timeout) carry a numeric legacy `code`; their name says it.
+  const id = typeof e?.code === "string" ? e.code : (e?.name ?? "unknown error");
+  switch (id) {
     case "ECONNREFUSED":
       return "connection refused";
     case "ECONNRESET":
@@ -68,6 +79,6 @@ export function describeError(err: unknown, timeoutSeconds: number): string {
     case "ENETUNREACH":
       return "host unreachable";
     default:
-      return `request failed (${e?.code ?? e?.name ?? "unknown error"})`;
+      return `request failed (${id})`;
   }
 }

@@ -16,7 +16,10 @@ export interface ProbeTarget {
   revision: number;
   url: string;
   accelerator: string | null;
-  /** Changes when the key gets a new launch (url, revision or launch time): the verdict restarts. */
+  /**
+   * Changes when the key points at another process (url or revision): the verdict restarts.
+   * A relaunch at the same url passes through a non-probed phase, which also restarts it.
+   */
   identity: string;
   probe: ReadinessProbe;
 }
@@ -61,7 +64,7 @@ export function targetOf(key: string, r: ReplicaRecord | undefined, book: ProbeB
       revision: r.revision,
       url: r.url,
       accelerator: r.accelerator,
-      identity: `${r.url}|${r.revision}|${r.launched_at ?? ""}`,
+      identity: `${r.url}|${r.revision}`,
       probe,
     },
     note,

@@ -102,8 +102,8 @@ export function createReplicaProbes(d: ReplicaProbesDeps): ReplicaProbes {
     if (!e || e.state.failed) return;
     const t = e.target;
     const outcome = await d.http.probe(t.url, t.probe);
-    // The replica went away or was relaunched while we probed: this outcome is about nothing.
-    if (entries.get(key) !== e) return;
+    // Cut by shutdown, or the replica went away or was relaunched meanwhile: nothing to judge.
+    if (outcome === null || entries.get(key) !== e) return;
     const now = d.now();
     const cfg = verdictConfig(e.target, d.failureThresholdMs);
     const v = verdict(e.state, outcome, now, cfg);

@@ -44,10 +44,11 @@ afterEach(async () => {
   await nats.dispose();
 });
 
-async function startProber(intervalMs = 200): Promise<ProberApp> {
+async function startProber(intervalMs = 200, stopGraceMs?: number): Promise<ProberApp> {
   const app = build({
     nc,
     logger,
+    stopGraceMs,
     config: {
       YARD_PROBE_INTERVAL_MS: intervalMs,
       YARD_PROBE_FAILURE_THRESHOLD_MS: 180_000,
@@ -220,6 +221,40 @@ describe("prober (in process, real nats-server and HTTP)", () => {
     expect([...m.keys()]).toEqual(["conv.1"]);
     expect(await endpoints.get("conv.4")).toMatchObject({ operation: "DEL" });
     expect(logLines.some((l) => /"removedEndpoints":3/.test(l) && /"msg":"ready"/.test(l))).toBe(true);
+  });
+
+  it("a probe with no answer within timeout_seconds is a failure", async () => {
+    const up = await upstream({ token: TOKEN });
+    await putJson(specs, "stuck", specRecord("stuck", 1, { headers: AUTH, timeout_seconds: 0.5 }));
+    const events = eventsOf("stuck");
+    await startProber();
+    await putJson(replicas, "stuck.1", replicaRecord("stuck", 1, up.url));
+    await waitForState(endpoints, present("stuck.1"), "endpoint stuck.1");
+    up.state.hang = true;
+    await waitForState(endpoints, absent("stuck.1"), "endpoint stuck.1 deleted");
+    expect((await events.next("replica.unready")).message).toBe(
+      "readiness probe GET /v1/models got no response within 0.5 s",
+    );
+  });
+
+  it("stop cuts a probe still in flight after its grace without judging the replica by it", async () => {
+    const up = await upstream({ token: TOKEN });
+    await putJson(specs, "halt", specRecord("halt", 1, { headers: AUTH, timeout_seconds: 60 }));
+    const events = eventsOf("halt");
+    const app = await startProber(60_000, 100);
+    await putJson(replicas, "halt.1", replicaRecord("halt", 1, up.url));
+    await waitForState(endpoints, present("halt.1"), "endpoint halt.1");
+    up.state.hang = true;
+    const hung = up.nextRequest(() => up.seen.length === 2);
+    nc.publish(
+      Subjects.probeHint,
+      JSON.stringify({ schema: 1, service: "halt", replica_id: 1, url: up.url }),
+    );
+    await hung;
+    await app.stop();
+    expect(await endpoints.get("halt.1")).toMatchObject({ operation: "PUT" });
+    expect(events.seen.map((e) => e.type)).toEqual(["replica.ready"]);
+    expect(logLines.some((l) => /cutting probes still in flight/.test(l))).toBe(true);
   });
 
   it("no captured log line (debug level, all tests above) holds the token", () => {

@@ -18,7 +18,8 @@ export interface SeenRequest {
 export async function startUpstream(opts: { token?: string; status?: number } = {}) {
   const seen: SeenRequest[] = [];
   const listeners: ((r: SeenRequest) => void)[] = [];
-  const state = { status: opts.status ?? 200 };
+  /** `hang`: take requests and never answer (an engine that is stuck). */
+  const state = { status: opts.status ?? 200, hang: false };
   const server = createServer(async (req: IncomingMessage, res) => {
     let body = "";
     for await (const chunk of req) body += chunk;
@@ -31,6 +32,7 @@ export async function startUpstream(opts: { token?: string; status?: number } = 
     };
     seen.push(r);
     for (const l of [...listeners]) l(r);
+    if (state.hang) return;
     res.setHeader("content-type", "application/json");
     if (opts.token && req.headers.authorization !== `Bearer ${opts.token}`) {
       res.statusCode = 401;
