@@ -44,14 +44,18 @@ afterEach(async () => {
   await nats.dispose();
 });
 
-async function startProber(intervalMs = 200, stopGraceMs?: number): Promise<ProberApp> {
+async function startProber(
+  intervalMs = 200,
+  stopGraceMs?: number,
+  thresholdMs = 180_000,
+): Promise<ProberApp> {
   const app = build({
     nc,
     logger,
     stopGraceMs,
     config: {
       YARD_PROBE_INTERVAL_MS: intervalMs,
-      YARD_PROBE_FAILURE_THRESHOLD_MS: 180_000,
+      YARD_PROBE_FAILURE_THRESHOLD_MS: thresholdMs,
       YARD_PROBE_CONCURRENCY: 64,
     },
   });
@@ -135,11 +139,11 @@ describe("prober (in process, real nats-server and HTTP)", () => {
     expect(await endpoints.get("noauth.1")).toBeNull();
   });
 
-  it("a ready replica whose engine dies is taken out of yard-endpoints and reported unready", async () => {
+  it("a ready replica whose engine dies is unready at once, and FAILED_PROBING after the threshold", async () => {
     const up = await upstream({ token: TOKEN });
     await putJson(specs, "dies", specRecord("dies", 1, { headers: AUTH }));
     const events = eventsOf("dies");
-    await startProber();
+    await startProber(200, undefined, 1_000);
     await putJson(replicas, replicaKey("dies", 1), replicaRecord("dies", 1, up.url, { phase: "READY" }));
     await waitForState(endpoints, present("dies.1"), "endpoint dies.1");
 
@@ -149,6 +153,9 @@ describe("prober (in process, real nats-server and HTTP)", () => {
     expect(unready.message).toMatch(
       /^readiness probe GET \/v1\/models got (connection refused|connection closed)/,
     );
+    const failed = await events.next("replica.failed");
+    expect(failed).toMatchObject({ phase: "FAILED_PROBING", reason: "ProbeFailing" });
+    expect(failed.message).toMatch(/not ready for \d+ s \(threshold 1 s\)$/);
   });
 
   it("probes with POST and post_data as JSON when the spec has post_data", async () => {
