@@ -26,6 +26,7 @@ export {
   ReplicaPhase,
   ReplicaRecord,
 } from "./replica.js";
+export { SCALE_SCHEMA_VERSION, ScaleRecord } from "./scale.js";
 export {
   AcceleratorCandidate,
   DEFAULT_LB_POLICY,
