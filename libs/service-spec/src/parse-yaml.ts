@@ -37,7 +37,10 @@ export function parseYaml(text: string, fileName?: string): ParsedYaml {
       issues,
     );
   }
-  const nonEmpty = list.filter((d) => d.contents !== null);
+  // An empty document (after a trailing `---`) is not a second task.
+  const nonEmpty = list.filter(
+    (d) => d.contents !== null && !(isScalar(d.contents) && d.contents.value === null),
+  );
   if (nonEmpty.length > 1) {
     throw new YardError(
       "SY_ERR_SPEC_INVALID",
