@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { definedOnly, mergeLayers, nullEnvError, nullIssues } from "./env-merge.js";
+import { definedOnly, type EnvMap, mergeLayers, nullEnvError, nullIssues } from "./env-merge.js";
 
 describe("mergeLayers", () => {
-  it.each([
+  it.each<{ name: string; layers: (EnvMap | undefined)[]; want: EnvMap }>([
     { name: "YAML alone", layers: [{ A: "y" }], want: { A: "y" } },
     { name: "env file over YAML", layers: [{ A: "y" }, { A: "f" }], want: { A: "f" } },
     { name: "--env over env file", layers: [{ A: "y" }, { A: "f" }, { A: "e" }], want: { A: "e" } },
@@ -20,7 +20,7 @@ describe("mergeLayers", () => {
 });
 
 describe("nullIssues / nullEnvError", () => {
-  it.each([
+  it.each<{ name: string; envs: EnvMap; secrets: EnvMap; paths: string[] }>([
     { name: "no nulls", envs: { A: "1" }, secrets: {}, paths: [] },
     { name: "null env", envs: { A: null }, secrets: {}, paths: ["envs.A"] },
     { name: "null secret", envs: {}, secrets: { S: null }, paths: ["secrets.S"] },

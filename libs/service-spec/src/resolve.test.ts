@@ -84,7 +84,7 @@ describe("env merge order and substitution", () => {
     service: { readiness_probe: { path: "/$A/$B/$C", headers: { X: "${NOPE} $ALSO_NOPE" } }, replicas: 1 },
   });
 
-  it.each([
+  it.each<{ name: string; input: Partial<ResolveInput>; want: string }>([
     { name: "YAML only", input: {}, want: "/yaml/yaml/yaml" },
     { name: "env file over YAML", input: { envFile: { A: "file", B: "file" } }, want: "/file/file/yaml" },
     {
