@@ -10,6 +10,8 @@ const EnvMap = z.record(z.string(), z.string());
 export const ApplyRequest = z.object({
   yaml: z.string(),
   name: ServiceName.optional(),
+  /** The file the YAML came from: names it in messages and gives a default service name. */
+  file_name: z.string().optional(),
   env_file: EnvMap.default({}),
   env: EnvMap.default({}),
   secrets: EnvMap.default({}),

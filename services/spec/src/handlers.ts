@@ -1,0 +1,71 @@
+import type { Logger } from "@switchyard/bus";
+import {
+  type ApplyRequest,
+  type ApplyResult,
+  type DeleteResult,
+  type ListResult,
+  type SpecRecord,
+  YardError,
+} from "@switchyard/contracts";
+import { resolveSpec } from "@switchyard/service-spec";
+import type { z } from "zod";
+import { applyResult, maskRecord } from "./records.js";
+import type { SpecStore } from "./spec-store.js";
+
+type Parsed<T extends z.ZodType> = z.output<T>;
+
+/** The four operations of the spec API, shared by NATS and HTTP. Every answer is masked. */
+export interface SpecHandlers {
+  apply(req: Parsed<typeof ApplyRequest>): Promise<ApplyResult>;
+  get(name: string): Promise<SpecRecord>;
+  list(): Promise<z.infer<typeof ListResult>>;
+  remove(name: string): Promise<z.infer<typeof DeleteResult>>;
+}
+
+export function createHandlers(store: SpecStore, logger: Logger): SpecHandlers {
+  return {
+    async apply(req) {
+      const r = resolveSpec({
+        yaml: req.yaml,
+        name: req.name,
+        fileName: req.file_name,
+        envFile: req.env_file,
+        env: req.env,
+        secrets: req.secrets,
+      });
+      if (!r.ok) {
+        // Name and issue count only: the request and the issues' text stay out of the log.
+        logger.info(
+          { service: req.name ?? null, code: r.error.code, issues: r.error.issues.length },
+          "spec rejected",
+        );
+        throw r.error;
+      }
+      const name = r.spec.name;
+      const d = req.dry_run ? await store.preview(r.spec) : await store.apply(r.spec);
+      logger.info(
+        { service: name, revision: d.record.revision, changed: d.changed, dry_run: req.dry_run },
+        req.dry_run ? "spec checked (dry run)" : d.changed ? "spec published" : "spec unchanged",
+      );
+      return applyResult(d, r.warnings);
+    },
+    async get(name) {
+      const rec = await store.get(name);
+      if (!rec) throw notFound(name);
+      return maskRecord(rec);
+    },
+    async list() {
+      return { records: (await store.list()).map(maskRecord) };
+    },
+    async remove(name) {
+      const rec = await store.remove(name);
+      if (!rec) throw notFound(name);
+      logger.info({ service: name, revision: rec.revision }, "spec deleted");
+      return { name, deleted: true };
+    },
+  };
+}
+
+export function notFound(name: string): YardError {
+  return new YardError("SY_ERR_NOT_FOUND", `no service named '${name}'`);
+}
