@@ -41,6 +41,8 @@ const Resources = z.strictObject({ ...single, any_of: z.array(Single), ordered: 
 
 /** One candidate after merging `any_of`/`ordered` items over the base fields. */
 export interface Candidate {
+  /** `resources`, or `resources.any_of[i]` / `resources.ordered[i]`. */
+  path: string;
   fields: Record<string, unknown>;
   /** Where each field was written, e.g. `ports` → `resources.any_of[1].ports`. */
   where: Record<string, string>;
@@ -84,10 +86,11 @@ export function readResources(raw: unknown): ResourcesResult {
   const baseDesc = describe(base, "resources", issues);
   const candidates = items.map((item, i): Candidate => {
     const own = isRecord(item) ? item : {};
-    const prefix = `resources.${listKey}[${i}]`;
+    const prefix = items === list ? `resources.${listKey}[${i}]` : "resources";
     const where = { ...baseWhere, ...Object.fromEntries(Object.keys(own).map((k) => [k, `${prefix}.${k}`])) };
     const ownDesc = describe(own, prefix, issues);
     return {
+      path: prefix,
       fields: { ...base, ...own },
       where,
       accelerators: "accelerators" in own ? ownDesc.accelerators : baseDesc.accelerators,
