@@ -40,10 +40,7 @@ function spotIssues(v: ServiceView, cands: readonly Candidate[]): Issue[] {
     const odd = cands.findIndex((c) => canonical(c.fields) !== first);
     if (odd > 0) {
       out.push({
-        path:
-          Object.values(cands[odd]!.where)
-            .find((p) => /\[\d+\]/.test(p))
-            ?.replace(/\[\d+\].*$/, "") ?? "resources",
+        path: cands[odd]!.path.replace(/\[\d+\]$/, ""),
         message:
           "Different resource configurations are not supported for spot placement. All resources must have the same configuration except for cloud/region/zone",
       });
