@@ -1,0 +1,45 @@
+import { CommonEnv, millis, parseEnv, port } from "@switchyard/runtime";
+import { z } from "zod";
+
+const bool = (def: boolean) =>
+  z
+    .enum(["true", "false", "1", "0"])
+    .default(def ? "true" : "false")
+    .transform((v) => v === "true" || v === "1");
+
+/** Every env var of the proxy, with its default. */
+export const ProxyEnv = z.object({
+  ...CommonEnv,
+  YARD_PROXY_HOST: z.string().default("0.0.0.0"),
+  YARD_PROXY_PORT: port(8080),
+  YARD_PROXY_ADMIN_HOST: z.string().default("127.0.0.1"),
+  YARD_PROXY_ADMIN_PORT: port(9090),
+  /** `<service>.<YARD_DOMAIN>` in the Host header picks the service. */
+  YARD_DOMAIN: z.string().default("localhost"),
+  /** Service for requests whose Host names none (else: the only service, if exactly one). */
+  YARD_DEFAULT_SERVICE: z.string().optional(),
+  /** Add X-Forwarded-For/-Proto/-Host (default: add nothing). */
+  YARD_PROXY_FORWARDED_HEADERS: bool(false),
+  /** Extra attempts on other replicas after a connect error / reset before headers. */
+  YARD_PROXY_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
+  /** Request bodies up to this size are buffered so they can be replayed on a retry. */
+  YARD_PROXY_REPLAY_MAX_BYTES: z.coerce.number().int().min(0).default(1_048_576),
+  YARD_PROXY_CONNECT_TIMEOUT_MS: millis(5_000),
+  /** 0 = wait for response headers as long as it takes (LLM first tokens can be slow). */
+  YARD_PROXY_HEADERS_TIMEOUT_MS: millis(0),
+  /** Longest silence between two body chunks, both directions (0 = none). */
+  YARD_PROXY_IDLE_TIMEOUT_MS: millis(300_000),
+  /** How long a replica that refused or reset a connection stays out of this proxy's rotation. */
+  YARD_PROXY_EJECT_MS: millis(5_000),
+  /** `all`: a line per request; `errors`: only status >= 500, aborts and failures; `off`. */
+  YARD_PROXY_ACCESS_LOG: z.enum(["all", "errors", "off"]).default("all"),
+  /** Processes serving the port (node:cluster). 1 = no cluster. */
+  YARD_PROXY_WORKERS: z.coerce.number().int().min(1).max(64).default(1),
+  /** How long SIGTERM waits for in-flight requests (streams included) before exiting 1. */
+  YARD_PROXY_DRAIN_MS: millis(60_000),
+});
+export type ProxyConfig = z.infer<typeof ProxyEnv>;
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): ProxyConfig {
+  return parseEnv(ProxyEnv, env);
+}

@@ -1,0 +1,96 @@
+/**
+ * Hop-by-hop header filtering (RFC 9110 §7.6.1). Works on Node's `rawHeaders` form, a flat
+ * [name, value, name, value ...] list, so original case, order, repeats and exact values
+ * (latin1 strings, byte for byte) survive.
+ *
+ * Dropped from requests: Connection and every header it names, Keep-Alive, Proxy-Connection,
+ * TE, Transfer-Encoding, Upgrade (the WebSocket path keeps Connection/Upgrade itself), plus
+ * Host (the replica gets its own host:port; see docs in the report) and Expect (Node already
+ * answered `100 Continue`; undici refuses to send it). Proxy-Authorization is NOT dropped: this
+ * proxy asks for no proxy credentials, so they are not meant for it and pass through verbatim.
+ */
+const REQUEST_DROP = new Set([
+  "connection",
+  "keep-alive",
+  "proxy-connection",
+  "te",
+  "transfer-encoding",
+  "upgrade",
+  "host",
+  "expect",
+]);
+const RESPONSE_DROP = new Set([
+  "connection",
+  "keep-alive",
+  "proxy-connection",
+  "te",
+  "transfer-encoding",
+  "upgrade",
+]);
+
+/** Lower-cased names listed in Connection headers (`Connection: close, X-Foo`). */
+function connectionTokens(raw: readonly string[]): Set<string> | null {
+  let tokens: Set<string> | null = null;
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i].length === 10 && raw[i].toLowerCase() === "connection") {
+      tokens ??= new Set();
+      for (const t of raw[i + 1].split(",")) {
+        const v = t.trim().toLowerCase();
+        if (v) tokens.add(v);
+      }
+    }
+  }
+  return tokens;
+}
+
+function filter(raw: readonly string[], drop: Set<string>): string[] {
+  const named = connectionTokens(raw);
+  const out: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    const lower = raw[i].toLowerCase();
+    if (drop.has(lower) || named?.has(lower)) continue;
+    out.push(raw[i], raw[i + 1]);
+  }
+  return out;
+}
+
+export function filterRequestHeaders(raw: readonly string[]): string[] {
+  return filter(raw, REQUEST_DROP);
+}
+
+export function filterResponseHeaders(raw: readonly string[]): string[] {
+  return filter(raw, RESPONSE_DROP);
+}
+
+/** undici hands response headers as Buffers; latin1 keeps every byte as it came. */
+export function rawToStrings(raw: readonly Buffer[]): string[] {
+  const out = new Array<string>(raw.length);
+  for (let i = 0; i < raw.length; i++) out[i] = raw[i].toString("latin1");
+  return out;
+}
+
+export interface ForwardedInfo {
+  clientIp: string | undefined;
+  proto: "http" | "https";
+  host: string | undefined;
+}
+
+/**
+ * With YARD_PROXY_FORWARDED_HEADERS=true: X-Forwarded-For gets the client address appended to
+ * what the client sent; X-Forwarded-Proto and X-Forwarded-Host are replaced by this proxy's
+ * view (a client cannot spoof them through us).
+ */
+export function addForwarded(headers: string[], info: ForwardedInfo): string[] {
+  const out: string[] = [];
+  let xff: string | null = null;
+  for (let i = 0; i < headers.length; i += 2) {
+    const lower = headers[i].toLowerCase();
+    if (lower === "x-forwarded-for") xff = xff === null ? headers[i + 1] : `${xff}, ${headers[i + 1]}`;
+    else if (lower !== "x-forwarded-proto" && lower !== "x-forwarded-host")
+      out.push(headers[i], headers[i + 1]);
+  }
+  const ip = info.clientIp ?? "unknown";
+  out.push("x-forwarded-for", xff === null ? ip : `${xff}, ${ip}`, "x-forwarded-proto", info.proto);
+  if (info.host !== undefined) out.push("x-forwarded-host", info.host);
+  return out;
+}

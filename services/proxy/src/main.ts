@@ -1,0 +1,13 @@
+import cluster from "node:cluster";
+import { createLogger } from "@switchyard/runtime";
+import { runPrimary } from "./cluster.js";
+import { loadConfig } from "./config.js";
+import { runProxy } from "./serve.js";
+
+const cfg = loadConfig();
+const logger = createLogger({ name: "proxy", level: cfg.LOG_LEVEL });
+const run = cfg.YARD_PROXY_WORKERS > 1 && cluster.isPrimary ? runPrimary(cfg, logger) : runProxy(cfg, logger);
+run.catch((err) => {
+  logger.error({ err: String(err) }, "proxy failed to start");
+  process.exit(1);
+});

@@ -1,0 +1,110 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Logger } from "@switchyard/bus";
+import type { FastifyInstance } from "fastify";
+import { Pool } from "undici";
+import type { ProxyConfig } from "./config.js";
+import { type AccessEntry, createForwarder, type ForwardDeps } from "./forward.js";
+import { ProxyMetrics } from "./metrics.js";
+import { type Replica, RouteTable } from "./route-table.js";
+import { inFlightByService, routesView } from "./routes-view.js";
+import { createProxyServer } from "./server.js";
+import { createUpgradeHandler } from "./upgrade.js";
+
+export interface Proxy {
+  table: RouteTable<Pool>;
+  metrics: ProxyMetrics;
+  server: FastifyInstance;
+  /** The raw (req, res) data-plane handler the server calls. */
+  forward: (req: IncomingMessage, res: ServerResponse) => void;
+  routes(): ReturnType<typeof routesView>;
+  /** Stop keeping client connections alive; in-flight requests finish. */
+  startDraining(): void;
+  isDraining(): boolean;
+  closePools(): Promise<void>;
+}
+
+/**
+ * Everything one proxy process serves with, minus NATS: route table with an undici Pool per
+ * replica (keep-alive, pipelining 1, no connection cap), the forwarder, the data-plane server.
+ * `onEject` is told when a replica refused or reset a connection (main.ts sends a ProbeHint).
+ */
+export function createProxy(
+  cfg: ProxyConfig,
+  logger: Logger,
+  accessLog: (e: AccessEntry) => void,
+  onEject: (r: Replica<Pool>) => void,
+): Proxy {
+  const pools = new Set<Pool>();
+  const table = new RouteTable<Pool>({
+    open(url) {
+      const p = new Pool(url, {
+        connections: null,
+        pipelining: 1,
+        connectTimeout: cfg.YARD_PROXY_CONNECT_TIMEOUT_MS,
+        headersTimeout: cfg.YARD_PROXY_HEADERS_TIMEOUT_MS,
+        bodyTimeout: cfg.YARD_PROXY_IDLE_TIMEOUT_MS,
+        keepAliveTimeout: 4_000,
+      });
+      pools.add(p);
+      return p;
+    },
+    close(p) {
+      // Queued and running requests on a removed replica still finish (no aborted streams).
+      pools.delete(p);
+      void p.close().catch(() => {});
+    },
+  });
+  const metrics = new ProxyMetrics({
+    inFlight: () => inFlightByService(table),
+    version: () => table.version,
+  });
+  let draining = false;
+  const deps: ForwardDeps = {
+    table,
+    metrics,
+    accessLog,
+    draining: () => draining,
+    opts: {
+      domain: cfg.YARD_DOMAIN.toLowerCase(),
+      defaultService: cfg.YARD_DEFAULT_SERVICE,
+      retries: cfg.YARD_PROXY_RETRIES,
+      replayMaxBytes: cfg.YARD_PROXY_REPLAY_MAX_BYTES,
+      forwardedHeaders: cfg.YARD_PROXY_FORWARDED_HEADERS,
+      headersTimeoutMs: cfg.YARD_PROXY_HEADERS_TIMEOUT_MS,
+      idleTimeoutMs: cfg.YARD_PROXY_IDLE_TIMEOUT_MS,
+    },
+    eject(r) {
+      const now = Date.now();
+      if (r.ejectedUntil > now) return; // already out: one hint per ejection
+      table.eject(r, now + cfg.YARD_PROXY_EJECT_MS);
+      metrics.ejection(r.service);
+      logger.warn({ service: r.service, replica: r.key }, "replica ejected after a connection failure");
+      onEject(r);
+    },
+  };
+  const forward = createForwarder(deps);
+  const server = createProxyServer(forward, createUpgradeHandler(deps));
+  return {
+    table,
+    metrics,
+    server,
+    forward,
+    routes: () => routesView(table, Date.now()),
+    startDraining() {
+      draining = true;
+    },
+    isDraining: () => draining,
+    async closePools() {
+      await Promise.all([...pools].map((p) => p.close().catch(() => {})));
+    },
+  };
+}
+
+/** Access log sink by YARD_PROXY_ACCESS_LOG: every request, only failures, or nothing. */
+export function accessLogger(logger: Logger, mode: ProxyConfig["YARD_PROXY_ACCESS_LOG"]) {
+  if (mode === "off") return () => {};
+  const all = mode === "all";
+  return (e: AccessEntry) => {
+    if (all || e.status >= 500 || e.status === 499 || e.error !== undefined) logger.info(e, "request");
+  };
+}

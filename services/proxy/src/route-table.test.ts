@@ -1,0 +1,180 @@
+import type { EndpointRecord, ServiceRoute } from "@switchyard/contracts";
+import { describe, expect, it } from "vitest";
+import { Lease } from "./lease.js";
+import { RouteTable } from "./route-table.js";
+import { routesView } from "./routes-view.js";
+
+const ep = (service: string, id: number, url: string, accelerator: string | null = null): EndpointRecord => ({
+  schema: 1,
+  service,
+  replica_id: id,
+  url,
+  revision: 1,
+  accelerator,
+  ready_at: "2026-11-28T00:00:00Z",
+});
+const route = (
+  name: string,
+  policy: ServiceRoute["load_balancing_policy"],
+  target: ServiceRoute["target_qps_per_replica"] = null,
+): ServiceRoute => ({
+  schema: 1,
+  name,
+  revision: 1,
+  load_balancing_policy: policy,
+  target_qps_per_replica: target,
+});
+
+function table() {
+  const opened: string[] = [];
+  const closed: string[] = [];
+  const t = new RouteTable<string>({
+    open: (u) => {
+      opened.push(u);
+      return u;
+    },
+    close: (u) => closed.push(u),
+    random: () => 0,
+  });
+  return { t, opened, closed };
+}
+
+type Op =
+  | ["put", string, EndpointRecord, number]
+  | ["del", string, number]
+  | ["svc", ServiceRoute]
+  | ["delsvc", string];
+
+describe("RouteTable", () => {
+  it.each<{ name: string; ops: Op[]; want: Record<string, string[]>; version: number; closed: string[] }>([
+    {
+      name: "endpoints appear under their service",
+      ops: [
+        ["put", "llm.1", ep("llm", 1, "http://h:1"), 3],
+        ["put", "llm.2", ep("llm", 2, "http://h:2"), 4],
+        ["put", "emb.1", ep("emb", 1, "http://h:3"), 5],
+      ],
+      want: { emb: ["http://h:3"], llm: ["http://h:1", "http://h:2"] },
+      version: 5,
+      closed: [],
+    },
+    {
+      name: "a deleted endpoint leaves, its pool is closed, an empty undeclared service disappears",
+      ops: [
+        ["put", "llm.1", ep("llm", 1, "http://h:1"), 3],
+        ["del", "llm.1", 7],
+      ],
+      want: {},
+      version: 7,
+      closed: ["http://h:1"],
+    },
+    {
+      name: "a declared service stays (503, not 404) without endpoints",
+      ops: [
+        ["svc", route("llm", "round_robin")],
+        ["put", "llm.1", ep("llm", 1, "http://h:1"), 3],
+        ["del", "llm.1", 4],
+      ],
+      want: { llm: [] },
+      version: 4,
+      closed: ["http://h:1"],
+    },
+    {
+      name: "a re-put with the same URL keeps the replica (no new pool)",
+      ops: [
+        ["put", "llm.1", ep("llm", 1, "http://h:1"), 3],
+        ["put", "llm.1", ep("llm", 1, "http://h:1", "L4"), 4],
+      ],
+      want: { llm: ["http://h:1"] },
+      version: 4,
+      closed: [],
+    },
+    {
+      name: "a re-put with a new URL replaces the replica",
+      ops: [
+        ["put", "llm.1", ep("llm", 1, "http://h:1"), 3],
+        ["put", "llm.1", ep("llm", 1, "http://h:9"), 4],
+      ],
+      want: { llm: ["http://h:9"] },
+      version: 4,
+      closed: ["http://h:1"],
+    },
+    {
+      name: "deleting a service keeps its live endpoints routable until they go",
+      ops: [
+        ["svc", route("llm", "least_load")],
+        ["put", "llm.1", ep("llm", 1, "http://h:1"), 3],
+        ["delsvc", "llm"],
+      ],
+      want: { llm: ["http://h:1"] },
+      version: 3,
+      closed: [],
+    },
+  ])("$name", ({ ops, want, version, closed }) => {
+    const { t, closed: c } = table();
+    for (const op of ops) {
+      if (op[0] === "put") t.putEndpoint(op[1], op[2], op[3]);
+      else if (op[0] === "del") t.deleteEndpoint(op[1], op[2]);
+      else if (op[0] === "svc") t.putService(op[1]);
+      else t.deleteService(op[1]);
+    }
+    const got = Object.fromEntries(
+      routesView(t, 0).services.map((s) => [s.name, s.replicas.map((r) => r.url)]),
+    );
+    expect(got).toEqual(want);
+    expect(t.version).toBe(version);
+    expect(c).toEqual(closed);
+  });
+
+  it("applies the service's policy and target QPS per accelerator", () => {
+    const { t } = table();
+    t.putEndpoint("llm.1", ep("llm", 1, "http://h:1", "L4"), 1);
+    t.putEndpoint("llm.2", ep("llm", 2, "http://h:2", "A100"), 2);
+    expect(t.get("llm")?.policyName).toBe("least_load");
+    t.putService(route("llm", "instance_aware_least_load", { L4: 2, A100: 10 }));
+    const s = t.get("llm")!;
+    expect(s.policyName).toBe("instance_aware_least_load");
+    expect(Object.fromEntries(s.replicas.map((r) => [r.key, r.targetQps]))).toEqual({
+      "llm.1": 2,
+      "llm.2": 10,
+    });
+  });
+
+  it("an ejection ends when the endpoint is re-put", () => {
+    const { t } = table();
+    t.putEndpoint("llm.1", ep("llm", 1, "http://h:1"), 1);
+    const r = t.get("llm")!.replicas[0];
+    t.eject(r, 5_000);
+    expect(routesView(t, 1_000).services[0].replicas[0].ejected).toBe(true);
+    t.putEndpoint("llm.1", ep("llm", 1, "http://h:1"), 2);
+    expect(routesView(t, 1_000).services[0].replicas[0].ejected).toBe(false);
+  });
+
+  it("the only service is found only when there is exactly one", () => {
+    const { t } = table();
+    expect(t.only()).toBeUndefined();
+    t.putEndpoint("llm.1", ep("llm", 1, "http://h:1"), 1);
+    expect(t.only()?.name).toBe("llm");
+    t.putEndpoint("emb.1", ep("emb", 1, "http://h:2"), 2);
+    expect(t.only()).toBeUndefined();
+  });
+
+  it("least_load counters stay exact across churn: a re-added replica starts at 0, old leases cannot drive it negative", () => {
+    const { t } = table();
+    t.putEndpoint("llm.1", ep("llm", 1, "http://h:1"), 1);
+    const old = t.get("llm")!.replicas[0];
+    const leases = [new Lease(old), new Lease(old)];
+    t.deleteEndpoint("llm.1", 2);
+    t.putEndpoint("llm.1", ep("llm", 1, "http://h:1"), 3);
+    const fresh = t.get("llm")!.replicas[0];
+    expect(fresh).not.toBe(old);
+    const l3 = new Lease(fresh);
+    for (const l of leases) {
+      l.release();
+      l.release();
+    }
+    expect(fresh.inFlight).toBe(1);
+    l3.release();
+    expect(routesView(t, 0).services[0].replicas[0].in_flight).toBe(0);
+  });
+});

@@ -1,0 +1,155 @@
+import {
+  DEFAULT_LB_POLICY,
+  type EndpointRecord,
+  type LbPolicy,
+  type ServiceRoute,
+} from "@switchyard/contracts";
+import { targetQpsFor } from "./lb/least-load.js";
+import { policies } from "./lb/registry.js";
+import type { LbPolicyImpl, LbState } from "./lb/types.js";
+
+export interface Replica<U> {
+  readonly key: string;
+  readonly service: string;
+  readonly id: number;
+  readonly url: string;
+  accelerator: string | null;
+  inFlight: number;
+  targetQps: number;
+  ejectedUntil: number;
+  /** The connection pool (or any per-replica handle) made by the table's `open`. */
+  readonly upstream: U;
+}
+
+export interface ServiceEntry<U> {
+  readonly name: string;
+  policyName: LbPolicy;
+  policy: LbPolicyImpl;
+  target: ServiceRoute["target_qps_per_replica"];
+  replicas: Replica<U>[];
+  state: LbState;
+  /** True when yard-services holds a route for it (else only endpoints made it known). */
+  declared: boolean;
+}
+
+export interface UpstreamHooks<U> {
+  open(url: string): U;
+  /** Called when a replica leaves the table; in-flight requests on it may still finish. */
+  close(u: U): void;
+  random?: () => number;
+}
+
+/**
+ * The proxy's routing state, fed by yard-endpoints and yard-services changes. Lookups are a
+ * Map get; every change rebuilds only the affected service's replica array.
+ */
+export class RouteTable<U> {
+  readonly services = new Map<string, ServiceEntry<U>>();
+  private readonly byKey = new Map<string, Replica<U>>();
+  /** The last yard-endpoints revision applied. */
+  version = 0;
+  private readonly random: () => number;
+
+  constructor(private readonly hooks: UpstreamHooks<U>) {
+    this.random = hooks.random ?? Math.random;
+  }
+
+  putEndpoint(key: string, rec: EndpointRecord, revision: number): void {
+    this.version = Math.max(this.version, revision);
+    const old = this.byKey.get(key);
+    if (old && old.url === rec.url && old.service === rec.service) {
+      const svc = this.entry(rec.service);
+      // Same replica re-announced: keep its counters and pool; a fresh record ends an ejection.
+      old.accelerator = rec.accelerator;
+      old.targetQps = targetQpsFor(rec.accelerator, svc.target);
+      old.ejectedUntil = 0;
+      return;
+    }
+    if (old) this.removeReplica(old);
+    const svc = this.entry(rec.service);
+    const r: Replica<U> = {
+      key,
+      service: rec.service,
+      id: rec.replica_id,
+      url: rec.url,
+      accelerator: rec.accelerator,
+      inFlight: 0,
+      targetQps: targetQpsFor(rec.accelerator, svc.target),
+      ejectedUntil: 0,
+      upstream: this.hooks.open(rec.url),
+    };
+    this.byKey.set(key, r);
+    svc.replicas = [...svc.replicas, r];
+    svc.policy.onSetChange(svc.replicas, svc.state, this.random);
+  }
+
+  deleteEndpoint(key: string, revision: number): void {
+    this.version = Math.max(this.version, revision);
+    const old = this.byKey.get(key);
+    if (old) this.removeReplica(old);
+  }
+
+  putService(route: ServiceRoute): void {
+    const svc = this.entry(route.name);
+    svc.declared = true;
+    svc.target = route.target_qps_per_replica;
+    for (const r of svc.replicas) r.targetQps = targetQpsFor(r.accelerator, svc.target);
+    if (svc.policyName !== route.load_balancing_policy) {
+      svc.policyName = route.load_balancing_policy;
+      svc.policy = policies[route.load_balancing_policy];
+      svc.replicas = [...svc.replicas];
+      svc.policy.onSetChange(svc.replicas, svc.state, this.random);
+    }
+  }
+
+  deleteService(name: string): void {
+    const svc = this.services.get(name);
+    if (!svc) return;
+    svc.declared = false;
+    // Endpoints of a deleted service go away as the prober deletes them; until then they serve.
+    if (svc.replicas.length === 0) this.services.delete(name);
+  }
+
+  get(name: string): ServiceEntry<U> | undefined {
+    return this.services.get(name);
+  }
+
+  /** The only service, when there is exactly one (host-less routing). */
+  only(): ServiceEntry<U> | undefined {
+    if (this.services.size !== 1) return undefined;
+    return this.services.values().next().value;
+  }
+
+  /** Keep this replica out of rotation until `until` (or until its endpoint is re-put). */
+  eject(r: Replica<U>, until: number): void {
+    r.ejectedUntil = until;
+  }
+
+  private entry(name: string): ServiceEntry<U> {
+    let svc = this.services.get(name);
+    if (!svc) {
+      svc = {
+        name,
+        policyName: DEFAULT_LB_POLICY,
+        policy: policies[DEFAULT_LB_POLICY],
+        target: null,
+        replicas: [],
+        state: { cursor: 0 },
+        declared: false,
+      };
+      this.services.set(name, svc);
+    }
+    return svc;
+  }
+
+  private removeReplica(r: Replica<U>): void {
+    this.byKey.delete(r.key);
+    const svc = this.services.get(r.service);
+    if (svc) {
+      svc.replicas = svc.replicas.filter((x) => x !== r);
+      svc.policy.onSetChange(svc.replicas, svc.state, this.random);
+      if (svc.replicas.length === 0 && !svc.declared) this.services.delete(svc.name);
+    }
+    this.hooks.close(r.upstream);
+  }
+}

@@ -1,0 +1,81 @@
+import cluster from "node:cluster";
+import { connectBus, type Logger } from "@switchyard/bus";
+import { EVENT_SCHEMA_VERSION, type ProbeHint, Subjects } from "@switchyard/contracts";
+import { onShutdown } from "@switchyard/runtime";
+import { AggregatorRegistry } from "prom-client";
+import { createAdminServer } from "./admin.js";
+import type { ProxyConfig } from "./config.js";
+import { feedRouteTable } from "./feed.js";
+import { accessLogger, createProxy } from "./proxy.js";
+
+/**
+ * One proxy process: NATS → route table, data-plane server, and (unless it is a cluster
+ * worker) the admin server. Logs `listening` per server and `ready` once snapshots are loaded.
+ */
+export async function runProxy(cfg: ProxyConfig, logger: Logger): Promise<void> {
+  const worker = cluster.isWorker;
+  const nc = await connectBus({
+    url: cfg.NATS_URL,
+    name: "yard-proxy",
+    user: cfg.NATS_USER,
+    pass: cfg.NATS_PASS,
+    logger,
+    waitOnFirstConnect: true,
+  });
+  const proxy = createProxy(cfg, logger, accessLogger(logger, cfg.YARD_PROXY_ACCESS_LOG), (r) => {
+    const hint: ProbeHint = {
+      schema: EVENT_SCHEMA_VERSION,
+      service: r.service,
+      replica_id: r.id,
+      url: r.url,
+    };
+    nc.publish(Subjects.probeHint, JSON.stringify(hint));
+  });
+  const feed = await feedRouteTable(nc, proxy.table, logger);
+  await feed.ready;
+  let ready = false;
+  const admin = worker
+    ? null
+    : createAdminServer({
+        routes: () => proxy.routes(),
+        metrics: async () => ({
+          contentType: proxy.metrics.registry.contentType,
+          body: await proxy.metrics.registry.metrics(),
+        }),
+        ready: () => ready && !proxy.isDraining(),
+      });
+  const address = await proxy.server.listen({ host: cfg.YARD_PROXY_HOST, port: cfg.YARD_PROXY_PORT });
+  logger.info({ server: "proxy", address }, worker ? "worker listening" : "listening");
+  if (admin) {
+    const adminAddress = await admin.listen({
+      host: cfg.YARD_PROXY_ADMIN_HOST,
+      port: cfg.YARD_PROXY_ADMIN_PORT,
+    });
+    logger.info({ server: "admin", address: adminAddress }, "listening");
+  } else {
+    AggregatorRegistry.setRegistries([proxy.metrics.registry]);
+    process.on("message", (m: { type?: string; id?: number }) => {
+      if (m?.type === "routes") process.send?.({ type: "routes", id: m.id, view: proxy.routes() });
+    });
+    process.send?.({ type: "ready" });
+  }
+  ready = true;
+  logger.info({ version: proxy.table.version, services: proxy.table.services.size }, "ready");
+  onShutdown(
+    logger,
+    [
+      {
+        name: "drain proxy server",
+        run: () => {
+          proxy.startDraining();
+          return proxy.server.close();
+        },
+      },
+      { name: "close upstream pools", run: () => proxy.closePools() },
+      { name: "stop route feed", run: () => feed.stop() },
+      { name: "drain NATS", run: () => nc.drain() },
+      { name: "close admin server", run: () => admin?.close() },
+    ],
+    cfg.YARD_PROXY_DRAIN_MS,
+  );
+}
