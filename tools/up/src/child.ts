@@ -1,0 +1,135 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import { readdirSync, readFileSync } from "node:fs";
+import { lineSplitter } from "./prefix.js";
+
+/**
+ * A child process in its own process group (so a stop reaches everything it started in that
+ * group), with its stdout and stderr delivered line by line.
+ */
+export interface Child {
+  pid: number;
+  process: ChildProcess;
+  exited: Promise<number | string>;
+  running(): boolean;
+}
+
+export function spawnChild(
+  cmd: string,
+  args: string[],
+  opts: { env: Record<string, string>; cwd?: string },
+  onLine: (line: string) => void,
+): Child {
+  const child = spawn(cmd, args, {
+    cwd: opts.cwd,
+    env: { ...process.env, ...opts.env },
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
+  for (const stream of [child.stdout, child.stderr]) {
+    const split = lineSplitter();
+    stream?.setEncoding("utf8");
+    stream?.on("data", (d: string) => {
+      for (const l of split(d)) onLine(l);
+    });
+  }
+  const exited = once(child, "exit").then(([code, sig]) => (code ?? sig) as number | string);
+  // A failed spawn (ENOENT) emits "error" and then "exit"; keep it from throwing.
+  child.on("error", () => {});
+  return {
+    pid: child.pid ?? -1,
+    process: child,
+    exited,
+    running: () => child.exitCode === null && child.signalCode === null,
+  };
+}
+
+export function signalGroup(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, sig);
+  } catch {
+    try {
+      process.kill(pid, sig);
+    } catch {
+      // already gone
+    }
+  }
+}
+
+/** True while the process exists and is not a zombie (an exited orphan not yet reaped). */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * Every live descendant of `root` (Linux /proc): the processes a service started, including
+ * those it put in their own process groups (replicas), which a group signal would miss.
+ */
+export function descendants(root: number): number[] {
+  const children = new Map<number, number[]>();
+  let entries: string[] = [];
+  try {
+    entries = readdirSync("/proc");
+  } catch {
+    return [];
+  }
+  for (const e of entries) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      const stat = readFileSync(`/proc/${e}/stat`, "utf8");
+      // Field 4 (ppid) follows the command name, which is in parentheses and may hold spaces.
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      const list = children.get(ppid) ?? [];
+      list.push(Number(e));
+      children.set(ppid, list);
+    } catch {
+      // the process ended while we read
+    }
+  }
+  const out: number[] = [];
+  const stack = [...(children.get(root) ?? [])];
+  while (stack.length) {
+    const p = stack.pop()!;
+    out.push(p);
+    stack.push(...(children.get(p) ?? []));
+  }
+  return out;
+}
+
+/**
+ * Stop a child and everything it started: SIGTERM to its group, SIGKILL after `graceMs`;
+ * then the descendants that outlived it (own groups, orphaned) get the same treatment.
+ */
+export async function stopTree(c: Child, graceMs: number): Promise<number | string> {
+  const before = descendants(c.pid);
+  let code: number | string = "not running";
+  if (c.running()) {
+    signalGroup(c.pid, "SIGTERM");
+    const timer = setTimeout(() => signalGroup(c.pid, "SIGKILL"), graceMs);
+    code = await c.exited;
+    clearTimeout(timer);
+  }
+  const left = before.filter(alive);
+  if (left.length) {
+    for (const p of left) signalGroup(p, "SIGTERM");
+    await waitGone(left, graceMs);
+    for (const p of left.filter(alive)) signalGroup(p, "SIGKILL");
+  }
+  return code;
+}
+
+async function waitGone(pids: number[], ms: number): Promise<void> {
+  // Orphans are not our children: no exit event to await, so look again every 50 ms.
+  const end = Date.now() + ms;
+  while (Date.now() < end && pids.some(alive)) await new Promise((r) => setTimeout(r, 50));
+}

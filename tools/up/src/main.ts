@@ -1,0 +1,47 @@
+import { fileURLToPath } from "node:url";
+import { createLauncher, StartError } from "./launcher.js";
+import { parseOptions, USAGE } from "./options.js";
+
+/** `pnpm start`: the whole system on this machine without Docker. See docs/deploy.md. */
+const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
+const parsed = parseOptions(process.argv.slice(2), process.env, {
+  repoRoot,
+  cwd: process.cwd(),
+  isTty: process.stdout.isTTY === true,
+});
+if (!parsed.ok) {
+  console.error(parsed.error);
+  process.exit(2);
+}
+if (parsed.options.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+
+const up = createLauncher(parsed.options, repoRoot);
+let exitCode = 0;
+let shuttingDown = false;
+const shutdown = async (why: string, code: number) => {
+  if (shuttingDown) return;
+  shuttingDown = true;
+  exitCode = code;
+  up.say(`${why}: stopping everything`);
+  await up.stop();
+  up.say("stopped");
+  process.exit(exitCode);
+};
+process.on("SIGINT", () => void shutdown("SIGINT", 0));
+process.on("SIGTERM", () => void shutdown("SIGTERM", 0));
+process.on("SIGHUP", () => void shutdown("SIGHUP", 0));
+
+try {
+  await up.start();
+  const name = await up.died();
+  if (!shuttingDown) await shutdown(`${name} exited unexpectedly`, 1);
+} catch (err) {
+  if (!shuttingDown) {
+    const msg = err instanceof StartError ? err.message : String((err as Error)?.stack ?? err);
+    up.say(`cannot start: ${msg}`);
+    await shutdown("start failed", 1);
+  }
+}

@@ -1,0 +1,68 @@
+import { existsSync } from "node:fs";
+import { delimiter, join } from "node:path";
+import { connect } from "@nats-io/transport-node";
+import type { BusUser } from "@switchyard/contracts";
+import { type Child, spawnChild } from "./child.js";
+import type { NatsProbe } from "./nats-choice.js";
+
+export const INSTALL_HINT = `nats-server was not found on the PATH or in /usr/sbin.
+Install it, then run \`pnpm start\` again:
+  Debian/Ubuntu:  sudo apt-get install nats-server
+  macOS:          brew install nats-server
+  other:          https://docs.nats.io/running-a-nats-service/introduction/installation
+Or point NATS_URL at a nats-server started with deploy/nats/yard.conf.`;
+
+export function findNatsServer(env: NodeJS.ProcessEnv): string | null {
+  if (env.NATS_SERVER_BIN) return existsSync(env.NATS_SERVER_BIN) ? env.NATS_SERVER_BIN : null;
+  const dirs = [...(env.PATH ?? "").split(delimiter), "/usr/sbin", "/usr/local/bin"];
+  for (const d of dirs) if (d && existsSync(join(d, "nats-server"))) return join(d, "nats-server");
+  return null;
+}
+
+/** Does a NATS answer at `url`, does it require auth, and does it accept each of our users? */
+export async function probeNats(url: string, passwords: Record<BusUser, string>): Promise<NatsProbe> {
+  for (const [user, pass] of Object.entries(passwords)) {
+    try {
+      const nc = await connect({ servers: url, user, pass, timeout: 2_000, maxReconnectAttempts: 0 });
+      const authRequired = nc.info?.auth_required === true;
+      await nc.close();
+      if (!authRequired) return { kind: "no-auth" };
+    } catch (err) {
+      if (/authoriz|authentic/i.test(String(err))) return { kind: "refused", user };
+      return { kind: "no-answer" };
+    }
+  }
+  return { kind: "ok" };
+}
+
+export interface OwnNats {
+  url: string;
+  child: Child;
+}
+
+/** Start nats-server and resolve once it is ready, with the port it listens on. */
+export async function startNatsServer(
+  bin: string,
+  args: string[],
+  env: Record<string, string>,
+  onLine: (line: string) => void,
+): Promise<OwnNats> {
+  let port = 0;
+  let readyResolve!: () => void;
+  const ready = new Promise<void>((r) => {
+    readyResolve = r;
+  });
+  const child = spawnChild(bin, args, { env }, (line) => {
+    onLine(line);
+    const m = /Listening for client connections on [^\s]+:(\d+)/.exec(line);
+    if (m) port = Number(m[1]);
+    if (/Server is ready/.test(line)) readyResolve();
+  });
+  await Promise.race([
+    ready,
+    child.exited.then((code) => {
+      throw new Error(`nats-server exited (${code}) before it was ready; see its lines above`);
+    }),
+  ]);
+  return { url: `nats://127.0.0.1:${port}`, child };
+}

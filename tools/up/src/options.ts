@@ -1,0 +1,109 @@
+import { isAbsolute, join, resolve } from "node:path";
+import type { BusUser } from "@switchyard/contracts";
+import { BUS_USERS, devPassword, passwordVar } from "./nats-permissions.js";
+
+/**
+ * What `pnpm start` was asked to do, from its arguments and env vars. Pure: no I/O.
+ *
+ * | env / flag                | default            | meaning                                          |
+ * | NATS_URL                  | (unset)            | use this NATS (must run deploy/nats/yard.conf)    |
+ * | YARD_NATS_PORT            | 4333               | port of the launcher's own nats-server (0: any)  |
+ * | YARD_STATE_DIR            | <repo>/.yard       | JetStream store (nats/) and replica dirs          |
+ * | YARD_PROXIES              | 1                  | number of proxy processes                        |
+ * | YARD_PROXY_PORT           | 8080               | first proxy's port; the next ones +1 (0: any)     |
+ * | YARD_PROXY_ADMIN_PORT     | 9090               | first proxy's admin port; +1 each (0: any)        |
+ * | YARD_SPEC_HTTP_PORT       | 7070               | spec service HTTP API (0: any)                    |
+ * | YARD_EXAMPLE / --no-example | 1                | publish examples/local-auth.yaml with a token     |
+ * | YARD_NATS_<USER>_PASS     | <user>-dev         | NATS passwords (spec, provisioner, prober, proxy, cli) |
+ */
+export interface UpOptions {
+  /** NATS_URL when given explicitly; null → the launcher's own server on natsPort. */
+  natsUrl: string | null;
+  natsPort: number;
+  stateDir: string;
+  proxies: number;
+  proxyPort: number;
+  adminPort: number;
+  specPort: number;
+  example: boolean;
+  examplePath: string;
+  passwords: Record<BusUser, string>;
+  /** Colours and aligned names (stdout is a terminal and NO_COLOR is unset). */
+  pretty: boolean;
+  help: boolean;
+}
+
+export type Parsed = { ok: true; options: UpOptions } | { ok: false; error: string };
+
+export const USAGE = `Usage: pnpm start [--no-example] [--help]
+
+Starts Switchyard on this machine without Docker: nats-server (deploy/nats/yard.conf), the spec
+service, provisioner, prober and YARD_PROXIES proxies, then publishes examples/local-auth.yaml
+with a generated token and prints a curl line to try it. Ctrl-C stops everything.
+
+Env: NATS_URL, YARD_NATS_PORT (4333), YARD_STATE_DIR (<repo>/.yard), YARD_PROXIES (1),
+YARD_PROXY_PORT (8080), YARD_PROXY_ADMIN_PORT (9090), YARD_SPEC_HTTP_PORT (7070),
+YARD_EXAMPLE (1), YARD_NATS_<USER>_PASS (<user>-dev). See docs/deploy.md.`;
+
+function intVar(
+  env: NodeJS.ProcessEnv,
+  name: string,
+  def: number,
+  min: number,
+  max: number,
+): number | string {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return def;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max)
+    return `${name} must be an integer from ${min} to ${max} (got "${raw}")`;
+  return n;
+}
+
+export function parseOptions(
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+  ctx: { repoRoot: string; cwd: string; isTty: boolean },
+): Parsed {
+  let example = !["0", "false", "no"].includes((env.YARD_EXAMPLE ?? "").toLowerCase());
+  let help = false;
+  for (const a of argv) {
+    if (a === "--no-example") example = false;
+    else if (a === "--help" || a === "-h") help = true;
+    else return { ok: false, error: `unknown argument "${a}"\n\n${USAGE}` };
+  }
+  const ints = {
+    natsPort: intVar(env, "YARD_NATS_PORT", 4333, 0, 65535),
+    proxies: intVar(env, "YARD_PROXIES", 1, 1, 64),
+    proxyPort: intVar(env, "YARD_PROXY_PORT", 8080, 0, 65535),
+    adminPort: intVar(env, "YARD_PROXY_ADMIN_PORT", 9090, 0, 65535),
+    specPort: intVar(env, "YARD_SPEC_HTTP_PORT", 7070, 0, 65535),
+  };
+  const bad = Object.values(ints).find((v) => typeof v === "string");
+  if (bad !== undefined) return { ok: false, error: bad as string };
+  const n = ints as Record<keyof typeof ints, number>;
+  for (const [name, base] of [
+    ["YARD_PROXY_PORT", n.proxyPort],
+    ["YARD_PROXY_ADMIN_PORT", n.adminPort],
+  ] as const) {
+    if (base !== 0 && base + n.proxies - 1 > 65535)
+      return { ok: false, error: `${name}=${base} leaves no room for ${n.proxies} proxies` };
+  }
+  const stateRaw = env.YARD_STATE_DIR || join(ctx.repoRoot, ".yard");
+  const passwords = Object.fromEntries(
+    BUS_USERS.map((u) => [u, env[passwordVar(u)] || devPassword(u)]),
+  ) as Record<BusUser, string>;
+  return {
+    ok: true,
+    options: {
+      natsUrl: env.NATS_URL || null,
+      ...n,
+      stateDir: isAbsolute(stateRaw) ? stateRaw : resolve(ctx.cwd, stateRaw),
+      example,
+      examplePath: join(ctx.repoRoot, "examples", "local-auth.yaml"),
+      passwords,
+      pretty: ctx.isTty && !env.NO_COLOR,
+      help,
+    },
+  };
+}

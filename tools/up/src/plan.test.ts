@@ -1,0 +1,83 @@
+import { describe, expect, it } from "vitest";
+import { passwordVar } from "./nats-permissions.js";
+import { parseOptions, type UpOptions } from "./options.js";
+import { natsServerArgs, natsServerEnv, planServices } from "./plan.js";
+
+function opts(env: NodeJS.ProcessEnv): UpOptions {
+  const r = parseOptions([], env, { repoRoot: "/repo", cwd: "/repo", isTty: false });
+  if (!r.ok) throw new Error(r.error);
+  return r.options;
+}
+
+describe("planServices", () => {
+  it("starts spec, provisioner, prober, then the proxies, each as its own NATS user", () => {
+    const plan = planServices(opts({ YARD_PROXIES: "2" }), "nats://127.0.0.1:4333");
+    expect(plan.map((p) => [p.name, p.user, p.entry])).toEqual([
+      ["spec", "spec", "services/spec/src/main.ts"],
+      ["provisioner", "provisioner", "services/provisioner/src/main.ts"],
+      ["prober", "prober", "services/prober/src/main.ts"],
+      ["proxy-1", "proxy", "services/proxy/src/main.ts"],
+      ["proxy-2", "proxy", "services/proxy/src/main.ts"],
+    ]);
+    for (const p of plan) {
+      expect(p.env).toMatchObject({
+        NATS_URL: "nats://127.0.0.1:4333",
+        NATS_USER: p.user,
+        NATS_PASS: `${p.user}-dev`,
+      });
+    }
+  });
+
+  it.each([
+    {
+      name: "fixed ports count up",
+      env: { YARD_PROXIES: "3" },
+      ports: ["8080", "8081", "8082"],
+      admin: ["9090", "9091", "9092"],
+    },
+    {
+      name: "port 0 stays 0 (each picks a free port)",
+      env: { YARD_PROXIES: "2", YARD_PROXY_PORT: "0", YARD_PROXY_ADMIN_PORT: "0" },
+      ports: ["0", "0"],
+      admin: ["0", "0"],
+    },
+  ])("proxy ports: $name", ({ env, ports, admin }) => {
+    const proxies = planServices(opts(env), "u").filter((p) => p.user === "proxy");
+    expect(proxies.map((p) => p.env.YARD_PROXY_PORT)).toEqual(ports);
+    expect(proxies.map((p) => p.env.YARD_PROXY_ADMIN_PORT)).toEqual(admin);
+  });
+
+  it("gives the provisioner the state dir and the spec service its HTTP port", () => {
+    const plan = planServices(opts({ YARD_STATE_DIR: "/st", YARD_SPEC_HTTP_PORT: "0" }), "u");
+    expect(plan.find((p) => p.name === "provisioner")?.env.YARD_STATE_DIR).toBe("/st");
+    expect(plan.find((p) => p.name === "spec")?.env.YARD_SPEC_HTTP_PORT).toBe("0");
+  });
+});
+
+describe("natsServerArgs / natsServerEnv", () => {
+  it.each([
+    { name: "fixed port", env: {}, port: "4333" },
+    { name: "any port", env: { YARD_NATS_PORT: "0" }, port: "-1" },
+  ])("$name", ({ env, port }) => {
+    expect(natsServerArgs("/repo", opts(env))).toEqual([
+      "-c",
+      "/repo/deploy/nats/yard.conf",
+      "-a",
+      "127.0.0.1",
+      "-p",
+      port,
+      "-sd",
+      "/repo/.yard/nats",
+    ]);
+  });
+
+  it("passes every user's password in the variable the config reads", () => {
+    expect(natsServerEnv(opts({ YARD_NATS_CLI_PASS: "c" }), passwordVar)).toEqual({
+      YARD_NATS_SPEC_PASS: "spec-dev",
+      YARD_NATS_PROVISIONER_PASS: "provisioner-dev",
+      YARD_NATS_PROBER_PASS: "prober-dev",
+      YARD_NATS_PROXY_PASS: "proxy-dev",
+      YARD_NATS_CLI_PASS: "c",
+    });
+  });
+});

@@ -1,0 +1,73 @@
+import { join } from "node:path";
+import type { BusUser } from "@switchyard/contracts";
+import type { UpOptions } from "./options.js";
+
+/** One process the launcher starts: a service entry run with `node --import tsx`. */
+export interface ServicePlan {
+  /** Log prefix and progress name: spec, provisioner, prober, proxy-1, proxy-2, … */
+  name: string;
+  /** The NATS user it connects as (its own least-privilege user). */
+  user: BusUser;
+  /** Entry file relative to the repo root. */
+  entry: string;
+  /** Env vars set on top of the launcher's own environment. */
+  env: Record<string, string>;
+}
+
+const nth = (base: number, i: number) => String(base === 0 ? 0 : base + i);
+
+/**
+ * Start order: spec (creates yard-specs/yard-services), provisioner, prober, then the proxies.
+ * Stop order is the reverse, so proxies stop taking traffic first and the bus goes last.
+ * Pure: the same options always give the same plan.
+ */
+export function planServices(o: UpOptions, natsUrl: string): ServicePlan[] {
+  const bus = (user: BusUser) => ({ NATS_URL: natsUrl, NATS_USER: user, NATS_PASS: o.passwords[user] });
+  const plans: ServicePlan[] = [
+    {
+      name: "spec",
+      user: "spec",
+      entry: "services/spec/src/main.ts",
+      env: { ...bus("spec"), YARD_SPEC_HTTP_PORT: String(o.specPort) },
+    },
+    {
+      name: "provisioner",
+      user: "provisioner",
+      entry: "services/provisioner/src/main.ts",
+      env: { ...bus("provisioner"), YARD_STATE_DIR: o.stateDir },
+    },
+    { name: "prober", user: "prober", entry: "services/prober/src/main.ts", env: bus("prober") },
+  ];
+  for (let i = 0; i < o.proxies; i++) {
+    plans.push({
+      name: `proxy-${i + 1}`,
+      user: "proxy",
+      entry: "services/proxy/src/main.ts",
+      env: {
+        ...bus("proxy"),
+        YARD_PROXY_PORT: nth(o.proxyPort, i),
+        YARD_PROXY_ADMIN_PORT: nth(o.adminPort, i),
+      },
+    });
+  }
+  return plans;
+}
+
+/** The launcher's own nats-server: deploy/nats/yard.conf, loopback, JetStream under the state dir. */
+export function natsServerArgs(repoRoot: string, o: UpOptions): string[] {
+  return [
+    "-c",
+    join(repoRoot, "deploy", "nats", "yard.conf"),
+    "-a",
+    "127.0.0.1",
+    "-p",
+    o.natsPort === 0 ? "-1" : String(o.natsPort),
+    "-sd",
+    join(o.stateDir, "nats"),
+  ];
+}
+
+/** Env the nats-server needs: the password of every user (the config reads `$YARD_NATS_*_PASS`). */
+export function natsServerEnv(o: UpOptions, passwordVar: (u: BusUser) => string): Record<string, string> {
+  return Object.fromEntries(Object.entries(o.passwords).map(([u, p]) => [passwordVar(u as BusUser), p]));
+}
