@@ -1,0 +1,65 @@
+import {
+  Buckets,
+  EndpointRecord,
+  type ListResult,
+  ReplicaRecord,
+  type SpecRecord,
+  Subjects,
+  YardError,
+} from "@switchyard/contracts";
+import type { z } from "zod";
+import { readBucket } from "../bus-client.js";
+import type { Ctx } from "../context.js";
+import { endpointOf } from "../endpoint.js";
+import { replicasTable, serviceRows, servicesTable } from "../status-view.js";
+
+export interface StatusOptions {
+  endpoint: boolean;
+  json: boolean;
+}
+
+/** `yard status [NAME...]`: services (as `sky serve status`) then their replicas. */
+export async function status(names: string[], o: StatusOptions, ctx: Ctx): Promise<number> {
+  const bus = await ctx.bus();
+  const specs: SpecRecord[] = [];
+  const missing: string[] = [];
+  if (names.length === 0) {
+    specs.push(...(await bus.request<z.infer<typeof ListResult>>(Subjects.specList, {})).records);
+  } else {
+    for (const name of [...new Set(names)]) {
+      try {
+        specs.push(await bus.request<SpecRecord>(Subjects.specGet, { name }));
+      } catch (err) {
+        if (err instanceof YardError && err.code === "SY_ERR_NOT_FOUND") missing.push(name);
+        else throw err;
+      }
+    }
+  }
+  const shown = new Set(specs.map((s) => s.name));
+  const replicas = (await readBucket(bus.nc, Buckets.replicas, ReplicaRecord)).filter((r) =>
+    shown.has(r.service),
+  );
+  const endpoints = (await readBucket(bus.nc, Buckets.endpoints, EndpointRecord)).filter((e) =>
+    shown.has(e.service),
+  );
+  const url = (n: string) => endpointOf(n, ctx.io.env);
+  const rows = serviceRows(specs, replicas, endpoints, url);
+  const { io } = ctx;
+
+  if (o.json) {
+    const services = rows.map((r, i) => ({ ...r, record: specs[i] }));
+    io.out(JSON.stringify({ services, replicas, endpoints, missing }, null, 2));
+  } else if (o.endpoint) {
+    for (const r of rows) io.out(r.endpoint);
+  } else if (specs.length === 0 && missing.length === 0) {
+    io.out("No services. Start one with: pnpm yard up SERVICE_YAML");
+  } else if (specs.length > 0) {
+    io.out("Services");
+    io.out(servicesTable(rows));
+    io.out("");
+    io.out("Service Replicas");
+    io.out(replicas.length ? replicasTable(replicas, endpoints) : "No replicas yet.");
+  }
+  if (missing.length === 0) return 0;
+  throw new YardError("SY_ERR_NOT_FOUND", `no service named ${missing.map((m) => `'${m}'`).join(", ")}`);
+}

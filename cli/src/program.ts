@@ -1,0 +1,141 @@
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { describeError, EXIT, UsageError } from "./cli-error.js";
+import { down } from "./commands/down.js";
+import { logs } from "./commands/logs.js";
+import { status } from "./commands/status.js";
+import { up } from "./commands/up.js";
+import { createCtx } from "./context.js";
+import type { Io } from "./io.js";
+
+const collect = (v: string, prev: string[]) => [...prev, v];
+const positiveInt = (what: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`${what} must be a positive integer`);
+  return n;
+};
+const nonNegativeInt = (what: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${what} must be a whole number >= 0`);
+  return n;
+};
+
+const ENV_HELP = `
+Environment:
+  NATS_URL          NATS server(s), comma-separated (default nats://127.0.0.1:4222; --nats wins)
+  NATS_USER         NATS user name (optional)
+  NATS_PASS         NATS password (optional)
+  YARD_PROXY_URL    endpoint shown for a service; {service} is replaced by its name
+                    (default http://<service>.<YARD_DOMAIN>:<YARD_PROXY_PORT>)
+  YARD_DOMAIN       domain the proxy routes by Host header (default localhost)
+  YARD_PROXY_PORT   port of the proxy (default 8080)
+
+Exit codes: 0 success, 1 error, 2 usage error, 130 interrupted.`;
+
+/**
+ * Run the `yard` command line with `argv` (without node and script) and return the exit code.
+ * Never calls process.exit, so tests run it in-process.
+ */
+export async function runCli(argv: string[], io: Io): Promise<number> {
+  let code: number = EXIT.ok;
+  let ctx: ReturnType<typeof createCtx> | null = null;
+  const program = new Command("yard")
+    .description("Switchyard: serve models behind authenticated, load-balanced endpoints (SkyServe YAML).")
+    .option("--nats <url>", "NATS server URL (default: $NATS_URL, else nats://127.0.0.1:4222)")
+    .addHelpText("after", ENV_HELP)
+    .configureHelp({ showGlobalOptions: true })
+    .showHelpAfterError("(run with --help for usage)")
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => io.write(s),
+      writeErr: (s) => io.err(s.replace(/\n$/, "")),
+    });
+  const context = () => {
+    ctx ??= createCtx(io, program.opts<{ nats?: string }>().nats);
+    return ctx;
+  };
+  const act =
+    <A extends unknown[]>(fn: (...a: A) => Promise<number>) =>
+    async (...a: A) => {
+      code = await fn(...a);
+    };
+
+  program
+    .command("up")
+    .description(
+      "Validate a SkyServe service YAML, resolve its envs and publish it (a new revision if it changed).",
+    )
+    .argument("<file>", "service YAML (SkyServe format)")
+    .option("-n, --name <name>", "service name (default: `name:` in the YAML, else from the file name)")
+    .option(
+      "--env <K=V|K>",
+      "set an env var; a bare K takes its value from your environment (repeatable)",
+      collect,
+      [],
+    )
+    .option("--env-file <file>", "dotenv file of env vars (YAML envs < --env-file < --env)")
+    .option("--secret <K=V|K>", "set a secret (never printed or logged; repeatable)", collect, [])
+    .option(
+      "--dry-run",
+      "resolve and print the spec with secrets masked; store nothing (needs no NATS)",
+      false,
+    )
+    .option(
+      "--wait",
+      "after publishing, show each replica phase change until the service is READY or failed",
+      false,
+    )
+    .addOption(
+      new Option("--timeout <seconds>", "with --wait: give up after this long")
+        .argParser(positiveInt("--timeout"))
+        .default(1800),
+    )
+    .addHelpText("after", ENV_HELP)
+    .action(act((file: string, o) => up(file, o, context())));
+
+  program
+    .command("status")
+    .description(
+      "Show services (NAME, REVISION, STATUS, REPLICAS, ENDPOINT) and their replicas, like `sky serve status`.",
+    )
+    .argument("[names...]", "services to show (default: all)")
+    .option("--endpoint", "print only the endpoint URL of each service", false)
+    .option("--json", "print one JSON document: services (masked specs), replicas, endpoints", false)
+    .addHelpText("after", ENV_HELP)
+    .action(act((names: string[], o) => status(names, o, context())));
+
+  program
+    .command("down")
+    .description("Remove services: their specs are deleted and their replicas shut down.")
+    .argument("[names...]", "services to remove")
+    .option("-a, --all", "remove every service", false)
+    .addHelpText("after", ENV_HELP)
+    .action(act((names: string[], o) => down(names, o, context())));
+
+  program
+    .command("logs")
+    .description("Print a replica's log (served by the provisioner).")
+    .argument("<name>", "service name")
+    .argument("[replica_id]", "replica id (default: the newest replica)", positiveInt("REPLICA_ID"))
+    .option("-f, --follow", "keep printing new output until the replica finishes or Ctrl-C", false)
+    .option("--tail <n>", "start with the last N lines", nonNegativeInt("--tail"))
+    .addHelpText("after", ENV_HELP)
+    .action(act((name: string, replica: number | undefined, o) => logs(name, replica, o, context())));
+
+  try {
+    await program.parseAsync(argv, { from: "user" });
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Help and version end with code 0; every other commander error is a usage error.
+      code = err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    } else {
+      const d = describeError(err);
+      io.err(d.text);
+      code = d.code;
+    }
+  } finally {
+    await (ctx as ReturnType<typeof createCtx> | null)?.close();
+  }
+  return code;
+}
+
+export { UsageError };
