@@ -24,7 +24,7 @@ describe("fake OpenAI engine with --api-key", () => {
     expect(await e.proc.stop()).toBe(0);
   });
 
-  it.each([
+  it.each<{ name: string; headers: Record<string, string> }>([
     { name: "no Authorization", headers: {} },
     { name: "wrong key", headers: { authorization: "Bearer wrong" } },
     { name: "key without Bearer", headers: { authorization: KEY } },

@@ -1,0 +1,38 @@
+import { homedir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { CommonEnv, millis, parseEnv } from "@switchyard/runtime";
+import { z } from "zod";
+
+/** The Switchyard checkout this provisioner runs from (for its node_modules/.bin). */
+const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
+
+const bool = (def: boolean) =>
+  z
+    .enum(["true", "false", "1", "0"])
+    .default(def ? "true" : "false")
+    .transform((v) => v === "true" || v === "1");
+
+/** Provisioner env vars; each has a documented default (README table). */
+export const ProvisionerEnv = z.object({
+  ...CommonEnv,
+  /** Root of replica working dirs: `<dir>/replicas/<svc>/<id>/` (log, scripts, state). */
+  YARD_STATE_DIR: z.string().default(join(homedir(), ".yard")),
+  /** GPU inventory, e.g. `A100:2,L4:1` (indices 0..n-1 in that order). Unset: nvidia-smi if present, else none. */
+  YARD_GPUS: z.string().optional(),
+  /** Host put in replica URLs (what the prober and proxies connect to). */
+  YARD_HOST_ADDRESS: z.string().default("127.0.0.1"),
+  /** SIGTERM → SIGKILL grace when stopping a replica's process group. */
+  YARD_TERMINATE_GRACE_MS: millis(10_000),
+  /** On SIGTERM leave replicas running (a restarted provisioner adopts them) instead of stopping them. */
+  YARD_KEEP_REPLICAS_ON_EXIT: bool(false),
+  /** Where replicas run; only `local` (process groups on this host) exists today. */
+  YARD_BACKEND: z.enum(["local"]).default("local"),
+  /** Dirs put first on each replica's PATH (`:`-separated); default: the checkout's node_modules/.bin. */
+  YARD_REPLICA_PATH: z.string().default(join(REPO_ROOT, "node_modules", ".bin")),
+});
+export type ProvisionerConfig = z.infer<typeof ProvisionerEnv>;
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<ProvisionerConfig> {
+  return parseEnv(ProvisionerEnv, env);
+}

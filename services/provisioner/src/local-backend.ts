@@ -1,0 +1,301 @@
+import { spawn } from "node:child_process";
+import {
+  closeSync,
+  existsSync,
+  type FSWatcher,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  rmSync,
+  statSync,
+  watch,
+  writeFileSync,
+} from "node:fs";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import type { Logger } from "@switchyard/bus";
+import { YardError } from "@switchyard/contracts";
+import type { Backend, BackendEvent, FoundReplica, LaunchRequest } from "./backend.js";
+import type { ExitInfo } from "./exit-reason.js";
+import { groupRunning, isRunning, startTimeOf } from "./proc-info.js";
+import { buildReplicaEnv, RUNNER_SCRIPT } from "./replica-env.js";
+
+interface Tracked {
+  service: string;
+  id: number;
+  pid: number;
+  port: number | null;
+  adopted: boolean;
+  runStarted: boolean;
+  exited: boolean;
+  watcher: FSWatcher | null;
+}
+
+/** What `<dir>/state.json` holds: enough to re-find and verify the process after a restart. */
+interface StateFile {
+  service: string;
+  id: number;
+  revision: number;
+  pid: number;
+  pgid: number;
+  port: number;
+  start_time: number | null;
+  launched_at: string;
+}
+
+export interface LocalBackendOptions {
+  stateDir: string;
+  terminateGraceMs: number;
+  extraPath: string[];
+  logger: Logger;
+  /** Liveness poll for adopted replicas (not our children) and run-start markers. */
+  pollMs?: number;
+}
+
+/**
+ * Replicas as process groups on this host: `$YARD_STATE_DIR/replicas/<svc>/<id>/` holds
+ * setup.sh, run.sh, replica.log, state.json, and the runner's markers. Each replica leads its
+ * own process group (detached), so it outlives a provisioner crash and is stopped as a whole.
+ */
+export class LocalBackend implements Backend {
+  readonly name = "local";
+  private readonly tracked = new Map<string, Tracked>();
+  private readonly listeners: ((e: BackendEvent) => void)[] = [];
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(private readonly o: LocalBackendOptions) {
+    this.timer = setInterval(() => this.poll(), o.pollMs ?? 1_000);
+    this.timer.unref();
+  }
+
+  dir(service: string, id: number): string {
+    return join(this.o.stateDir, "replicas", service, String(id));
+  }
+
+  logFile(service: string, id: number): string {
+    return join(this.dir(service, id), "replica.log");
+  }
+
+  async launch(req: LaunchRequest): Promise<{ pid: number }> {
+    const dir = this.dir(req.service, req.id);
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    writeFileSync(join(dir, "setup.sh"), req.spec.setup ?? "", { mode: 0o600 });
+    writeFileSync(join(dir, "run.sh"), req.spec.run ?? "", { mode: 0o600 });
+    const log = openSync(join(dir, "replica.log"), "a", 0o600);
+    const env = buildReplicaEnv({
+      base: process.env,
+      specEnvs: req.spec.envs,
+      service: req.service,
+      id: req.id,
+      port: req.port,
+      gpuIndices: req.gpuIndices,
+      dir,
+      extraPath: this.o.extraPath,
+    });
+    const cwd = req.spec.workdir && existsSync(req.spec.workdir) ? req.spec.workdir : dir;
+    const child = spawn("bash", ["-c", RUNNER_SCRIPT], {
+      cwd,
+      env,
+      detached: true,
+      stdio: ["ignore", log, log],
+    });
+    closeSync(log);
+    const pid = await new Promise<number>((resolve, reject) => {
+      child.once("spawn", () => resolve(child.pid!));
+      child.once("error", (err) =>
+        reject(new YardError("SY_ERR_INTERNAL", `cannot start bash: ${err.message}`)),
+      );
+    });
+    const state: StateFile = {
+      service: req.service,
+      id: req.id,
+      revision: req.revision,
+      pid,
+      pgid: pid,
+      port: req.port,
+      start_time: startTimeOf(pid),
+      launched_at: new Date().toISOString(),
+    };
+    writeFileSync(join(dir, "state.json"), `${JSON.stringify(state)}\n`, { mode: 0o600 });
+    const t = this.track(req.service, req.id, pid, req.port, false);
+    child.once("exit", () => this.exited(t));
+    return { pid };
+  }
+
+  async terminate(service: string, id: number, pid: number | null): Promise<void> {
+    const t = this.tracked.get(`${service}.${id}`);
+    const pgid = pid ?? t?.pid ?? null;
+    if (t) t.exited = true; // an exit from here on is ours: no event
+    if (pgid !== null && groupRunning(pgid)) {
+      signalGroup(pgid, "SIGTERM");
+      if (!(await until(() => !groupRunning(pgid), this.o.terminateGraceMs))) {
+        this.o.logger.warn({ service, replica: id, pgid }, "replica ignored SIGTERM: sending SIGKILL");
+        signalGroup(pgid, "SIGKILL");
+        await until(() => !groupRunning(pgid), 5_000);
+      }
+    }
+    t?.watcher?.close();
+    this.tracked.delete(`${service}.${id}`);
+  }
+
+  async list(): Promise<FoundReplica[]> {
+    const root = join(this.o.stateDir, "replicas");
+    const out: FoundReplica[] = [];
+    for (const service of safeReaddir(root))
+      for (const idText of safeReaddir(join(root, service))) {
+        const dir = join(root, service, idText);
+        const st = readState(dir);
+        if (!st || st.service !== service || String(st.id) !== idText) continue;
+        const sameProcess = st.start_time === null || startTimeOf(st.pid) === st.start_time;
+        out.push({
+          service,
+          id: st.id,
+          pid: st.pid,
+          running: (isRunning(st.pid) && sameProcess) || groupRunning(st.pgid),
+          runStarted: existsSync(join(dir, "run.started")),
+        });
+      }
+    return out;
+  }
+
+  adopt(f: FoundReplica): void {
+    const st = readState(this.dir(f.service, f.id));
+    this.track(f.service, f.id, f.pid, st?.port ?? null, true);
+  }
+
+  running(service: string, id: number): boolean {
+    const t = this.tracked.get(`${service}.${id}`);
+    return t ? groupRunning(t.pid) : false;
+  }
+
+  portFree(port: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const s = createServer();
+      s.once("error", () => resolve(false));
+      s.listen({ port, host: "0.0.0.0", exclusive: true }, () => s.close(() => resolve(true)));
+    });
+  }
+
+  freePort(): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const s = createServer();
+      s.once("error", reject);
+      s.listen({ port: 0, host: "0.0.0.0" }, () => {
+        const p = (s.address() as { port: number }).port;
+        s.close(() => resolve(p));
+      });
+    });
+  }
+
+  onEvent(listener: (e: BackendEvent) => void): void {
+    this.listeners.push(listener);
+  }
+
+  close(): void {
+    clearInterval(this.timer);
+    for (const t of this.tracked.values()) t.watcher?.close();
+  }
+
+  private track(service: string, id: number, pid: number, port: number | null, adopted: boolean): Tracked {
+    const dir = this.dir(service, id);
+    const t: Tracked = { service, id, pid, port, adopted, runStarted: false, exited: false, watcher: null };
+    this.tracked.set(`${service}.${id}`, t);
+    try {
+      // inotify: the runner's run.started marker is seen at once; the poll is the fallback.
+      t.watcher = watch(dir, (_ev, file) => {
+        if (file === "run.started") this.checkStarted(t);
+      });
+      t.watcher.on("error", () => {});
+    } catch {
+      t.watcher = null;
+    }
+    this.checkStarted(t);
+    return t;
+  }
+
+  private checkStarted(t: Tracked): void {
+    if (t.runStarted || t.exited) return;
+    if (!existsSync(join(this.dir(t.service, t.id), "run.started"))) return;
+    t.runStarted = true;
+    this.emit({ type: "run_started", service: t.service, id: t.id });
+  }
+
+  private exited(t: Tracked): void {
+    if (t.exited) return;
+    this.checkStarted(t);
+    t.exited = true;
+    t.watcher?.close();
+    this.emit({ type: "exited", service: t.service, id: t.id, exit: this.exitInfo(t) });
+  }
+
+  private exitInfo(t: Tracked): ExitInfo {
+    const dir = this.dir(t.service, t.id);
+    let stage: ExitInfo["stage"] = "unknown";
+    let code: number | null = null;
+    try {
+      const m = /^(setup|run) (\d+)/.exec(readFileSync(join(dir, "exit.status"), "utf8"));
+      if (m) [stage, code] = [m[1] as "setup" | "run", Number(m[2])];
+    } catch {}
+    return { stage, code, logTail: tail(join(dir, "replica.log"), 4096), port: t.port };
+  }
+
+  private poll(): void {
+    for (const t of this.tracked.values()) {
+      this.checkStarted(t);
+      // Our own children report their exit; adopted ones are polled.
+      if (t.adopted && !t.exited && !isRunning(t.pid)) this.exited(t);
+    }
+  }
+
+  private emit(e: BackendEvent): void {
+    for (const l of this.listeners) l(e);
+  }
+}
+
+function signalGroup(pgid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(-pgid, sig);
+  } catch {}
+}
+
+/** Poll `cond` every 50 ms for up to `ms`; true when it held. (Group death has no event.) */
+async function until(cond: () => boolean, ms: number): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() >= end) return false;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return true;
+}
+
+function readState(dir: string): StateFile | null {
+  try {
+    return JSON.parse(readFileSync(join(dir, "state.json"), "utf8")) as StateFile;
+  } catch {
+    return null;
+  }
+}
+
+function safeReaddir(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+function tail(file: string, bytes: number): string {
+  try {
+    const size = statSync(file).size;
+    const fd = openSync(file, "r");
+    const buf = Buffer.alloc(Math.min(bytes, size));
+    readSync(fd, buf, 0, buf.length, size - buf.length);
+    closeSync(fd);
+    return buf.toString("utf8");
+  } catch {
+    return "";
+  }
+}

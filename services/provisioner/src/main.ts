@@ -1,0 +1,38 @@
+import { formatError, YardError } from "@switchyard/contracts";
+import { createLogger, onShutdown } from "@switchyard/runtime";
+import { loadConfig } from "./config.js";
+import { startProvisioner } from "./service.js";
+
+// The provisioner: single writer of yard-replicas; runs replicas with the local backend.
+let cfg: ReturnType<typeof loadConfig>;
+try {
+  cfg = loadConfig();
+} catch (err) {
+  process.stderr.write(`${err instanceof YardError ? formatError(err) : String(err)}\n`);
+  process.exit(2);
+}
+const logger = createLogger({ name: "provisioner", level: cfg.LOG_LEVEL });
+try {
+  const svc = await startProvisioner(cfg, logger);
+  onShutdown(
+    logger,
+    [{ name: "replicas and bus", run: () => svc.stop() }],
+    cfg.YARD_TERMINATE_GRACE_MS + 20_000,
+  );
+  logger.info(
+    {
+      backend: cfg.YARD_BACKEND,
+      state_dir: cfg.YARD_STATE_DIR,
+      inventory: svc.inventory,
+      replicas: svc.replicas,
+      keep_replicas_on_exit: cfg.YARD_KEEP_REPLICAS_ON_EXIT,
+    },
+    "ready",
+  );
+} catch (err) {
+  logger.error(
+    { err: err instanceof YardError ? formatError(err) : String(err) },
+    "provisioner failed to start",
+  );
+  process.exit(1);
+}

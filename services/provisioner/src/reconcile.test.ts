@@ -1,0 +1,261 @@
+import type { ReplicaRecord, SpecRecord } from "@switchyard/contracts";
+import { describe, expect, it } from "vitest";
+import { backoffDelayMs } from "./backoff.js";
+import { replicaRecord as rep, specRecord } from "./fixtures.js";
+import { parseGpuList } from "./inventory.js";
+import { reconcile, type World } from "./reconcile.js";
+
+const NOW = 1_000_000;
+
+function world(o: {
+  specs?: SpecRecord[];
+  replicas?: ReplicaRecord[];
+  endpoints?: string[];
+  gpus?: string;
+  scale?: Record<string, number>;
+  backoff?: Record<string, { failures: number; lastFailureAt: number }>;
+  sameLaunch?: boolean;
+}): World {
+  return {
+    now: NOW,
+    specs: new Map((o.specs ?? []).map((s) => [s.name, s])),
+    scale: new Map(Object.entries(o.scale ?? {})),
+    replicas: o.replicas ?? [],
+    endpoints: new Set(o.endpoints ?? []),
+    inventory: parseGpuList(o.gpus ?? ""),
+    backoff: new Map(Object.entries(o.backoff ?? {})),
+    nextId: new Map(),
+    sameLaunch: () => o.sameLaunch ?? false,
+  };
+}
+
+const launch = (id: number, accelerator: unknown = null, revision = 1) => ({
+  type: "launch",
+  service: "svc",
+  id,
+  revision,
+  accelerator,
+});
+
+describe("reconcile", () => {
+  it.each<{ name: string; w: World; actions: unknown[] }>([
+    {
+      name: "new spec with replicas: 3 → three CPU launches with fresh ids",
+      w: world({ specs: [specRecord({ replicas: 3 })] }),
+      actions: [launch(1), launch(2), launch(3)],
+    },
+    {
+      name: "converged: nothing to do (idempotent)",
+      w: world({ specs: [specRecord({ replicas: 2 })], replicas: [rep({ id: 1 }), rep({ id: 2 })] }),
+      actions: [],
+    },
+    {
+      name: "ids continue after the highest existing id",
+      w: world({ specs: [specRecord({ replicas: 2 })], replicas: [rep({ id: 7 })] }),
+      actions: [launch(8)],
+    },
+    {
+      name: "endpoint present → READY; READY without endpoint → NOT_READY",
+      w: world({
+        specs: [specRecord({ replicas: 2 })],
+        replicas: [rep({ id: 1 }), rep({ id: 2, phase: "READY" })],
+        endpoints: ["svc.1"],
+      }),
+      actions: [
+        { type: "set_phase", key: "svc.1", phase: "READY" },
+        { type: "set_phase", key: "svc.2", phase: "NOT_READY" },
+      ],
+    },
+    {
+      name: "yard-scale raises the target within max_replicas",
+      w: world({
+        specs: [specRecord({ replicas: 1, maxReplicas: 3 })],
+        replicas: [rep({ id: 1 })],
+        scale: { svc: 9 },
+      }),
+      actions: [launch(2), launch(3)],
+    },
+    {
+      name: "scale down stops the least useful first (PENDING, then STARTING) and drops PENDING records",
+      w: world({
+        specs: [specRecord({ replicas: 1 })],
+        replicas: [
+          rep({ id: 1, phase: "READY" }),
+          rep({ id: 2, phase: "STARTING" }),
+          rep({ id: 3, phase: "PENDING", pid: null }),
+        ],
+        endpoints: ["svc.1"],
+      }),
+      actions: [
+        { type: "drop", key: "svc.3" },
+        { type: "terminate", key: "svc.2", reason: "ScaledDown" },
+      ],
+    },
+    {
+      name: "spec deleted: running replicas terminated, failed and pending records dropped",
+      w: world({
+        replicas: [
+          rep({ id: 1, phase: "READY" }),
+          rep({ id: 2, phase: "FAILED" }),
+          rep({ id: 3, phase: "PENDING" }),
+          rep({ id: 4, phase: "SHUTTING_DOWN" }),
+        ],
+      }),
+      actions: [
+        { type: "terminate", key: "svc.1", reason: "SpecDeleted" },
+        { type: "drop", key: "svc.2" },
+        { type: "drop", key: "svc.3" },
+      ],
+    },
+    {
+      name: "a failed replica is replaced (backoff over) and stays visible",
+      w: world({
+        specs: [specRecord({ replicas: 1 })],
+        replicas: [rep({ id: 1, phase: "FAILED", reason: "ProcessExited" })],
+        backoff: { svc: { failures: 1, lastFailureAt: NOW - 1_000 } },
+      }),
+      actions: [launch(2)],
+    },
+    {
+      name: "during backoff: no launch, wake when it ends",
+      w: world({
+        specs: [specRecord({ replicas: 1 })],
+        replicas: [rep({ id: 1, phase: "FAILED" })],
+        backoff: { svc: { failures: 3, lastFailureAt: NOW - 1_000 } },
+      }),
+      actions: [{ type: "wake", at: NOW - 1_000 + 4_000 }],
+    },
+    {
+      name: "only the last 3 failures of the current revision are kept; old-revision failures go",
+      w: world({
+        specs: [specRecord({ replicas: 1, revision: 2 })],
+        replicas: [
+          rep({ id: 1, phase: "FAILED", revision: 1 }),
+          rep({ id: 2, phase: "FAILED", revision: 2 }),
+          rep({ id: 3, phase: "FAILED_PROBING", revision: 2 }),
+          rep({ id: 4, phase: "FAILED", revision: 2 }),
+          rep({ id: 5, phase: "FAILED_INITIAL_DELAY", revision: 2 }),
+          rep({ id: 6, phase: "READY", revision: 2 }),
+        ],
+        endpoints: ["svc.6"],
+      }),
+      actions: [
+        { type: "drop", key: "svc.2" },
+        { type: "drop", key: "svc.1" },
+      ],
+    },
+    {
+      name: "rolling update: launch the new revision, keep old replicas while it is not ready",
+      w: world({
+        specs: [specRecord({ replicas: 1, revision: 2 })],
+        replicas: [rep({ id: 1, phase: "READY" })],
+        endpoints: ["svc.1"],
+      }),
+      actions: [launch(2, null, 2)],
+    },
+    {
+      name: "rolling update: new revision READY → old replica terminated (SpecChanged)",
+      w: world({
+        specs: [specRecord({ replicas: 1, revision: 2 })],
+        replicas: [rep({ id: 1, phase: "READY" }), rep({ id: 2, revision: 2, phase: "READY" })],
+        endpoints: ["svc.1", "svc.2"],
+      }),
+      actions: [{ type: "terminate", key: "svc.1", reason: "SpecChanged" }],
+    },
+    {
+      name: "only `service:` changed: replicas retagged in place, no relaunch",
+      w: world({
+        specs: [specRecord({ replicas: 1, revision: 2 })],
+        replicas: [rep({ id: 1, phase: "READY" })],
+        endpoints: ["svc.1"],
+        sameLaunch: true,
+      }),
+      actions: [{ type: "retag", key: "svc.1", revision: 2 }],
+    },
+  ])("$name", ({ w, actions }) => {
+    expect(reconcile(w)).toEqual(actions);
+  });
+});
+
+describe("reconcile with accelerators (YARD_GPUS)", () => {
+  const cands = [
+    { name: "L4", count: 1 },
+    { name: "A100", count: 1 },
+  ];
+  it("L4:1 inventory, {L4:1, A100:1}, replicas 2 → one launch on GPU 0, one PENDING naming the inventory", () => {
+    const w = world({ specs: [specRecord({ replicas: 2, accelerators: cands })], gpus: "L4:1" });
+    expect(reconcile(w)).toEqual([
+      launch(1, { name: "L4", count: 1, indices: [0] }),
+      {
+        type: "pend",
+        service: "svc",
+        id: 2,
+        revision: 1,
+        reason: "NoAcceleratorFree",
+        message: "no free accelerator among {L4:1, A100:1}; inventory L4:1 (1 in use)",
+      },
+    ]);
+  });
+
+  it("a PENDING replica with the same message is left alone; it launches when a GPU frees", () => {
+    const pending = rep({
+      id: 2,
+      phase: "PENDING",
+      pid: null,
+      reason: "NoAcceleratorFree",
+      message: "no free accelerator among {L4:1, A100:1}; inventory L4:1 (1 in use)",
+    });
+    const busy = rep({ id: 1, accelerator: "L4", gpu_indices: [0] });
+    const spec = specRecord({ replicas: 2, accelerators: cands });
+    expect(reconcile(world({ specs: [spec], gpus: "L4:1", replicas: [busy, pending] }))).toEqual([]);
+    const failed = { ...busy, phase: "FAILED" as const };
+    const backoff = { svc: { failures: 1, lastFailureAt: NOW - 60_000 } };
+    expect(reconcile(world({ specs: [spec], gpus: "L4:1", replicas: [failed, pending], backoff }))).toEqual([
+      launch(2, { name: "L4", count: 1, indices: [0] }),
+      {
+        type: "pend",
+        service: "svc",
+        id: 3,
+        revision: 1,
+        reason: "NoAcceleratorFree",
+        message: "no free accelerator among {L4:1, A100:1}; inventory L4:1 (1 in use)",
+      },
+    ]);
+  });
+
+  it("GPUs held by a replica that is shutting down are not given out", () => {
+    const w = world({
+      specs: [specRecord({ replicas: 1, accelerators: [{ name: "L4", count: 1 }] })],
+      gpus: "L4:1",
+      replicas: [rep({ id: 1, phase: "SHUTTING_DOWN", gpu_indices: [0], revision: 1 })],
+    });
+    expect(reconcile(w)).toMatchObject([{ type: "pend", id: 2 }]);
+  });
+
+  it("rolling update with a full inventory: the old replica gives its GPU up", () => {
+    const w = world({
+      specs: [specRecord({ replicas: 1, revision: 2, accelerators: [{ name: "L4", count: 1 }] })],
+      gpus: "L4:1",
+      replicas: [rep({ id: 1, phase: "READY", gpu_indices: [0], accelerator: "L4" })],
+      endpoints: ["svc.1"],
+    });
+    expect(reconcile(w)).toMatchObject([
+      { type: "pend", id: 2, revision: 2 },
+      { type: "terminate", key: "svc.1", reason: "SpecChanged" },
+    ]);
+  });
+});
+
+describe("backoffDelayMs", () => {
+  it.each([
+    [0, 0],
+    [1, 1_000],
+    [2, 2_000],
+    [3, 4_000],
+    [6, 32_000],
+    [7, 60_000],
+    [50, 60_000],
+  ])("%i failures → %i ms", (n, ms) => {
+    expect(backoffDelayMs(n)).toBe(ms);
+  });
+});

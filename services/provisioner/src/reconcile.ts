@@ -1,0 +1,163 @@
+import {
+  FAILED_PHASES,
+  type Reason,
+  type ReplicaPhase,
+  type ReplicaRecord,
+  replicaKey,
+  type SpecRecord,
+} from "@switchyard/contracts";
+import { type Backoff, launchAllowedAt } from "./backoff.js";
+import { type Allocation, allocate, type Gpu, noAcceleratorMessage } from "./inventory.js";
+
+/** Everything the reconciler decides from: the provisioner's whole view of the world. */
+export interface World {
+  now: number;
+  specs: ReadonlyMap<string, SpecRecord>;
+  /** yard-scale targets (autoscaler), when present. */
+  scale: ReadonlyMap<string, number>;
+  replicas: readonly ReplicaRecord[];
+  /** Keys (`svc.id`) present in yard-endpoints. */
+  endpoints: ReadonlySet<string>;
+  inventory: readonly Gpu[];
+  backoff: ReadonlyMap<string, Backoff>;
+  /** Next unused replica id per service (ids are never reused). */
+  nextId: ReadonlyMap<string, number>;
+  /** True when `revision`'s launch fields equal the current spec's: update such replicas in place. */
+  sameLaunch: (service: string, revision: number) => boolean;
+}
+
+export type Action =
+  | { type: "launch"; service: string; id: number; revision: number; accelerator: Allocation | null }
+  | { type: "pend"; service: string; id: number; revision: number; reason: Reason; message: string }
+  /** Set SHUTTING_DOWN, stop the process group, delete the record. */
+  | { type: "terminate"; key: string; reason: Reason }
+  /** Delete a record that has no process (PENDING, old failures). */
+  | { type: "drop"; key: string }
+  | { type: "set_phase"; key: string; phase: "READY" | "NOT_READY" }
+  /** The spec changed only in its `service:` section: the replica now counts as the new revision. */
+  | { type: "retag"; key: string; revision: number }
+  /** Reconcile again at this time (a backoff ends). */
+  | { type: "wake"; at: number };
+
+/** Phases whose process may run (counted toward the desired replicas with PENDING). */
+export const RUNNING: readonly ReplicaPhase[] = ["PROVISIONING", "STARTING", "READY", "NOT_READY"];
+const ACTIVE: readonly ReplicaPhase[] = ["PENDING", ...RUNNING];
+/** SkyServe's scale_down_decision_order: least useful first. */
+const DOWN_ORDER: readonly ReplicaPhase[] = ["PENDING", "PROVISIONING", "STARTING", "NOT_READY", "READY"];
+export const KEEP_FAILED = 3;
+
+export function desiredReplicas(spec: SpecRecord, scale: number | undefined): number {
+  const p = spec.spec.service.replica_policy;
+  if (scale === undefined) return p.min_replicas;
+  return Math.max(p.min_replicas, Math.min(Math.max(p.max_replicas, p.min_replicas), scale));
+}
+
+/** GPU indices held by replicas whose processes may run (or are being stopped). */
+export function gpusInUse(replicas: readonly ReplicaRecord[]): Set<number> {
+  const held = replicas.filter((r) => RUNNING.includes(r.phase) || r.phase === "SHUTTING_DOWN");
+  return new Set(held.flatMap((r) => r.gpu_indices));
+}
+
+/** Level-triggered and idempotent: the same world gives the same actions, applied or not. */
+export function reconcile(w: World): Action[] {
+  const actions: Action[] = [];
+  const inUse = gpusInUse(w.replicas);
+  const services = new Set([...w.specs.keys(), ...w.replicas.map((r) => r.service)]);
+  for (const svc of [...services].sort()) {
+    const recs = w.replicas.filter((r) => r.service === svc);
+    const spec = w.specs.get(svc);
+    if (spec) reconcileService(w, spec, recs, inUse, actions);
+    else
+      for (const r of recs) {
+        const key = replicaKey(r.service, r.id);
+        if (RUNNING.includes(r.phase)) actions.push({ type: "terminate", key, reason: "SpecDeleted" });
+        else if (r.phase !== "SHUTTING_DOWN") actions.push({ type: "drop", key });
+      }
+  }
+  return actions;
+}
+
+function reconcileService(
+  w: World,
+  spec: SpecRecord,
+  recs: readonly ReplicaRecord[],
+  inUse: Set<number>,
+  out: Action[],
+): void {
+  const svc = spec.name;
+  const R = spec.revision;
+  const D = desiredReplicas(spec, w.scale.get(svc));
+  const key = (r: ReplicaRecord) => replicaKey(svc, r.id);
+  // Work on copies that reflect this pass's decisions (retag, phase).
+  const view = recs.map((r) => ({ ...r }));
+
+  for (const r of view) {
+    if (ACTIVE.includes(r.phase) && r.revision !== R && w.sameLaunch(svc, r.revision)) {
+      out.push({ type: "retag", key: key(r), revision: R });
+      r.revision = R;
+    }
+    const ready = w.endpoints.has(key(r));
+    if (ready && (r.phase === "STARTING" || r.phase === "NOT_READY")) {
+      out.push({ type: "set_phase", key: key(r), phase: "READY" });
+      r.phase = "READY";
+    } else if (!ready && r.phase === "READY") {
+      out.push({ type: "set_phase", key: key(r), phase: "NOT_READY" });
+      r.phase = "NOT_READY";
+    }
+  }
+
+  // Failures stay visible: the last KEEP_FAILED of the current revision; older ones go.
+  const failed = view.filter((r) => FAILED_PHASES.includes(r.phase)).sort((a, b) => b.id - a.id);
+  const keptFailed = failed.filter((r) => r.revision === R).slice(0, KEEP_FAILED);
+  for (const r of failed) if (!keptFailed.includes(r)) out.push({ type: "drop", key: key(r) });
+
+  const cur = view.filter((r) => r.revision === R && ACTIVE.includes(r.phase));
+  const old = view.filter((r) => r.revision !== R && ACTIVE.includes(r.phase));
+
+  // Too many: stop the least useful first.
+  const surplus = byDownOrder(cur).slice(0, Math.max(0, cur.length - D));
+  for (const r of surplus) stop(r, "ScaledDown");
+  const kept = cur.filter((r) => !surplus.includes(r));
+
+  // Pending ones first (they waited longest), then new ids.
+  const cands = spec.spec.resources.accelerators;
+  let pendingForGpu = 0;
+  const place = (id: number, existing: ReplicaRecord | null) => {
+    const acc = cands.length ? allocate(cands, w.inventory, inUse) : null;
+    if (cands.length === 0 || acc) {
+      for (const i of acc?.indices ?? []) inUse.add(i);
+      out.push({ type: "launch", service: svc, id, revision: R, accelerator: acc });
+      return;
+    }
+    pendingForGpu++;
+    const message = noAcceleratorMessage(cands, w.inventory, inUse);
+    if (existing?.message !== message || existing?.reason !== "NoAcceleratorFree")
+      out.push({ type: "pend", service: svc, id, revision: R, reason: "NoAcceleratorFree", message });
+  };
+  for (const r of kept.filter((r) => r.phase === "PENDING")) place(r.id, r);
+
+  const missing = D - kept.length;
+  if (missing > 0) {
+    const wait = launchAllowedAt(w.backoff.get(svc), w.now);
+    if (wait !== null) out.push({ type: "wake", at: wait });
+    else {
+      let next = Math.max(w.nextId.get(svc) ?? 1, ...recs.map((r) => r.id + 1));
+      for (let i = 0; i < missing; i++) place(next++, null);
+    }
+  }
+
+  // Rolling update: keep old replicas while the new revision is not ready; when the inventory
+  // is full (new ones pending for a GPU), give an old replica's GPU up instead of waiting forever.
+  const newReady = kept.filter((r) => r.phase === "READY").length;
+  const keepOld = Math.max(0, D - newReady - pendingForGpu);
+  for (const r of byDownOrder(old).slice(0, Math.max(0, old.length - keepOld))) stop(r, "SpecChanged");
+
+  function stop(r: ReplicaRecord, reason: Reason) {
+    if (r.phase === "PENDING") out.push({ type: "drop", key: key(r) });
+    else out.push({ type: "terminate", key: key(r), reason });
+  }
+}
+
+function byDownOrder(rs: readonly ReplicaRecord[]): ReplicaRecord[] {
+  return [...rs].sort((a, b) => DOWN_ORDER.indexOf(a.phase) - DOWN_ORDER.indexOf(b.phase) || b.id - a.id);
+}

@@ -1,0 +1,44 @@
+import { FAILED_PHASES, type Reason, type ReplicaRecord, replicaKey } from "@switchyard/contracts";
+import type { FoundReplica } from "./backend.js";
+import { RUNNING } from "./reconcile.js";
+
+export type Recovery =
+  /** Its process runs: watch it again (the reconciler then keeps or stops it). */
+  | { type: "adopt"; key: string; found: FoundReplica }
+  /** Its process is gone: record the failure (it is then replaced). */
+  | { type: "fail"; key: string; reason: Reason; message: string }
+  /** It was being stopped when the provisioner went down: finish that. */
+  | { type: "terminate"; key: string }
+  /** A process with no (running) record: stop it, keep the record as it is. */
+  | { type: "kill"; service: string; id: number; pid: number };
+
+/**
+ * What a (re)starting provisioner does with the records it finds and the processes on the host:
+ * never an orphan (a process nobody tracks), never a duplicate (a record whose process runs is
+ * adopted, not relaunched).
+ */
+export function planRecovery(records: readonly ReplicaRecord[], found: readonly FoundReplica[]): Recovery[] {
+  const out: Recovery[] = [];
+  const byKey = new Map(found.map((f) => [replicaKey(f.service, f.id), f]));
+  for (const r of records) {
+    const key = replicaKey(r.service, r.id);
+    const f = byKey.get(key);
+    byKey.delete(key);
+    const alive = f?.running === true;
+    if (r.phase === "SHUTTING_DOWN") out.push({ type: "terminate", key });
+    else if (RUNNING.includes(r.phase)) {
+      if (alive) out.push({ type: "adopt", key, found: f });
+      else
+        out.push({
+          type: "fail",
+          key,
+          reason: "ProcessExited",
+          message: "the replica's processes were gone when the provisioner started",
+        });
+    } else if (alive && (r.phase === "PENDING" || FAILED_PHASES.includes(r.phase)))
+      out.push({ type: "kill", service: r.service, id: r.id, pid: f.pid });
+  }
+  for (const f of byKey.values())
+    if (f.running) out.push({ type: "kill", service: f.service, id: f.id, pid: f.pid });
+  return out;
+}
