@@ -1,0 +1,115 @@
+import { alive } from "@switchyard/testkit";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { specRecord } from "../src/fixtures.js";
+import { ENGINE_RUN, TOKEN, World } from "./harness.js";
+
+const RUNNING = ["STARTING", "READY", "NOT_READY"];
+
+describe("provisioner restarts: never an orphan, never a duplicate", () => {
+  const w = new World();
+  const output: string[] = [];
+  const spec = (name: string, replicas: number) =>
+    specRecord({ name, replicas, envs: { AUTH_TOKEN: TOKEN }, secretNames: ["AUTH_TOKEN"], run: ENGINE_RUN });
+  /** After a restart, a marker change proves the first reconcile pass is done (passes are ordered). */
+  const settle = async (service: string, id: number) => {
+    await w.endpoints.put(
+      `${service}.${id}`,
+      JSON.stringify({
+        schema: 1,
+        service,
+        replica_id: id,
+        url: "u",
+        revision: 1,
+        accelerator: null,
+        ready_at: "t",
+      }),
+    );
+    return w.waitReplicas(
+      (rs) => rs.some((r) => r.service === service && r.id === id && r.phase === "READY"),
+      "READY",
+    );
+  };
+
+  beforeAll(async () => {
+    await w.start();
+  });
+  afterAll(async () => {
+    await w.dispose();
+  });
+
+  it("kill -9 of the provisioner, then a restart: the same processes are adopted, nothing relaunched", async () => {
+    const p1 = await w.provisioner();
+    await w.putSpec(spec("web", 2));
+    const before = await w.waitReplicas(
+      (rs) => rs.filter((r) => r.phase === "STARTING").length === 2,
+      "2 STARTING",
+    );
+    process.kill(-p1.child.pid!, "SIGKILL");
+    await p1.exited;
+    output.push(...p1.lines);
+    for (const r of before) expect(alive(r.pid!)).toBe(true); // replicas outlive their provisioner
+    const p2 = await w.provisioner();
+    await p2.waitForLine(/"step":"adopt"/);
+    const after = await settle("web", 1);
+    expect(after.map((r) => [r.id, r.pid])).toEqual(before.map((r) => [r.id, r.pid]));
+    expect(after.every((r) => RUNNING.includes(r.phase))).toBe(true);
+    await p2.stop();
+    output.push(...p2.lines);
+    // SIGTERM (default): every replica stopped, records removed.
+    await w.waitReplicas((rs) => rs.length === 0, "records removed");
+    for (const r of before) expect(w.groupRunning(r.pid!)).toBe(false);
+  });
+
+  it("SIGTERM: exit 0 after stopping its replicas; a replica that died while it was down is replaced", async () => {
+    const p1 = await w.provisioner();
+    const before = await w.waitReplicas(
+      (rs) => rs.filter((r) => r.phase === "STARTING").length === 2,
+      "2 STARTING",
+    );
+    process.kill(-p1.child.pid!, "SIGKILL");
+    await p1.exited;
+    output.push(...p1.lines);
+    const [dead, live] = before;
+    process.kill(-dead.pid!, "SIGKILL");
+    const p2 = await w.provisioner();
+    const rs = await w.waitReplicas(
+      (rs) =>
+        rs.find((r) => r.id === dead.id)?.phase === "FAILED" &&
+        rs.some((r) => r.id > live.id && r.phase === "STARTING"),
+      "the dead replica FAILED and a replacement STARTING",
+    );
+    expect(rs.find((r) => r.id === dead.id)).toMatchObject({
+      reason: "ProcessExited",
+      message: "the replica's processes were gone when the provisioner started",
+    });
+    expect(rs.find((r) => r.id === live.id)).toMatchObject({ pid: live.pid });
+    const pids = rs.filter((r) => RUNNING.includes(r.phase)).map((r) => r.pid!);
+    expect(await p2.stop()).toBe(0);
+    output.push(...p2.lines);
+    for (const pid of pids) expect(w.groupRunning(pid)).toBe(false);
+    const left = await w.waitReplicas(() => true, "records");
+    expect(left.map((r) => r.phase)).toEqual(["FAILED"]); // failures stay visible
+  });
+
+  it("YARD_KEEP_REPLICAS_ON_EXIT=true: SIGTERM leaves replicas running; a spec deleted meanwhile stops them on restart", async () => {
+    const p1 = await w.provisioner({ YARD_KEEP_REPLICAS_ON_EXIT: "true" });
+    const before = await w.waitReplicas(
+      (rs) => rs.filter((r) => r.phase === "STARTING").length === 2,
+      "2 STARTING",
+    );
+    expect(await p1.stop()).toBe(0);
+    output.push(...p1.lines);
+    for (const r of before.filter((r) => r.phase === "STARTING")) expect(w.groupRunning(r.pid!)).toBe(true);
+    await w.specs.delete("web");
+    const p2 = await w.provisioner();
+    await w.waitReplicas((rs) => rs.length === 0, "every record removed");
+    for (const r of before) expect(w.groupRunning(r.pid!)).toBe(false);
+    expect(await p2.stop()).toBe(0);
+    output.push(...p2.lines);
+  });
+
+  it("never prints the spec's token", () => {
+    expect(output.length).toBeGreaterThan(10);
+    expect(output.join("\n")).not.toContain(TOKEN);
+  });
+});

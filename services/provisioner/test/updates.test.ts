@@ -1,0 +1,120 @@
+import { createServer } from "node:net";
+import type { Proc } from "@switchyard/testkit";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { specRecord } from "../src/fixtures.js";
+import { ENGINE_RUN, TOKEN, World } from "./harness.js";
+
+const ready = (w: World, service: string, id: number, revision: number) =>
+  w.endpoints.put(
+    `${service}.${id}`,
+    JSON.stringify({
+      schema: 1,
+      service,
+      replica_id: id,
+      url: "u",
+      revision,
+      accelerator: null,
+      ready_at: "t",
+    }),
+  );
+
+describe("provisioner: spec updates and launch failures", () => {
+  const w = new World();
+  let prov: Proc;
+  beforeAll(async () => {
+    await w.start();
+    prov = await w.provisioner();
+  });
+  afterAll(() => w.dispose());
+
+  const app = (revision: number, o: { replicas: number; version: string }) =>
+    specRecord({
+      name: "app",
+      revision,
+      replicas: o.replicas,
+      envs: { AUTH_TOKEN: TOKEN, VERSION: o.version },
+      secretNames: ["AUTH_TOKEN"],
+      run: ENGINE_RUN,
+    });
+
+  it("rolling update: the old replica serves until the new revision is READY, then it is stopped and removed", async () => {
+    await w.putSpec(app(1, { replicas: 1, version: "a" }));
+    const [r1] = await w.waitReplicas((rs) => rs[0]?.phase === "STARTING", "app.1 STARTING");
+    await ready(w, "app", 1, 1);
+    await w.waitReplicas((rs) => rs[0]?.phase === "READY", "app.1 READY");
+    await w.putSpec(app(2, { replicas: 1, version: "b" }));
+    const mid = await w.waitReplicas(
+      (rs) => rs.some((r) => r.id === 2 && r.phase === "STARTING"),
+      "app.2 STARTING",
+    );
+    expect(mid.find((r) => r.id === 1)).toMatchObject({ phase: "READY", revision: 1 });
+    expect(mid.find((r) => r.id === 2)).toMatchObject({ revision: 2 });
+    await ready(w, "app", 2, 2);
+    const after = await w.waitReplicas(
+      (rs) => rs.length === 1 && rs[0].phase === "READY",
+      "only app.2 READY",
+    );
+    expect(after[0]).toMatchObject({ id: 2, revision: 2 });
+    expect(w.groupRunning(r1.pid!)).toBe(false);
+  });
+
+  it("a change of the replica count only (same launch fields) keeps the replica and relabels it", async () => {
+    const [r2] = await w.waitReplicas((rs) => rs.length === 1, "app.2");
+    await w.putSpec(app(3, { replicas: 2, version: "b" }));
+    const rs = await w.waitReplicas(
+      (rs) => rs.some((r) => r.id === 3 && r.phase === "STARTING"),
+      "app.3 STARTING",
+    );
+    expect(rs.find((r) => r.id === 2)).toMatchObject({ revision: 3, pid: r2.pid, phase: "READY" });
+    expect(rs.find((r) => r.id === 3)).toMatchObject({ revision: 3 });
+    await w.specs.delete("app");
+    await w.waitReplicas((rs) => rs.length === 0, "app's records gone");
+  });
+
+  it("setup that fails → FAILED SetupFailed with the exit code", async () => {
+    await w.putSpec(
+      specRecord({ name: "bad-setup", setup: "echo preparing\nfalse\necho never", run: "sleep 100" }),
+    );
+    const [r] = await w.waitReplicas((rs) => rs.some((r) => r.phase === "FAILED"), "bad-setup FAILED");
+    expect(r).toMatchObject({ reason: "SetupFailed", message: "setup exited with code 1" });
+    await w.specs.delete("bad-setup");
+    await w.waitReplicas((rs) => rs.length === 0, "bad-setup's records gone");
+  });
+
+  it("a run that hard-codes the spec's port: one replica per host; the second fails clearly (PortInUse)", async () => {
+    const port = await freePort();
+    await w.putSpec(
+      specRecord({
+        name: "fixed",
+        replicas: 2,
+        port,
+        envs: { AUTH_TOKEN: TOKEN },
+        run: `exec fake-openai-engine --host 127.0.0.1 --port ${port} --api-key $AUTH_TOKEN`,
+      }),
+    );
+    const rs = await w.waitReplicas(
+      (rs) => rs.some((r) => r.phase === "STARTING") && rs.some((r) => r.phase === "FAILED"),
+      "one STARTING, one FAILED",
+    );
+    expect(rs.find((r) => r.phase === "STARTING")).toMatchObject({ port });
+    expect(rs.find((r) => r.phase === "FAILED")).toMatchObject({
+      reason: "PortInUse",
+      message: `port ${port} is in use on this host (by replica fixed.1) and the run command hard-codes it (--port ${port}): only one such replica fits per host; use --port $YARD_REPLICA_PORT to run several`,
+    });
+    await w.specs.delete("fixed");
+    await w.waitReplicas((rs) => rs.length === 0, "fixed's records gone");
+  });
+
+  it("never prints the spec's token", () => {
+    expect(prov.lines.join("\n")).not.toContain(TOKEN);
+  });
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, "0.0.0.0", () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
