@@ -5,11 +5,7 @@ import {
   type FSWatcher,
   mkdirSync,
   openSync,
-  readdirSync,
-  readFileSync,
-  readSync,
   rmSync,
-  statSync,
   watch,
   writeFileSync,
 } from "node:fs";
@@ -21,6 +17,7 @@ import type { Backend, BackendEvent, FoundReplica, LaunchRequest } from "./backe
 import type { ExitInfo } from "./exit-reason.js";
 import { groupRunning, isRunning, startTimeOf } from "./proc-info.js";
 import { buildReplicaEnv, RUNNER_SCRIPT } from "./replica-env.js";
+import { readExitStatus, readState, type StateFile, safeReaddir, tail, writeState } from "./replica-files.js";
 
 interface Tracked {
   service: string;
@@ -31,18 +28,6 @@ interface Tracked {
   runStarted: boolean;
   exited: boolean;
   watcher: FSWatcher | null;
-}
-
-/** What `<dir>/state.json` holds: enough to re-find and verify the process after a restart. */
-interface StateFile {
-  service: string;
-  id: number;
-  revision: number;
-  pid: number;
-  pgid: number;
-  port: number;
-  start_time: number | null;
-  launched_at: string;
 }
 
 export interface LocalBackendOptions {
@@ -119,7 +104,7 @@ export class LocalBackend implements Backend {
       start_time: startTimeOf(pid),
       launched_at: new Date().toISOString(),
     };
-    writeFileSync(join(dir, "state.json"), `${JSON.stringify(state)}\n`, { mode: 0o600 });
+    writeState(dir, state);
     const t = this.track(req.service, req.id, pid, req.port, false);
     child.once("exit", () => this.exited(t));
     return { pid };
@@ -233,13 +218,7 @@ export class LocalBackend implements Backend {
 
   private exitInfo(t: Tracked): ExitInfo {
     const dir = this.dir(t.service, t.id);
-    let stage: ExitInfo["stage"] = "unknown";
-    let code: number | null = null;
-    try {
-      const m = /^(setup|run) (\d+)/.exec(readFileSync(join(dir, "exit.status"), "utf8"));
-      if (m) [stage, code] = [m[1] as "setup" | "run", Number(m[2])];
-    } catch {}
-    return { stage, code, logTail: tail(join(dir, "replica.log"), 4096), port: t.port };
+    return { ...readExitStatus(dir), logTail: tail(join(dir, "replica.log"), 4096), port: t.port };
   }
 
   private poll(): void {
@@ -269,33 +248,4 @@ async function until(cond: () => boolean, ms: number): Promise<boolean> {
     await new Promise((r) => setTimeout(r, 50));
   }
   return true;
-}
-
-function readState(dir: string): StateFile | null {
-  try {
-    return JSON.parse(readFileSync(join(dir, "state.json"), "utf8")) as StateFile;
-  } catch {
-    return null;
-  }
-}
-
-function safeReaddir(dir: string): string[] {
-  try {
-    return readdirSync(dir);
-  } catch {
-    return [];
-  }
-}
-
-function tail(file: string, bytes: number): string {
-  try {
-    const size = statSync(file).size;
-    const fd = openSync(file, "r");
-    const buf = Buffer.alloc(Math.min(bytes, size));
-    readSync(fd, buf, 0, buf.length, size - buf.length);
-    closeSync(fd);
-    return buf.toString("utf8");
-  } catch {
-    return "";
-  }
 }

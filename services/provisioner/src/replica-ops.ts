@@ -1,0 +1,190 @@
+import type { Logger } from "@switchyard/bus";
+import {
+  type Reason,
+  type ReplicaPhase,
+  type ReplicaRecord,
+  type ResolvedSpec,
+  replicaKey,
+  type YardEvent,
+} from "@switchyard/contracts";
+import type { Backend } from "./backend.js";
+import type { Allocation } from "./inventory.js";
+import { choosePort } from "./port-choice.js";
+import { RUNNING } from "./reconcile.js";
+import type { ReplicaStore } from "./replica-store.js";
+
+export interface OpsDeps {
+  backend: Backend;
+  store: ReplicaStore;
+  publish: (ev: YardEvent) => void;
+  logger: Logger;
+  hostAddress: string;
+  now: () => number;
+  /** Something changed in the background: reconcile again. */
+  kick: () => void;
+  /** A replica failed (for the service's replacement backoff). */
+  onFailure: (service: string) => void;
+}
+
+export interface FailureNote {
+  phase: ReplicaPhase;
+  reason: Reason;
+  message: string;
+}
+
+/** An event without its envelope fields (distributes over the union). */
+type EventBody = YardEvent extends infer E ? (E extends YardEvent ? Omit<E, "schema" | "at"> : never) : never;
+
+/**
+ * The effects on replicas: every record write goes with its event and log line; slow work
+ * (choosing a port, spawning, stopping a process group) runs in the background and kicks the
+ * reconciler when done. Records are written before the slow part starts, so a reconcile pass
+ * in between already sees PROVISIONING / SHUTTING_DOWN and does not act twice.
+ */
+export class ReplicaOps {
+  stopped = false;
+  private readonly inflight = new Set<Promise<unknown>>();
+
+  constructor(private readonly d: OpsDeps) {}
+
+  launch(service: string, id: number, revision: number, spec: ResolvedSpec, acc: Allocation | null): void {
+    const key = replicaKey(service, id);
+    const launched_at = this.iso();
+    this.change({
+      ...(this.d.store.get(key) ?? this.blank(service, id, revision)),
+      phase: "PROVISIONING",
+      accelerator: acc?.name ?? null,
+      accelerator_count: acc?.count ?? null,
+      gpu_indices: acc?.indices ?? [],
+      launched_at,
+      reason: null,
+      message: null,
+    });
+    // Still this launch's record (not stopped or relaunched meanwhile)?
+    const ours = () => {
+      const r = this.d.store.get(key);
+      return r && RUNNING.includes(r.phase) && r.launched_at === launched_at && !this.stopped ? r : null;
+    };
+    const { backend, store } = this.d;
+    this.background(
+      (async () => {
+        const port = await choosePort(backend, store, key, spec);
+        if (!ours()) return;
+        if (!port.ok) return this.fail(key, { phase: "FAILED", reason: "PortInUse", message: port.message });
+        let pid: number;
+        try {
+          const gpuIndices = acc?.indices ?? [];
+          ({ pid } = await backend.launch({ service, id, revision, spec, port: port.port, gpuIndices }));
+        } catch (err) {
+          const message = `could not start the replica: ${(err as Error).message}`;
+          return this.fail(key, { phase: "FAILED", reason: "LaunchFailed", message });
+        }
+        const r = ours();
+        if (!r) return void (await backend.terminate(service, id, pid));
+        store.put({ ...r, pid });
+        this.event({ type: "replica.launched", ...ids(r), url: this.url(port.port) });
+      })(),
+    );
+  }
+
+  /** `run` began: the replica now has a URL and the prober starts probing it. */
+  started(key: string): void {
+    const r = this.d.store.get(key);
+    if (r?.phase !== "PROVISIONING" || r.port === null) return;
+    this.change({ ...r, phase: "STARTING", url: this.url(r.port) });
+  }
+
+  /** Record a failure (kept in status), stop what is left of the replica; it is then replaced. */
+  fail(key: string, f: FailureNote): void {
+    const r = this.d.store.get(key);
+    if (!r || !RUNNING.includes(r.phase)) return;
+    this.d.onFailure(r.service);
+    this.change({ ...r, phase: f.phase, reason: f.reason, message: f.message });
+    this.background(
+      this.d.backend.terminate(r.service, r.id, r.pid).then(() => {
+        this.event({ type: "replica.terminated", ...ids(r), reason: f.reason });
+        this.d.kick();
+      }),
+    );
+    this.d.kick();
+  }
+
+  /** SHUTTING_DOWN first (the prober and proxies drop it), then stop the group, then delete the record. */
+  terminate(key: string, reason: Reason | null, message: string): Promise<void> {
+    const r = this.d.store.get(key);
+    if (!r) return Promise.resolve();
+    if (r.phase !== "SHUTTING_DOWN") this.change({ ...r, phase: "SHUTTING_DOWN", reason, message });
+    const p = this.d.backend.terminate(r.service, r.id, r.pid).then(() => {
+      this.d.store.remove(key);
+      this.event({ type: "replica.terminated", ...ids(r), reason });
+      this.d.kick();
+    });
+    this.background(p);
+    return p;
+  }
+
+  /** Stop a process group that has no running record (leftover or orphan). */
+  kill(service: string, id: number, pid: number): void {
+    this.background(this.d.backend.terminate(service, id, pid));
+  }
+
+  /** Write a record; a phase or message change is logged and published. */
+  change(r: ReplicaRecord): void {
+    const before = this.d.store.get(replicaKey(r.service, r.id));
+    this.d.store.put(r);
+    if (before?.phase === r.phase && before.message === r.message) return;
+    const { phase, reason, message } = r;
+    this.d.logger.info({ service: r.service, replica: r.id, phase, reason, message }, "replica phase");
+    this.event({ type: "replica.phase_changed", ...ids(r), phase, reason, message });
+  }
+
+  blank(service: string, id: number, revision: number): ReplicaRecord {
+    return {
+      schema: 1,
+      service,
+      id,
+      revision,
+      phase: "PENDING",
+      backend: this.d.backend.name,
+      url: null,
+      port: null,
+      accelerator: null,
+      accelerator_count: null,
+      gpu_indices: [],
+      pid: null,
+      host: this.d.hostAddress,
+      reason: null,
+      message: null,
+      launched_at: null,
+      updated_at: this.iso(),
+      first_ready_at: null,
+    };
+  }
+
+  /** Resolves when every background operation started so far has ended. */
+  async settle(): Promise<void> {
+    await Promise.allSettled([...this.inflight]);
+  }
+
+  iso(): string {
+    return new Date(this.d.now()).toISOString();
+  }
+
+  private background(p: Promise<unknown>): void {
+    const q = p.catch((err) => this.d.logger.error({ err: String(err) }, "replica operation failed"));
+    this.inflight.add(q);
+    void q.finally(() => this.inflight.delete(q));
+  }
+
+  private event(e: EventBody): void {
+    this.d.publish({ schema: 1, at: this.iso(), ...e } as YardEvent);
+  }
+
+  private url(port: number): string {
+    return `http://${this.d.hostAddress}:${port}`;
+  }
+}
+
+function ids(r: ReplicaRecord) {
+  return { service: r.service, replica_id: r.id, revision: r.revision };
+}
