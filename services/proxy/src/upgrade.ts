@@ -72,6 +72,9 @@ function attempt(
     client.destroy();
   };
   up.on("timeout", end);
+  // No half-open tunnels: either side ending (FIN) tears both down and frees the lease.
+  up.once("end", end);
+  client.once("end", end);
   up.on("close", () => {
     if (connected || client.destroyed) end();
   });

@@ -1,0 +1,142 @@
+import type { KV } from "@nats-io/kv";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { connectBus, createBucket, silentLogger } from "@switchyard/bus";
+import type { EndpointRecord, LbPolicy, ServiceRoute } from "@switchyard/contracts";
+import { type Proc, startNats, startTs, type TestNats } from "@switchyard/testkit";
+import type { RoutesView } from "../src/routes-view.js";
+
+/** A real proxy process (services/proxy/src/main.ts) on free ports. */
+export interface ProxyProc {
+  proc: Proc;
+  /** http://127.0.0.1:PORT of the data plane. */
+  url: string;
+  admin: string;
+  routes(): Promise<RoutesView>;
+  /** Resolves once this proxy applied yard-endpoints revision >= rev (its log says so). */
+  applied(rev: number): Promise<void>;
+}
+
+function field(line: string, key: string): string {
+  return String((JSON.parse(line) as Record<string, unknown>)[key]);
+}
+
+export async function startProxy(natsUrl: string, env: NodeJS.ProcessEnv = {}): Promise<ProxyProc> {
+  const proc = startTs("services/proxy/src/main.ts", [], {
+    NATS_URL: natsUrl,
+    YARD_PROXY_HOST: "127.0.0.1",
+    YARD_PROXY_PORT: "0",
+    YARD_PROXY_ADMIN_PORT: "0",
+    LOG_LEVEL: "info",
+    ...env,
+  });
+  const dataLine = await proc.waitForLine(/"server":"proxy".*"msg":"listening"/, 60_000);
+  const adminLine = await proc.waitForLine(/"server":"admin".*"msg":"listening"/, 60_000);
+  await proc.waitForLine(/"msg":"ready"/, 60_000);
+  const admin = field(adminLine, "address");
+  const p: ProxyProc = {
+    proc,
+    url: field(dataLine, "address"),
+    admin,
+    async routes() {
+      const r = await fetch(`${admin}/-/routes`);
+      return (await r.json()) as RoutesView;
+    },
+    async applied(rev) {
+      const versionOf = (l: string) => Number(/"version":(\d+)/.exec(l)?.[1] ?? -1);
+      const ok = () => proc.lines.some((l) => versionOf(l) >= rev);
+      if (ok()) return;
+      // Each applied change logs its revision: wait for such a line (no polling).
+      await new Promise<void>((resolve, reject) => {
+        const t = setTimeout(() => reject(new Error(`proxy never applied revision ${rev}`)), 30_000);
+        const on = () => {
+          if (!ok()) return;
+          clearTimeout(t);
+          proc.child.stdout!.off("data", on);
+          resolve();
+        };
+        proc.child.stdout!.on("data", on);
+      });
+    },
+  };
+  return p;
+}
+
+/** The bus side of a test: a real nats-server, and the buckets the prober / spec service write. */
+export class TestBus {
+  private constructor(
+    readonly nats: TestNats,
+    readonly nc: NatsConnection,
+    readonly endpoints: KV,
+    readonly services: KV,
+  ) {}
+
+  static async start(): Promise<TestBus> {
+    const nats = await startNats();
+    const nc = await connectBus({ url: nats.url, name: "proxy-test", logger: silentLogger });
+    const { Buckets } = await import("@switchyard/contracts");
+    const [endpoints, services] = await Promise.all([
+      createBucket(nc, Buckets.endpoints),
+      createBucket(nc, Buckets.services),
+    ]);
+    return new TestBus(nats, nc, endpoints, services);
+  }
+
+  /** Put an endpoint as the prober does; returns its KV revision. */
+  putEndpoint(service: string, id: number, url: string, accelerator: string | null = null): Promise<number> {
+    const rec: EndpointRecord = {
+      schema: 1,
+      service,
+      replica_id: id,
+      url,
+      revision: 1,
+      accelerator,
+      ready_at: new Date().toISOString(),
+    };
+    return this.endpoints.put(`${service}.${id}`, JSON.stringify(rec));
+  }
+
+  deleteEndpoint(service: string, id: number): Promise<number> {
+    return this.endpoints.delete(`${service}.${id}`).then(async () => {
+      const st = await this.endpoints.status();
+      return st.streamInfo.state.last_seq;
+    });
+  }
+
+  putService(
+    name: string,
+    policy: LbPolicy,
+    target: ServiceRoute["target_qps_per_replica"] = null,
+  ): Promise<number> {
+    const r: ServiceRoute = {
+      schema: 1,
+      name,
+      revision: 1,
+      load_balancing_policy: policy,
+      target_qps_per_replica: target,
+    };
+    return this.services.put(name, JSON.stringify(r));
+  }
+
+  async close(): Promise<void> {
+    await this.nc.close().catch(() => {});
+    await this.nats.dispose();
+  }
+}
+
+/** A fake OpenAI engine process (the vLLM stand-in) on a free port. */
+export async function startEngine(
+  apiKey: string,
+  extra: string[] = [],
+): Promise<{ proc: Proc; url: string }> {
+  const proc = startTs("tools/fake-engine/src/main.ts", [
+    "--host",
+    "127.0.0.1",
+    "--port",
+    "0",
+    "--api-key",
+    apiKey,
+    ...extra,
+  ]);
+  const line = await proc.waitForLine(/listening on (http:\/\/\S+)/, 60_000);
+  return { proc, url: /listening on (http:\/\/\S+)/.exec(line)![1] };
+}
