@@ -107,14 +107,18 @@ export function descendants(root: number): number[] {
 }
 
 /**
- * Stop a child and everything it started: SIGTERM to its group, SIGKILL after `graceMs`;
+ * Stop a child and everything it started: `sig` (SIGTERM) to its group, SIGKILL after `graceMs`;
  * then the descendants that outlived it (own groups, orphaned) get the same treatment.
  */
-export async function stopTree(c: Child, graceMs: number): Promise<number | string> {
+export async function stopTree(
+  c: Child,
+  graceMs: number,
+  sig: NodeJS.Signals = "SIGTERM",
+): Promise<number | string> {
   const before = descendants(c.pid);
   let code: number | string = "not running";
   if (c.running()) {
-    signalGroup(c.pid, "SIGTERM");
+    signalGroup(c.pid, sig);
     const timer = setTimeout(() => signalGroup(c.pid, "SIGKILL"), graceMs);
     code = await c.exited;
     clearTimeout(timer);
@@ -132,4 +136,28 @@ async function waitGone(pids: number[], ms: number): Promise<void> {
   // Orphans are not our children: no exit event to await, so look again every 50 ms.
   const end = Date.now() + ms;
   while (Date.now() < end && pids.some(alive)) await new Promise((r) => setTimeout(r, 50));
+}
+
+/**
+ * Calls `onGone` once the leader of this process's group exits, when that leader is not this
+ * process. Under `pnpm start` the leader is pnpm, which exits on SIGTERM without passing it on
+ * (Ctrl-C reaches the whole group, a `kill` of pnpm does not). Linux /proc; looks once a second,
+ * since a process that is not our child gives no exit event.
+ */
+export function onGroupLeaderGone(onGone: () => void): void {
+  let pgrp: number;
+  try {
+    const stat = readFileSync("/proc/self/stat", "utf8");
+    pgrp = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[2]);
+  } catch {
+    return;
+  }
+  if (!pgrp || pgrp === process.pid) return;
+  const timer = setInterval(() => {
+    if (!alive(pgrp)) {
+      clearInterval(timer);
+      onGone();
+    }
+  }, 1_000);
+  timer.unref();
 }

@@ -1,3 +1,4 @@
+export { alive, descendants } from "./child.js";
 export { NATS_CONF_PATH } from "./gen-nats-conf.js";
 export { renderNatsConf } from "./nats-conf.js";
 export {

@@ -140,7 +140,8 @@ export function createLauncher(o: UpOptions, repoRoot: string) {
       };
       await Promise.all(proxies.map(stopOne));
       for (const s of others) await stopOne(s);
-      if (nats) out.say(`nats-server stopped (${await stopTree(nats, 10_000)})`);
+      // nats-server exits 0 on SIGINT (1 on SIGTERM).
+      if (nats) out.say(`nats-server stopped (${await stopTree(nats, 10_000, "SIGINT")})`);
     })();
     return stopping;
   }

@@ -1,4 +1,5 @@
 import { fileURLToPath } from "node:url";
+import { onGroupLeaderGone } from "./child.js";
 import { createLauncher, StartError } from "./launcher.js";
 import { parseOptions, USAGE } from "./options.js";
 
@@ -33,6 +34,7 @@ const shutdown = async (why: string, code: number) => {
 process.on("SIGINT", () => void shutdown("SIGINT", 0));
 process.on("SIGTERM", () => void shutdown("SIGTERM", 0));
 process.on("SIGHUP", () => void shutdown("SIGHUP", 0));
+onGroupLeaderGone(() => void shutdown("pnpm exited", 0));
 
 try {
   await up.start();

@@ -43,6 +43,7 @@ describe("parseOptions", () => {
       want: { stateDir: "/here/st" },
     },
     { name: "--help", argv: ["--help"], env: {}, want: { help: true } },
+    { name: "pnpm's -- separator ignored", argv: ["--", "--no-example"], env: {}, want: { example: false } },
   ])("$name", ({ argv, env, want }) => {
     const r = parseOptions(argv, env, ctx);
     expect(r.ok && r.options).toMatchObject(want);

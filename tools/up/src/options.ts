@@ -68,6 +68,7 @@ export function parseOptions(
   let example = !["0", "false", "no"].includes((env.YARD_EXAMPLE ?? "").toLowerCase());
   let help = false;
   for (const a of argv) {
+    if (a === "--") continue; // `pnpm start -- --help` passes the separator on
     if (a === "--no-example") example = false;
     else if (a === "--help" || a === "-h") help = true;
     else return { ok: false, error: `unknown argument "${a}"\n\n${USAGE}` };

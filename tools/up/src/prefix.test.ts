@@ -20,6 +20,12 @@ describe("formatLine", () => {
       want: `spec        │ 14:02:03 WARN  slow ms=12 why="two words"`,
     },
     {
+      name: "terminal: ISO time and the svc field (runtime's logger)",
+      line: `{"level":30,"time":"2026-11-28T13:59:39.099Z","svc":"spec","msg":"ready"}`,
+      pretty: true,
+      want: "spec        │ 13:59:39 INFO  ready",
+    },
+    {
       name: "terminal: text line padded",
       line: "Starting the fake OpenAI engine",
       pretty: true,

@@ -12,7 +12,8 @@ const LEVELS: Record<number, [string, number]> = {
   50: ["ERROR", 31],
   60: ["FATAL", 31],
 };
-const HIDDEN = new Set(["level", "time", "pid", "hostname", "name", "msg"]);
+// Shown by the prefix or the clock; `svc`/`name` repeat the prefix.
+const HIDDEN = new Set(["level", "time", "pid", "hostname", "name", "svc", "msg"]);
 
 export interface PrefixStyle {
   pretty: boolean;
@@ -32,7 +33,7 @@ function fieldText(v: unknown): string {
 }
 
 function clock(time: unknown): string {
-  const d = typeof time === "number" ? new Date(time) : null;
+  const d = typeof time === "number" || typeof time === "string" ? new Date(time) : null;
   return d && !Number.isNaN(d.getTime()) ? d.toISOString().slice(11, 19) : "        ";
 }
 

@@ -1,0 +1,291 @@
+import { once } from "node:events";
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { connectBus, getJson, openBucket, silentLogger } from "@switchyard/bus";
+import { Buckets } from "@switchyard/contracts";
+import { type Proc, startNats, startProc } from "@switchyard/testkit";
+import { alive, BUS_USERS, descendants, devPassword, NATS_CONF_PATH, passwordVar } from "@switchyard/up";
+import { Agent, request } from "undici";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { z } from "zod";
+
+/**
+ * `pnpm start` (tools/up) as a user runs it: a real launcher process with its own nats-server,
+ * the four services and three proxies, the example published with a generated token.
+ */
+const ENTRY = "tools/up/src/main.ts";
+// Resolve *.localhost to loopback as curl does, so the printed URL is used verbatim.
+const agent = new Agent({
+  connect: {
+    lookup: (_host, _opts, cb) => cb(null, [{ address: "127.0.0.1", family: 4 }]),
+  },
+});
+const launcherEnv = (stateDir: string, extra: Record<string, string> = {}) => ({
+  NATS_URL: "",
+  YARD_STATE_DIR: stateDir,
+  YARD_NATS_PORT: "0",
+  YARD_PROXY_PORT: "0",
+  YARD_PROXY_ADMIN_PORT: "0",
+  YARD_SPEC_HTTP_PORT: "0",
+  YARD_PROBE_INTERVAL_MS: "500",
+  NO_COLOR: "1",
+  ...extra,
+});
+const stateDirs: string[] = [];
+const newStateDir = () => {
+  const d = mkdtempSync(join(tmpdir(), "yard-up-"));
+  stateDirs.push(d);
+  return d;
+};
+afterAll(() => {
+  for (const d of stateDirs) rmSync(d, { recursive: true, force: true });
+});
+
+/**
+ * After the launcher said "stopped", its last children may still be exiting (tsx's wrapper
+ * follows its child); they are not ours to await, so look every 50 ms for at most 10 s.
+ */
+async function waitAllGone(pids: number[]): Promise<void> {
+  const end = Date.now() + 10_000;
+  while (Date.now() < end && pids.some(alive)) await new Promise((r) => setTimeout(r, 50));
+}
+
+/** Processes whose working directory or command line mention `dir` (replicas run under it). */
+function processesUnder(dir: string): number[] {
+  const out: number[] = [];
+  for (const pid of readdirSync("/proc")
+    .filter((e) => /^\d+$/.test(e))
+    .map(Number)) {
+    try {
+      const cwd = readlinkSync(`/proc/${pid}/cwd`);
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8");
+      if ((cwd.startsWith(dir) || cmd.includes(dir)) && alive(pid)) out.push(pid);
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+  return out;
+}
+
+/** What a test reads off a launcher's output once the system is up. */
+interface Up {
+  proc: Proc;
+  stateDir: string;
+  token: string;
+  curlUrl: string;
+  natsUrl: string;
+  proxyPorts: number[];
+}
+
+async function launch(cmd: string, args: string[], extra: Record<string, string>): Promise<Up> {
+  const stateDir = newStateDir();
+  const proc = startProc(cmd, args, { env: launcherEnv(stateDir, extra) });
+  const curl = await proc.waitForLine(/curl -H "Authorization: Bearer \S+" http:\/\/\S+/, 240_000);
+  const [, token, curlUrl] = /Bearer (\S+)" (http:\/\/\S+)/.exec(curl)!;
+  const natsUrl = /NATS:\s+(\S+)/.exec(await proc.waitForLine(/^\s+NATS:/))![1];
+  const proxyPorts = proc.lines
+    .map((l) => /^\s+proxy \d+:\s+http:\/\/localhost:(\d+)/.exec(l)?.[1])
+    .filter((p): p is string => Boolean(p))
+    .map(Number);
+  return { proc, stateDir, token, curlUrl, natsUrl, proxyPorts };
+}
+
+/** Every process the run owns: pids it reported, its process tree, replicas under its state dir. */
+function owned(up: Up): number[] {
+  const reported = up.proc.lines
+    .map((l) => /\(pid (\d+)/.exec(l)?.[1])
+    .filter(Boolean)
+    .map(Number);
+  return [...new Set([...reported, ...descendants(up.proc.child.pid!), ...processesUnder(up.stateDir)])];
+}
+
+const get = (url: string, token?: string) =>
+  request(url, { dispatcher: agent, headers: token ? { authorization: `Bearer ${token}` } : {} });
+
+describe("`pnpm start` with YARD_PROXIES=3 (the README's command, pnpm included)", () => {
+  let up: Up;
+  beforeAll(async () => {
+    up = await launch("pnpm", ["start"], { YARD_PROXIES: "3" });
+  }, 300_000);
+  afterAll(async () => {
+    // pnpm may be gone while the launcher (in pnpm's process group) is not: signal the group.
+    try {
+      if (up) process.kill(-up.proc.child.pid!, "SIGTERM");
+    } catch {
+      // the group is empty: everything stopped
+    }
+    await up?.proc.stop(20_000);
+  });
+
+  it("prints a curl line whose URL answers 200 from the fake engine with the token, 401 without", async () => {
+    expect(up.curlUrl).toMatch(/^http:\/\/local-auth\.localhost:\d+\/v1\/models$/);
+    const ok = await get(up.curlUrl, up.token);
+    expect(ok.statusCode).toBe(200);
+    const models = (await ok.body.json()) as { data: { id: string }[] };
+    expect(models.data.map((m) => m.id)).toContain("fake/llama-2-7b-chat");
+    for (const bad of [undefined, "nope"]) {
+      const res = await get(up.curlUrl, bad);
+      expect(res.statusCode).toBe(401);
+      await res.body.dump();
+    }
+  });
+
+  it("serves the example from all three proxies", async () => {
+    expect(up.proxyPorts).toHaveLength(3);
+    expect(new Set(up.proxyPorts).size).toBe(3);
+    for (const port of up.proxyPorts) {
+      const res = await get(`http://local-auth.localhost:${port}/v1/models`, up.token);
+      expect(res.statusCode).toBe(200);
+      await res.body.dump();
+    }
+  });
+
+  it("shows the token once and in no service's log line", () => {
+    expect(up.token.length).toBeGreaterThanOrEqual(40);
+    expect(up.proc.lines.filter((l) => l.includes(up.token))).toHaveLength(1);
+  });
+
+  it("runs each proxy with the proxy's NATS credentials, which are refused on yard-specs", async () => {
+    const pids = up.proc.lines
+      .map((l) => /started proxy-\d \(pid (\d+)/.exec(l)?.[1])
+      .filter(Boolean)
+      .map(Number);
+    expect(pids).toHaveLength(3);
+    for (const pid of pids) {
+      const env = readFileSync(`/proc/${pid}/environ`, "utf8").split("\0");
+      expect(env).toContain("NATS_USER=proxy");
+      expect(env).toContain("NATS_PASS=proxy-dev");
+    }
+    const nc = await connectBus({
+      url: up.natsUrl,
+      name: "as-proxy",
+      user: "proxy",
+      pass: "proxy-dev",
+      logger: silentLogger,
+    });
+    try {
+      await expect(openBucket(nc, Buckets.specs)).rejects.toThrow(/permissions violation/i);
+      const services = await openBucket(nc, Buckets.services);
+      const route = await getJson(services, "local-auth", z.object({ name: z.string() }));
+      expect(route?.value.name).toBe("local-auth");
+      const endpoints = await openBucket(nc, Buckets.endpoints);
+      const keys: string[] = [];
+      for await (const k of await endpoints.keys()) keys.push(k);
+      expect(keys.some((k) => k.startsWith("local-auth."))).toBe(true);
+    } finally {
+      await nc.close();
+    }
+    // ... while the proxies route normally.
+    const res = await get(up.curlUrl, up.token);
+    expect(res.statusCode).toBe(200);
+    await res.body.dump();
+  });
+
+  it("SIGTERM to pnpm stops everything and leaves no process behind", async () => {
+    const all = owned(up);
+    // pnpm, sh, tsx, launcher, nats-server, 3 services, 3 proxies, at least one replica.
+    expect(all.length).toBeGreaterThanOrEqual(12);
+    expect(processesUnder(up.stateDir).length).toBeGreaterThan(0);
+    expect(all.every(alive)).toBe(true);
+    // pnpm exits at once; the launcher notices and stops everything. The output pipe closes
+    // when the last process holding it (the launcher, tsx) is gone.
+    const closed = once(up.proc.child.stdout!, "close");
+    up.proc.child.kill("SIGTERM");
+    // Bounded, so that a launcher that does not stop fails the assertions below, not the timeout.
+    await Promise.race([closed, new Promise((r) => setTimeout(r, 60_000))]);
+    expect(up.proc.lines).toContain("up | stopped");
+    await waitAllGone(all);
+    expect(all.filter(alive)).toEqual([]);
+    expect(processesUnder(up.stateDir)).toEqual([]);
+  }, 120_000);
+});
+
+describe("the launcher with the default single proxy", () => {
+  it("comes up, serves the example, and on Ctrl-C (SIGINT) exits 0 leaving nothing behind", async () => {
+    const up = await launch(process.execPath, ["--import", "tsx", ENTRY], {});
+    try {
+      expect(up.proxyPorts).toHaveLength(1);
+      const res = await get(up.curlUrl, up.token);
+      expect(res.statusCode).toBe(200);
+      await res.body.dump();
+      const all = owned(up);
+      expect(all.every(alive)).toBe(true);
+      up.proc.child.kill("SIGINT");
+      expect(await up.proc.exited).toBe(0);
+      expect(all.filter(alive)).toEqual([]);
+      expect(processesUnder(up.stateDir)).toEqual([]);
+    } finally {
+      await up.proc.stop(20_000);
+    }
+  }, 300_000);
+});
+
+describe("pnpm start with NATS_URL", () => {
+  it("uses a NATS that runs deploy/nats/yard.conf instead of starting its own", async () => {
+    for (const u of BUS_USERS) process.env[passwordVar(u)] = devPassword(u);
+    const nats = await startNats({ config: NATS_CONF_PATH });
+    const stateDir = newStateDir();
+    const up = startProc(process.execPath, ["--import", "tsx", ENTRY, "--no-example"], {
+      env: launcherEnv(stateDir, { NATS_URL: nats.url }),
+    });
+    try {
+      await up.waitForLine(/Ctrl-C stops everything/, 120_000);
+      expect(up.lines).toContain(`up | using the NATS at NATS_URL (${nats.url})`);
+      expect(up.lines.some((l) => /starting nats-server/.test(l))).toBe(false);
+      expect(up.lines.some((l) => /curl/.test(l))).toBe(false);
+      up.child.kill("SIGTERM");
+      expect(await up.exited).toBe(0);
+      // Not ours: it is left running.
+      const nc = await connectBus({
+        url: nats.url,
+        name: "t",
+        user: "cli",
+        pass: "cli-dev",
+        logger: silentLogger,
+      });
+      await nc.close();
+    } finally {
+      await up.stop(20_000);
+      await nats.dispose();
+    }
+  }, 180_000);
+});
+
+describe("pnpm start when it cannot start", () => {
+  it("says how to install nats-server when there is none", async () => {
+    const up = startProc(process.execPath, ["--import", "tsx", ENTRY], {
+      env: launcherEnv(newStateDir(), { NATS_SERVER_BIN: "/nonexistent/nats-server" }),
+    });
+    expect(await up.exited).toBe(1);
+    expect(up.lines.join("\n")).toMatch(/nats-server was not found[\s\S]*apt-get install nats-server/);
+  });
+
+  it("explains when NATS_URL refuses Switchyard's users (other passwords)", async () => {
+    for (const u of BUS_USERS) process.env[passwordVar(u)] = `${u}-other`;
+    const nats = await startNats({ config: NATS_CONF_PATH });
+    for (const u of BUS_USERS) delete process.env[passwordVar(u)];
+    try {
+      const up = startProc(process.execPath, ["--import", "tsx", ENTRY], {
+        env: launcherEnv(newStateDir(), { NATS_URL: nats.url }),
+      });
+      expect(await up.exited).toBe(1);
+      expect(up.lines.join("\n")).toMatch(/refuses Switchyard's user "spec"/);
+    } finally {
+      await nats.dispose();
+    }
+  });
+
+  it("explains when NATS_URL answers without Switchyard's users", async () => {
+    const plain = await startNats();
+    try {
+      const up = startProc(process.execPath, ["--import", "tsx", ENTRY], {
+        env: launcherEnv(newStateDir(), { NATS_URL: plain.url }),
+      });
+      expect(await up.exited).toBe(1);
+      expect(up.lines.join("\n")).toMatch(/answers at NATS_URL .* but has no users/);
+    } finally {
+      await plain.dispose();
+    }
+  });
+});
