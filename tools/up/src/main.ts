@@ -35,6 +35,11 @@ process.on("SIGINT", () => void shutdown("SIGINT", 0));
 process.on("SIGTERM", () => void shutdown("SIGTERM", 0));
 process.on("SIGHUP", () => void shutdown("SIGHUP", 0));
 onGroupLeaderGone(() => void shutdown("pnpm exited", 0));
+// Whoever read our output is gone (terminal closed, pipe reader exited): writes would fail with
+// EPIPE and crash us, orphaning everything. Stop cleanly instead.
+for (const s of [process.stdout, process.stderr]) s.on("error", () => void shutdown("output closed", 0));
+// A bug here must not orphan the services: stop them, then fail.
+process.on("uncaughtException", (err) => void shutdown(`launcher error: ${err.stack ?? err}`, 1));
 
 try {
   await up.start();
