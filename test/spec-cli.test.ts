@@ -179,6 +179,16 @@ describe("against nats-server and the spec service", () => {
     expect(JSON.stringify(created)).not.toContain(TOKEN);
     expect((await getJson(specs, "web", SpecRecord))!.value.spec.envs.AUTH_TOKEN).toBe(TOKEN);
 
+    const dry = await fetch(`${http}/v1/services`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ ...body, yaml: serviceYaml("web", 3), dry_run: true }),
+    });
+    const preview = await dry.json();
+    expect([dry.status, preview.changed, preview.record.revision]).toEqual([200, true, 2]);
+    expect((await getJson(specs, "web", SpecRecord))!.value.revision).toBe(1);
+    expect(await eventCount(nc, "web", "spec.published")).toBe(1);
+
     const one = await fetch(`${http}/v1/services/web`);
     expect(one.status).toBe(200);
     expect((await one.json()).spec.service.readiness_probe.headers.Authorization).toBe("Bearer ***");

@@ -1,9 +1,9 @@
 import type { JetStreamClient } from "@nats-io/jetstream";
 import { getJson, type KV, type Logger, publishEvent } from "@switchyard/bus";
 import {
+  EVENT_SCHEMA_VERSION,
   type ResolvedSpec,
   routeOf,
-  SPEC_SCHEMA_VERSION,
   SpecRecord,
   YardError,
 } from "@switchyard/contracts";
@@ -54,7 +54,7 @@ export function createSpecStore(o: {
         }
         await o.services.put(spec.name, JSON.stringify(routeOf(d.record)));
         await publishEvent(o.js, {
-          schema: SPEC_SCHEMA_VERSION,
+          schema: EVENT_SCHEMA_VERSION,
           type: "spec.published",
           service: spec.name,
           revision: d.record.revision,
@@ -89,7 +89,7 @@ export function createSpecStore(o: {
       await o.services.delete(name);
       await o.specs.delete(name);
       await publishEvent(o.js, {
-        schema: SPEC_SCHEMA_VERSION,
+        schema: EVENT_SCHEMA_VERSION,
         type: "spec.deleted",
         service: name,
         revision: r.value.revision,
