@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { specRecord } from "../src/fixtures.js";
 import { ENGINE_RUN, TOKEN, World } from "./harness.js";
 
-describe("provisioner: accelerators from YARD_GPUS", () => {
+describe("provisioner: accelerators from YARD_GPUS", { timeout: 120_000 }, () => {
   const w = new World();
   beforeAll(async () => {
     await w.start();

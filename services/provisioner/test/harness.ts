@@ -71,7 +71,7 @@ export class World {
   waitReplicas(
     done: (rs: ReplicaRecord[]) => boolean,
     what: string,
-    timeoutMs = 60_000,
+    timeoutMs = 45_000,
   ): Promise<ReplicaRecord[]> {
     const state = new Map<string, ReplicaRecord>();
     const sorted = () => [...state.values()].sort((a, b) => a.id - b.id);

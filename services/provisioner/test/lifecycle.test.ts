@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { specRecord } from "../src/fixtures.js";
 import { ENGINE_RUN, inPhase, TOKEN, World } from "./harness.js";
 
-describe("provisioner: local replicas of the fake engine", () => {
+describe("provisioner: local replicas of the fake engine", { timeout: 120_000 }, () => {
   const w = new World();
   let prov: Proc;
   let specPort: number;

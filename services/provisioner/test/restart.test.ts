@@ -5,7 +5,7 @@ import { ENGINE_RUN, TOKEN, World } from "./harness.js";
 
 const RUNNING = ["STARTING", "READY", "NOT_READY"];
 
-describe("provisioner restarts: never an orphan, never a duplicate", () => {
+describe("provisioner restarts: never an orphan, never a duplicate", { timeout: 120_000 }, () => {
   const w = new World();
   const output: string[] = [];
   const spec = (name: string, replicas: number) =>

@@ -1,4 +1,6 @@
 import { createServer } from "node:net";
+import { createBucket, type KV } from "@switchyard/bus";
+import { Buckets } from "@switchyard/contracts";
 import type { Proc } from "@switchyard/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { specRecord } from "../src/fixtures.js";
@@ -18,11 +20,13 @@ const ready = (w: World, service: string, id: number, revision: number) =>
     }),
   );
 
-describe("provisioner: spec updates and launch failures", () => {
+describe("provisioner: spec updates and launch failures", { timeout: 120_000 }, () => {
   const w = new World();
   let prov: Proc;
+  let scale: KV;
   beforeAll(async () => {
     await w.start();
+    scale = await createBucket(w.nc, Buckets.scale); // as the autoscaler would
     prov = await w.provisioner();
   });
   afterAll(() => w.dispose());
@@ -103,6 +107,29 @@ describe("provisioner: spec updates and launch failures", () => {
     });
     await w.specs.delete("fixed");
     await w.waitReplicas((rs) => rs.length === 0, "fixed's records gone");
+  });
+
+  it("yard-scale sets the replica count within min..max; without it, min_replicas", async () => {
+    const target = (n: number) =>
+      scale.put(
+        "scaled",
+        JSON.stringify({ schema: 1, service: "scaled", target_replicas: n, updated_at: "t" }),
+      );
+    await target(3);
+    await w.putSpec(specRecord({ name: "scaled", replicas: 1, maxReplicas: 3, run: "sleep 1000" }));
+    const live = (rs: { phase: string }[]) =>
+      rs.filter((r) => ["STARTING", "READY"].includes(r.phase)).length;
+    await w.waitReplicas((rs) => live(rs) === 3, "3 replicas");
+    await target(9); // clamped to max_replicas 3
+    await ready(w, "scaled", 1, 1); // a later change: once it shows, the pass for 9 is done
+    const at9 = await w.waitReplicas((rs) => rs[0]?.phase === "READY", "scaled.1 READY");
+    expect(at9).toHaveLength(3);
+    await target(2);
+    await w.waitReplicas((rs) => rs.length === 2 && live(rs) === 2, "scaled down to 2");
+    await scale.delete("scaled");
+    await w.waitReplicas((rs) => rs.length === 1 && live(rs) === 1, "back to min_replicas 1");
+    await w.specs.delete("scaled");
+    await w.waitReplicas((rs) => rs.length === 0, "scaled's records gone");
   });
 
   it("never prints the spec's token", () => {
