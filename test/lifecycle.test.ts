@@ -1,0 +1,161 @@
+import { alive } from "@switchyard/testkit";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { localAuth, of, type Snapshot, System, TOKEN } from "./lifecycle-helpers.js";
+
+// Issue 3 end to end: spec service, provisioner (local backend) and prober as real processes,
+// the `yard` CLI, and real fake-engine replicas that demand the bearer token like vLLM.
+const sys = new System();
+const RUNNING = ["STARTING", "READY", "NOT_READY"];
+
+/** Every live replica process group is a replica record's, and each record's group is alive. */
+function noOrphanNoDuplicate(s: Snapshot): void {
+  const running = s.replicas.filter((r) => RUNNING.includes(r.phase));
+  const pids = running.map((r) => r.pid!);
+  expect(new Set(pids).size).toBe(pids.length);
+  expect([...sys.replicaGroups()].sort()).toEqual([...pids].sort());
+}
+
+/** n READY replicas of the service, and the endpoints are exactly theirs. */
+const readyCount = (service: string, n: number) => (s: Snapshot) => {
+  const x = of(s, service);
+  const ready = x.replicas.filter((r) => r.phase === "READY").map((r) => r.id);
+  const eps = x.endpoints.map((e) => e.replica_id);
+  return ready.length === n && eps.length === n && eps.every((id) => ready.includes(id));
+};
+
+beforeAll(async () => {
+  await sys.start();
+}, 120_000);
+afterAll(async () => {
+  await sys.dispose();
+});
+
+describe("replica lifecycle (issue 3)", () => {
+  it("yard up examples/local-auth.yaml --env AUTH_TOKEN=s3cret --wait ends READY, probed with the token", async () => {
+    const r = await sys.yard(["up", "examples/local-auth.yaml", "--env", `AUTH_TOKEN=${TOKEN}`, "--wait"]);
+    expect(r.code, r.all).toBe(0);
+    expect(r.all).toMatch(/Service local-auth is READY/);
+    const s = await sys.until(readyCount("local-auth", 1), "local-auth READY");
+    const [rep] = of(s, "local-auth").replicas;
+    expect(of(s, "local-auth").endpoints[0]).toMatchObject({ replica_id: rep.id, url: rep.url, revision: 1 });
+    // The engine only answers 200 to GET /v1/models with the key; its log shows that answer.
+    const logs = await sys.yard(["logs", "local-auth", String(rep.id)]);
+    expect(logs.all).toMatch(/fake-openai-engine GET \/v1\/models 200/);
+  }, 120_000);
+
+  it("without the probe's headers it never becomes READY: FAILED_INITIAL_DELAY naming the 401", async () => {
+    const file = sys.writeYaml("noauth", localAuth({ headers: false, delay: 2 }));
+    const r = await sys.yard(["up", file, "--env", `AUTH_TOKEN=${TOKEN}`, "--wait"]);
+    expect(r.code).not.toBe(0);
+    expect(r.all).toMatch(/FAILED_INITIAL_DELAY/);
+    expect(r.all).toMatch(/401/);
+    const s = await sys.until(
+      (s) => of(s, "noauth").replicas.some((x) => x.phase === "FAILED_INITIAL_DELAY"),
+      "noauth FAILED_INITIAL_DELAY",
+    );
+    const failed = of(s, "noauth").replicas.find((x) => x.phase === "FAILED_INITIAL_DELAY")!;
+    expect(failed.reason).toBe("InitialDelayExceeded");
+    expect(failed.message).toMatch(/GET \/v1\/models got HTTP 401/);
+    expect(of(s, "noauth").endpoints).toEqual([]);
+    expect((await sys.yard(["down", "noauth"])).code).toBe(0);
+    await sys.until((s) => of(s, "noauth").replicas.length === 0, "noauth removed");
+  }, 120_000);
+
+  it("replicas: 3 → 3 processes on 3 ports, 3 endpoints; kill -9 of one → unready, replaced, 3 ready again", async () => {
+    const r = await sys.yard([
+      "up",
+      sys.writeYaml("trio", localAuth({ replicas: 3 })),
+      "--env",
+      `AUTH_TOKEN=${TOKEN}`,
+    ]);
+    expect(r.code, r.all).toBe(0);
+    const s = await sys.until(readyCount("trio", 3), "3 trio endpoints");
+    const trio = of(s, "trio").replicas;
+    expect(new Set(trio.map((x) => x.port)).size).toBe(3);
+    expect(new Set(trio.map((x) => x.pid)).size).toBe(3);
+    for (const x of trio) expect(alive(x.pid!)).toBe(true);
+
+    const victim = trio[1];
+    process.kill(-victim.pid!, "SIGKILL");
+    await sys.until(
+      (s) => !of(s, "trio").endpoints.some((e) => e.replica_id === victim.id),
+      "the killed replica's endpoint removed",
+    );
+    const after = await sys.until(
+      (s) => readyCount("trio", 3)(s) && !of(s, "trio").endpoints.some((e) => e.replica_id === victim.id),
+      "3 trio endpoints again, without the killed one",
+    );
+    expect(alive(victim.pid!)).toBe(false);
+    noOrphanNoDuplicate(after);
+  }, 180_000);
+
+  it("YARD_GPUS=L4:1, candidates {L4:1, A100:1}, replicas: 2 → one READY on the L4, one PENDING naming the inventory", async () => {
+    const file = sys.writeYaml("gpu", localAuth({ replicas: 2, accelerators: "{L4:1, A100:1}" }));
+    const r = await sys.yard(["up", file, "--env", `AUTH_TOKEN=${TOKEN}`, "--wait"]);
+    expect(r.code, r.all).toBe(0);
+    const s = await sys.until(
+      (s) => readyCount("gpu", 1)(s) && of(s, "gpu").replicas.some((x) => x.phase === "PENDING"),
+      "gpu: one READY, one PENDING",
+    );
+    const g = of(s, "gpu");
+    expect(g.endpoints[0].accelerator).toBe("L4");
+    const pending = g.replicas.find((x) => x.phase === "PENDING")!;
+    expect(pending.reason).toBe("NoAcceleratorFree");
+    expect(pending.message).toMatch(/L4/);
+    expect((await sys.yard(["down", "gpu"])).code).toBe(0);
+    await sys.until((s) => of(s, "gpu").replicas.length === 0, "gpu removed");
+  }, 120_000);
+
+  it.each([
+    ["prober", "SIGTERM"],
+    ["prober", "SIGKILL"],
+    ["provisioner", "SIGKILL"],
+    ["provisioner", "SIGTERM"],
+  ] as const)(
+    "%s %s, an engine killed while it is down, a restart: converges back, no orphan, no duplicate",
+    async (who, signal) => {
+      const before = of(await sys.until(readyCount("trio", 3), "trio ready"), "trio").replicas;
+      const p = who === "prober" ? sys.prober : sys.provisioner;
+      process.kill(-p.child.pid!, signal);
+      const code = await p.exited;
+      if (signal === "SIGTERM") expect(code).toBe(0);
+      // The world moves on while it is down: one engine dies.
+      const victim = before.find((r) => r.phase === "READY")!;
+      try {
+        process.kill(-victim.pid!, "SIGKILL");
+      } catch {
+        // A provisioner stopped by SIGTERM already stopped its replicas.
+      }
+      if (who === "prober") {
+        // Its snapshot alone tells the new prober that the victim's endpoint must go.
+        const ready = await (await sys.startProber()).waitForLine(/"msg":"ready"/);
+        expect(JSON.parse(ready)).toMatchObject({ removedEndpoints: 1 });
+      } else await sys.startProvisioner();
+      const s = await sys.until(
+        (s) =>
+          readyCount("local-auth", 1)(s) &&
+          readyCount("trio", 3)(s) &&
+          !of(s, "trio").endpoints.some((e) => e.replica_id === victim.id),
+        `converged after ${who} ${signal}`,
+      );
+      noOrphanNoDuplicate(s);
+    },
+    180_000,
+  );
+
+  it("yard down → every replica process gone and its entries removed", async () => {
+    const before = await sys.until((s) => s.replicas.length > 0, "replicas");
+    const pids = before.replicas.filter((r) => r.pid).map((r) => r.pid!);
+    const r = await sys.yard(["down", "--all"]);
+    expect(r.code, r.all).toBe(0);
+    await sys.until((s) => s.replicas.length === 0 && s.endpoints.length === 0, "everything removed");
+    for (const pid of pids) expect(alive(pid)).toBe(false);
+    expect(sys.replicaGroups().size).toBe(0);
+  }, 120_000);
+
+  it("the token appears in no log line of any service or CLI run", () => {
+    const lines = sys.allOutput();
+    expect(lines.length).toBeGreaterThan(50);
+    expect(lines.filter((l) => l.includes(TOKEN))).toEqual([]);
+  });
+});
