@@ -1,6 +1,6 @@
 import { createServer } from "node:net";
 import { call } from "@switchyard/bus";
-import { type LogsResult, Subjects } from "@switchyard/contracts";
+import { type LogsResult, Subjects, type YardEvent } from "@switchyard/contracts";
 import { alive, type Proc } from "@switchyard/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { specRecord } from "../src/fixtures.js";
@@ -10,8 +10,13 @@ describe("provisioner: local replicas of the fake engine", { timeout: 120_000 },
   const w = new World();
   let prov: Proc;
   let specPort: number;
+  const events: YardEvent[] = [];
   beforeAll(async () => {
     await w.start();
+    const sub = w.nc.subscribe("yard.events.llm.>");
+    void (async () => {
+      for await (const m of sub) events.push(JSON.parse(m.string()));
+    })();
     specPort = await freePort();
     prov = await w.provisioner();
   });
@@ -136,6 +141,34 @@ describe("provisioner: local replicas of the fake engine", { timeout: 120_000 },
     await w.waitReplicas((rs) => rs.length === 0, "no replica records", 60_000);
     for (const g of pgids) expect(w.groupRunning(g)).toBe(false);
     for (const pid of members) expect(alive(pid)).toBe(false);
+  });
+
+  it("published each step as an event: phase changes, launched (with url), terminated (with reason)", async () => {
+    const of = (id: number) => events.filter((e) => "replica_id" in e && e.replica_id === id);
+    await expect.poll(() => of(1).some((e) => e.type === "replica.terminated")).toBe(true);
+    const steps = (id: number) =>
+      of(id).map((e) => (e.type === "replica.phase_changed" ? `${e.phase}` : e.type.replace("replica.", "")));
+    for (const id of [1, 2, 3]) expect(steps(id).slice(0, 2)).toContain("PROVISIONING");
+    expect(steps(1)).toEqual(
+      expect.arrayContaining([
+        "PROVISIONING",
+        "launched",
+        "STARTING",
+        "READY",
+        "NOT_READY",
+        "SHUTTING_DOWN",
+        "terminated",
+      ]),
+    );
+    expect(of(1).find((e) => e.type === "replica.launched")).toMatchObject({
+      url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/),
+    });
+    expect(of(1).find((e) => e.type === "replica.terminated")).toMatchObject({ reason: "SpecDeleted" });
+    expect(of(2).find((e) => e.type === "replica.phase_changed" && e.phase === "FAILED")).toMatchObject({
+      reason: "ProcessExited",
+      message: "run exited with code 137 (killed by SIGKILL)",
+    });
+    expect(JSON.stringify(events)).not.toContain(TOKEN);
   });
 
   it("never prints the spec's token", () => {

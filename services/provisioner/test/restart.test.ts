@@ -108,6 +108,41 @@ describe("provisioner restarts: never an orphan, never a duplicate", { timeout: 
     output.push(...p2.lines);
   });
 
+  it("a prober verdict published while the provisioner is down is applied when it is back (durable consumer)", async () => {
+    await w.putSpec(spec("api", 1));
+    const p1 = await w.provisioner();
+    const [r] = await w.waitReplicas(
+      (rs) => rs.some((r) => r.service === "api" && r.phase === "STARTING"),
+      "api.1",
+    );
+    process.kill(-p1.child.pid!, "SIGKILL");
+    await p1.exited;
+    output.push(...p1.lines);
+    await w.publish({
+      schema: 1,
+      type: "replica.failed",
+      service: "api",
+      replica_id: r.id,
+      revision: 1,
+      at: new Date().toISOString(),
+      phase: "FAILED_PROBING",
+      reason: "ProbeFailing",
+      message: "not ready for 180 s",
+    });
+    const p2 = await w.provisioner();
+    const rs = await w.waitReplicas(
+      (rs) => rs.find((x) => x.id === r.id)?.phase === "FAILED_PROBING" && rs.some((x) => x.id > r.id),
+      "api.1 FAILED_PROBING and a replacement",
+    );
+    expect(rs.find((x) => x.id === r.id)).toMatchObject({
+      reason: "ProbeFailing",
+      message: "not ready for 180 s",
+    });
+    await expect.poll(() => w.groupRunning(r.pid!), { timeout: 15_000 }).toBe(false);
+    expect(await p2.stop()).toBe(0);
+    output.push(...p2.lines);
+  });
+
   it("never prints the spec's token", () => {
     expect(output.length).toBeGreaterThan(10);
     expect(output.join("\n")).not.toContain(TOKEN);

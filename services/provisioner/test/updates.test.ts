@@ -132,6 +132,15 @@ describe("provisioner: spec updates and launch failures", { timeout: 120_000 }, 
     await w.waitReplicas((rs) => rs.length === 0, "scaled's records gone");
   });
 
+  it("a replica that ignores SIGTERM is killed after YARD_TERMINATE_GRACE_MS", async () => {
+    await w.putSpec(specRecord({ name: "stubborn", run: "trap '' TERM\nsleep 1000" }));
+    const [r] = await w.waitReplicas((rs) => rs[0]?.phase === "STARTING", "stubborn STARTING");
+    await w.specs.delete("stubborn");
+    await prov.waitForLine(/ignored SIGTERM: sending SIGKILL/);
+    await w.waitReplicas((rs) => rs.length === 0, "stubborn's record gone");
+    expect(w.groupRunning(r.pid!)).toBe(false);
+  });
+
   it("never prints the spec's token", () => {
     expect(prov.lines.join("\n")).not.toContain(TOKEN);
   });
