@@ -9,7 +9,7 @@ export interface AdminSource {
 }
 
 /** The admin server (YARD_PROXY_ADMIN_HOST:PORT): /-/routes, /metrics, /-/healthz, /-/ready. */
-export function createAdminServer(src: AdminSource): FastifyInstance {
+export function createAdminServer(src: AdminSource, onError?: (err: unknown) => void): FastifyInstance {
   const app = Fastify({ logger: false, disableRequestLogging: true });
   app.get("/-/healthz", async () => ({ ok: true }));
   app.get("/-/ready", async (_req, reply) => {

@@ -59,14 +59,17 @@ export async function runPrimary(cfg: ProxyConfig, logger: Logger): Promise<void
       w.send({ type: "routes", id });
     });
   const workers = () => Object.values(cluster.workers ?? {}).filter((w): w is Worker => !!w);
-  const admin = createAdminServer({
-    routes: async () => {
-      const views = await Promise.all(workers().map(ask));
-      return mergeViews(views.filter((v): v is RoutesView => v !== null));
+  const admin = createAdminServer(
+    {
+      routes: async () => {
+        const views = await Promise.all(workers().map(ask));
+        return mergeViews(views.filter((v): v is RoutesView => v !== null));
+      },
+      metrics: async () => ({ contentType: aggregator.contentType, body: await aggregator.clusterMetrics() }),
+      ready: () => !stopping && readyWorkers.size === cfg.YARD_PROXY_WORKERS,
     },
-    metrics: async () => ({ contentType: aggregator.contentType, body: await aggregator.clusterMetrics() }),
-    ready: () => !stopping && readyWorkers.size === cfg.YARD_PROXY_WORKERS,
-  });
+    (err) => logger.warn({ err: String(err) }, "admin request failed"),
+  );
   const address = await admin.listen({ host: cfg.YARD_PROXY_ADMIN_HOST, port: cfg.YARD_PROXY_ADMIN_PORT });
   logger.info({ server: "admin", address }, "listening");
   const waitReady = () =>

@@ -36,6 +36,8 @@ export interface ForwardDeps {
   /** A replica refused or reset a connection: take it out of rotation, hint the prober. */
   eject: (r: Replica<Pool>) => void;
   draining: () => boolean;
+  /** Requests between arrival and their access-log line (what a drain waits for). */
+  active: { count: number; onIdle: (() => void) | null };
 }
 
 export const UNKNOWN_SERVICE_LABEL = "-";
@@ -48,6 +50,7 @@ export function createForwarder(deps: ForwardDeps): (req: IncomingMessage, res: 
   const only = () => table.only();
   return (req, res) => {
     const start = performance.now();
+    deps.active.count++;
     res.sendDate = false; // the replica's Date (or none) passes through
     if (deps.draining()) res.shouldKeepAlive = false;
     const found = resolveService(req.headers.host, opts.domain, opts.defaultService, lookup, only);
@@ -116,6 +119,7 @@ function done(
   error?: string,
 ): void {
   const ms = performance.now() - start;
+  if (--deps.active.count === 0 && deps.active.onIdle) deps.active.onIdle();
   deps.metrics.request(service, status, ms / 1000);
   const url = req.url ?? "/";
   const q = url.indexOf("?");
@@ -201,8 +205,15 @@ class Exchange implements Dispatcher.DispatchHandler {
     this.status = status;
     this.resumeFn = resume;
     const res = this.res;
+    const headers = filterResponseHeaders(rawToStrings(raw));
     if (this.deps.draining()) res.shouldKeepAlive = false;
-    res.writeHead(status, statusText, filterResponseHeaders(rawToStrings(raw)));
+    if (res.getHeaderNames().length === 0) res.writeHead(status, statusText, headers);
+    else {
+      // Someone (fastify while closing: `Connection: close`) set a header already; writeHead
+      // would then setHeader() each pair and keep only the last of repeated names.
+      for (let i = 0; i < headers.length; i += 2) res.appendHeader(headers[i], headers[i + 1]);
+      res.writeHead(status, statusText);
+    }
     return true;
   }
 

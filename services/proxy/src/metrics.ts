@@ -64,6 +64,7 @@ export class ProxyMetrics {
       name: "yard_proxy_route_table_version",
       help: "The last yard-endpoints revision this proxy applied.",
       registers,
+      aggregator: "min", // across cluster workers: every worker has applied at least this
       collect() {
         this.set(view.version());
       },

@@ -17,8 +17,11 @@ export interface Proxy {
   /** The raw (req, res) data-plane handler the server calls. */
   forward: (req: IncomingMessage, res: ServerResponse) => void;
   routes(): ReturnType<typeof routesView>;
-  /** Stop keeping client connections alive; in-flight requests finish. */
-  startDraining(): void;
+  /**
+   * Stop taking connections, let every in-flight request (streams included) finish, then close
+   * the remaining (idle keep-alive) client connections. Resolves when the server is closed.
+   */
+  drain(): Promise<void>;
   isDraining(): boolean;
   closePools(): Promise<void>;
 }
@@ -59,7 +62,9 @@ export function createProxy(
     version: () => table.version,
   });
   let draining = false;
+  const active: ForwardDeps["active"] = { count: 0, onIdle: null };
   const deps: ForwardDeps = {
+    active,
     table,
     metrics,
     accessLog,
@@ -90,8 +95,16 @@ export function createProxy(
     server,
     forward,
     routes: () => routesView(table, Date.now()),
-    startDraining() {
+    async drain() {
       draining = true;
+      const closed = server.close();
+      if (active.count > 0)
+        await new Promise<void>((r) => {
+          active.onIdle = r;
+        });
+      // Nothing in flight: what is left are idle keep-alive sockets (and WebSocket tunnels).
+      server.server.closeAllConnections();
+      await closed;
     },
     isDraining: () => draining,
     async closePools() {

@@ -53,7 +53,9 @@ export async function runProxy(cfg: ProxyConfig, logger: Logger): Promise<void> 
     });
     logger.info({ server: "admin", address: adminAddress }, "listening");
   } else {
+    // Constructing one installs prom-client's worker-side listener for the primary's scrapes.
     AggregatorRegistry.setRegistries([proxy.metrics.registry]);
+    new AggregatorRegistry();
     process.on("message", (m: { type?: string; id?: number }) => {
       if (m?.type === "routes") process.send?.({ type: "routes", id: m.id, view: proxy.routes() });
     });
@@ -66,10 +68,7 @@ export async function runProxy(cfg: ProxyConfig, logger: Logger): Promise<void> 
     [
       {
         name: "drain proxy server",
-        run: () => {
-          proxy.startDraining();
-          return proxy.server.close();
-        },
+        run: () => proxy.drain(),
       },
       { name: "close upstream pools", run: () => proxy.closePools() },
       { name: "stop route feed", run: () => feed.stop() },

@@ -1,6 +1,5 @@
-import type { KV } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { connectBus, createBucket, silentLogger } from "@switchyard/bus";
+import { connectBus, createBucket, type KV, silentLogger } from "@switchyard/bus";
 import type { EndpointRecord, LbPolicy, ServiceRoute } from "@switchyard/contracts";
 import { type Proc, startNats, startTs, type TestNats } from "@switchyard/testkit";
 import type { RoutesView } from "../src/routes-view.js";
@@ -92,7 +91,18 @@ export class TestBus {
       accelerator,
       ready_at: new Date().toISOString(),
     };
-    return this.endpoints.put(`${service}.${id}`, JSON.stringify(rec));
+    return this.retry(() => this.endpoints.put(`${service}.${id}`, JSON.stringify(rec)));
+  }
+
+  /** Right after a nats-server restart, JetStream may time out a first publish: retry those. */
+  private async retry<T>(f: () => Promise<T>, attempts = 10): Promise<T> {
+    for (let i = 1; ; i++) {
+      try {
+        return await f();
+      } catch (err) {
+        if (i >= attempts || !/timeout|TIMEOUT|503|no responders/i.test(String(err))) throw err;
+      }
+    }
   }
 
   deleteEndpoint(service: string, id: number): Promise<number> {
@@ -139,4 +149,20 @@ export async function startEngine(
   ]);
   const line = await proc.waitForLine(/listening on (http:\/\/\S+)/, 60_000);
   return { proc, url: /listening on (http:\/\/\S+)/.exec(line)![1] };
+}
+
+/** Resolves once the proxy has written at least `n` access-log lines (one per finished request). */
+export function accessLines(p: ProxyProc, n: number, timeoutMs = 30_000): Promise<void> {
+  const count = () => p.proc.lines.filter((l) => l.includes('"msg":"request"')).length;
+  if (count() >= n) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`only ${count()} of ${n} access lines`)), timeoutMs);
+    const on = () => {
+      if (count() < n) return;
+      clearTimeout(t);
+      p.proc.child.stdout!.off("data", on);
+      resolve();
+    };
+    p.proc.child.stdout!.on("data", on);
+  });
 }
