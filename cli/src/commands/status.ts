@@ -35,12 +35,14 @@ export async function status(names: string[], o: StatusOptions, ctx: Ctx): Promi
       }
     }
   }
+  // Without NAMEs, replicas of a service just removed stay listed while they shut down.
   const shown = new Set(specs.map((s) => s.name));
+  const wanted = (service: string) => names.length === 0 || shown.has(service);
   const replicas = (await readBucket(bus.nc, Buckets.replicas, ReplicaRecord)).filter((r) =>
-    shown.has(r.service),
+    wanted(r.service),
   );
   const endpoints = (await readBucket(bus.nc, Buckets.endpoints, EndpointRecord)).filter((e) =>
-    shown.has(e.service),
+    wanted(e.service),
   );
   const url = (n: string) => endpointOf(n, ctx.io.env);
   const rows = serviceRows(specs, replicas, endpoints, url);
@@ -51,11 +53,11 @@ export async function status(names: string[], o: StatusOptions, ctx: Ctx): Promi
     io.out(JSON.stringify({ services, replicas, endpoints, missing }, null, 2));
   } else if (o.endpoint) {
     for (const r of rows) io.out(r.endpoint);
-  } else if (specs.length === 0 && missing.length === 0) {
+  } else if (specs.length === 0 && replicas.length === 0 && missing.length === 0) {
     io.out("No services. Start one with: pnpm yard up SERVICE_YAML");
-  } else if (specs.length > 0) {
+  } else if (specs.length > 0 || replicas.length > 0) {
     io.out("Services");
-    io.out(servicesTable(rows));
+    io.out(rows.length ? servicesTable(rows) : "No services.");
     io.out("");
     io.out("Service Replicas");
     io.out(replicas.length ? replicasTable(replicas, endpoints) : "No replicas yet.");
