@@ -106,7 +106,8 @@ const get = (url: string, token?: string) =>
 describe("`pnpm start` with YARD_PROXIES=3 (the README's command, pnpm included)", () => {
   let up: Up;
   beforeAll(async () => {
-    up = await launch("pnpm", ["start"], { YARD_PROXIES: "3" });
+    // A non-default spec password: nats-server and the spec service get it; no proxy may.
+    up = await launch("pnpm", ["start"], { YARD_PROXIES: "3", YARD_NATS_SPEC_PASS: "spec-e2e-pass" });
   }, 300_000);
   afterAll(async () => {
     // pnpm may be gone while the launcher (in pnpm's process group) is not: signal the group.
@@ -156,6 +157,7 @@ describe("`pnpm start` with YARD_PROXIES=3 (the README's command, pnpm included)
       const env = readFileSync(`/proc/${pid}/environ`, "utf8").split("\0");
       expect(env).toContain("NATS_USER=proxy");
       expect(env).toContain("NATS_PASS=proxy-dev");
+      expect(env.filter((e) => e.includes("spec-e2e-pass"))).toEqual([]);
     }
     const nc = await connectBus({
       url: up.natsUrl,

@@ -17,12 +17,13 @@ export interface Child {
 export function spawnChild(
   cmd: string,
   args: string[],
-  opts: { env: Record<string, string>; cwd?: string },
+  /** `env` is the whole environment of the child (nothing inherited implicitly). */
+  opts: { env: NodeJS.ProcessEnv; cwd?: string },
   onLine: (line: string) => void,
 ): Child {
   const child = spawn(cmd, args, {
     cwd: opts.cwd,
-    env: { ...process.env, ...opts.env },
+    env: opts.env,
     stdio: ["ignore", "pipe", "pipe"],
     detached: true,
   });

@@ -52,7 +52,7 @@ export async function startNatsServer(
   const ready = new Promise<void>((r) => {
     readyResolve = r;
   });
-  const child = spawnChild(bin, args, { env }, (line) => {
+  const child = spawnChild(bin, args, { env: { ...process.env, ...env } }, (line) => {
     onLine(line);
     const m = /Listening for client connections on [^\s]+:(\d+)/.exec(line);
     if (m) port = Number(m[1]);

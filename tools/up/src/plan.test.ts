@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { passwordVar } from "./nats-permissions.js";
+import { BUS_USERS, passwordVar } from "./nats-permissions.js";
 import { parseOptions, type UpOptions } from "./options.js";
-import { natsServerArgs, natsServerEnv, planServices } from "./plan.js";
+import { natsServerArgs, natsServerEnv, planServices, serviceEnv } from "./plan.js";
 
 function opts(env: NodeJS.ProcessEnv): UpOptions {
   const r = parseOptions([], env, { repoRoot: "/repo", cwd: "/repo", isTty: false });
@@ -79,5 +79,16 @@ describe("natsServerArgs / natsServerEnv", () => {
       YARD_NATS_PROXY_PASS: "proxy-dev",
       YARD_NATS_CLI_PASS: "c",
     });
+  });
+});
+
+describe("serviceEnv", () => {
+  it("gives a service its own NATS password only, keeping the rest of the environment", () => {
+    const base = { PATH: "/bin", YARD_NATS_SPEC_PASS: "s", YARD_NATS_PROXY_PASS: "p", YARD_GPUS: "L4:1" };
+    const o = opts(base);
+    const proxy = planServices(o, "u").find((p) => p.user === "proxy")!;
+    const env = serviceEnv(base, proxy, passwordVar, BUS_USERS);
+    expect(env).toMatchObject({ PATH: "/bin", YARD_GPUS: "L4:1", NATS_USER: "proxy", NATS_PASS: "p" });
+    expect(Object.keys(env).filter((k) => k.startsWith("YARD_NATS_"))).toEqual([]);
   });
 });

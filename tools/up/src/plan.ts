@@ -71,3 +71,18 @@ export function natsServerArgs(repoRoot: string, o: UpOptions): string[] {
 export function natsServerEnv(o: UpOptions, passwordVar: (u: BusUser) => string): Record<string, string> {
   return Object.fromEntries(Object.entries(o.passwords).map(([u, p]) => [passwordVar(u as BusUser), p]));
 }
+
+/**
+ * The environment a service starts with: the launcher's own, minus every NATS password (each
+ * service gets only its own, as NATS_PASS), plus the plan's variables.
+ */
+export function serviceEnv(
+  base: NodeJS.ProcessEnv,
+  plan: ServicePlan,
+  passwordVar: (u: BusUser) => string,
+  users: readonly BusUser[],
+): NodeJS.ProcessEnv {
+  const env = { ...base };
+  for (const u of users) delete env[passwordVar(u)];
+  return { ...env, ...plan.env };
+}

@@ -1,5 +1,6 @@
 import { type Child, spawnChild } from "./child.js";
-import type { ServicePlan } from "./plan.js";
+import { BUS_USERS, passwordVar } from "./nats-permissions.js";
+import { type ServicePlan, serviceEnv } from "./plan.js";
 
 /** A started service: its process, its `ready` line, the addresses it logged as listening. */
 export interface RunningService {
@@ -37,7 +38,7 @@ export function startService(
   const child = spawnChild(
     process.execPath,
     ["--import", "tsx", plan.entry],
-    { env: plan.env, cwd: repoRoot },
+    { env: serviceEnv(process.env, plan, passwordVar, BUS_USERS), cwd: repoRoot },
     (line) => {
       show(line);
       const ev = lineEvent(line);
