@@ -16,7 +16,7 @@ import {
   SpecRecord,
   Subjects,
 } from "@switchyard/contracts";
-import { type Proc, startNats, startTs, type TestNats, waitForKey } from "@switchyard/testkit";
+import { type Proc, startNats, startTs, type TestNats } from "@switchyard/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { closedPort, eventCount, serviceYaml, writeYaml, yard } from "./spec-cli-helpers.js";
@@ -131,7 +131,19 @@ describe("against nats-server and the spec service", () => {
 
   it("a rejected spec lists every problem with its path and never reaches the bus", async () => {
     const seenKeys: string[] = [];
-    const w = watchBucket(specs, z.unknown(), (c) => seenKeys.push(c.key), silentLogger);
+    let sentinelStored!: () => void;
+    const sentinelKey = new Promise<void>((r) => {
+      sentinelStored = r;
+    });
+    const w = watchBucket(
+      specs,
+      z.unknown(),
+      (c) => {
+        seenKeys.push(c.key);
+        if (c.key === "sentinel" && c.op === "put") sentinelStored();
+      },
+      silentLogger,
+    );
     await w.ready;
     seenKeys.length = 0;
     const seenEvents: string[] = [];
@@ -157,7 +169,7 @@ describe("against nats-server and the spec service", () => {
     // A sentinel apply after it: once the sentinel is seen, anything the bad apply wrote would
     // have been seen before it (one writer, ordered stream and subjects).
     await cli(["up", writeYaml("sentinel.yaml", serviceYaml("sentinel")), "--env", "AUTH_TOKEN=x"]);
-    await waitForKey(specs, (m) => m.has("sentinel"), { what: "sentinel spec" });
+    await sentinelKey;
     await sentinelEvent;
     w.stop();
     sub.unsubscribe();
