@@ -25,7 +25,7 @@ import type { ProberConfig } from "./config.js";
 import { createEndpointWriter, type EndpointWriter } from "./endpoint-writer.js";
 import { createHttpProber, type HttpProber } from "./probe-http.js";
 import { createProbeLoop, type Timers } from "./probe-loop.js";
-import { type ProbeBook, rememberSpec } from "./probe-targets.js";
+import { missingRevisions, type ProbeBook, rememberSpec } from "./probe-targets.js";
 import { createReplicaProbes, type ReplicaProbes } from "./replica-probes.js";
 
 export interface ProberDeps {
@@ -131,6 +131,18 @@ export function build(deps: ProberDeps): ProberApp {
       watches.push(specsWatch, replicasWatch);
       await Promise.all([specsWatch.ready, replicasWatch.ready]);
       if (abort.signal.aborted) return; // stopped while loading
+      // Replicas of revisions older than the stored spec (we restarted mid-update): their
+      // probes are in the spec key's history.
+      for (const service of missingRevisions(book, pr.replicaRecords())) {
+        try {
+          for await (const e of await specsKv.history({ key: service })) {
+            const v = e.operation === "PUT" ? decode(e.string(), SpecRecord) : null;
+            if (v?.ok) rememberSpec(book, v.value, false);
+          }
+        } catch (err) {
+          logger.warn({ service, err: String(err) }, "cannot read the spec's history");
+        }
+      }
 
       hints = nc.subscribe(Subjects.probeHint, {
         callback: (err, msg) => {

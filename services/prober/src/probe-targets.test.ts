@@ -7,6 +7,7 @@ import {
 import { describe, expect, it } from "vitest";
 import {
   endpointOf,
+  missingRevisions,
   type ProbeBook,
   probeUrl,
   rememberSpec,
@@ -93,6 +94,26 @@ describe("targetOf", () => {
     expect(id({ updated_at: "2026-11-28T11:00:00.000Z" })).toBe(id({}));
     expect(id({ url: "http://127.0.0.1:9" })).not.toBe(id({}));
     expect(id({ revision: 1 })).not.toBe(id({}));
+  });
+});
+
+describe("older revisions from the spec's KV history", () => {
+  it("are added without moving the latest, and never overwrite what the watch gave", () => {
+    const b = book(spec(3, probe("/v3")));
+    rememberSpec(b, spec(1, probe("/v1")), false);
+    rememberSpec(b, spec(3, probe("/stale")), false);
+    expect(b.get("llm")?.latest).toBe(3);
+    expect(targetOf("llm.3", replica({ revision: 1 }), b).target?.probe.path).toBe("/v1");
+    expect(targetOf("llm.3", replica({ revision: 3 }), b).target?.probe.path).toBe("/v3");
+  });
+
+  it.each([
+    ["all revisions known", [2], []],
+    ["a replica of an unknown revision", [1, 2], ["llm"]],
+  ])("missingRevisions: %s", (_n, revs, want) => {
+    const b = book(spec(2, probe("/v")));
+    const rs = revs.map((revision) => replica({ revision }));
+    expect([...missingRevisions(b, rs)]).toEqual(want);
   });
 });
 

@@ -31,14 +31,26 @@ export interface ProbeTarget {
  */
 export type ProbeBook = Map<string, { latest: number; byRevision: Map<number, ReadinessProbe> }>;
 
-export function rememberSpec(book: ProbeBook, rec: SpecRecord): void {
+/** Remember a spec's probe; `asLatest: false` adds an older revision (from KV history) only. */
+export function rememberSpec(book: ProbeBook, rec: SpecRecord, asLatest = true): void {
   let e = book.get(rec.name);
   if (!e) {
     e = { latest: rec.revision, byRevision: new Map() };
     book.set(rec.name, e);
   }
-  e.latest = rec.revision;
-  e.byRevision.set(rec.revision, rec.spec.service.readiness_probe);
+  if (asLatest) e.latest = rec.revision;
+  if (asLatest || !e.byRevision.has(rec.revision))
+    e.byRevision.set(rec.revision, rec.spec.service.readiness_probe);
+}
+
+/** Services with a replica whose revision's probe is not known yet. */
+export function missingRevisions(book: ProbeBook, replicas: Iterable<ReplicaRecord>): Set<string> {
+  const out = new Set<string>();
+  for (const r of replicas) {
+    const e = book.get(r.service);
+    if (e && !e.byRevision.has(r.revision)) out.add(r.service);
+  }
+  return out;
 }
 
 export type TargetResult =

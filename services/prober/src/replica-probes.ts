@@ -37,6 +37,7 @@ export interface ReplicaProbes {
   /** After the snapshots: drop endpoints that must not exist, start probing. Returns how many were dropped. */
   converge(existing: Map<string, EndpointRecord | null>): number;
   size(): number;
+  replicaRecords(): Iterable<ReplicaRecord>;
   stop(): Promise<void>;
 }
 
@@ -206,6 +207,7 @@ export function createReplicaProbes(d: ReplicaProbesDeps): ReplicaProbes {
       return removed;
     },
     size: () => entries.size,
+    replicaRecords: () => replicas.values(),
     stop: () => loop.stop(),
   };
 }

@@ -264,6 +264,18 @@ describe("prober (in process, real nats-server and HTTP)", () => {
     expect(logLines.some((l) => /cutting probes still in flight/.test(l))).toBe(true);
   });
 
+  it("probes a replica of an older revision with that revision's probe, read from the spec's history", async () => {
+    const up = await upstream({ token: TOKEN });
+    await putJson(specs, "roll", specRecord("roll", 1, { headers: AUTH }));
+    await putJson(specs, "roll", specRecord("roll", 2, { path: "/v2/health", headers: AUTH }));
+    await putJson(replicas, "roll.1", replicaRecord("roll", 1, up.url, { revision: 1, phase: "READY" }));
+    // Started after revision 2 replaced revision 1 in the bucket: only the history has /v1/models.
+    await startProber();
+    await waitForState(endpoints, present("roll.1"), "endpoint roll.1");
+    expect(up.seen.map((r) => r.path)).toContain("/v1/models");
+    expect(up.seen.map((r) => r.path)).not.toContain("/v2/health");
+  });
+
   it("no captured log line (debug level, all tests above) holds the token", () => {
     expect(logLines.length).toBeGreaterThan(10);
     expect(logLines.filter((l) => l.includes(TOKEN))).toEqual([]);
