@@ -276,6 +276,17 @@ describe("prober (in process, real nats-server and HTTP)", () => {
     expect(up.seen.map((r) => r.path)).not.toContain("/v2/health");
   });
 
+  it("goes on after a nats-server restart: a replica that dies afterwards still loses its endpoint", async () => {
+    const up = await upstream({ token: TOKEN });
+    await putJson(specs, "bounce", specRecord("bounce", 1, { headers: AUTH }));
+    await startProber();
+    await putJson(replicas, "bounce.1", replicaRecord("bounce", 1, up.url));
+    await waitForState(endpoints, present("bounce.1"), "endpoint bounce.1");
+    await nats.restart();
+    await up.kill();
+    await waitForState(endpoints, absent("bounce.1"), "endpoint bounce.1 deleted after the restart");
+  });
+
   it("no captured log line (debug level, all tests above) holds the token", () => {
     expect(logLines.length).toBeGreaterThan(10);
     expect(logLines.filter((l) => l.includes(TOKEN))).toEqual([]);
