@@ -106,6 +106,7 @@ export function createLauncher(o: UpOptions, repoRoot: string) {
         service = pub.name;
         out.say(`published ${o.examplePath} as "${service}" revision ${pub.revision}; waiting until READY`);
         const urls = await waitServiceReady(nc, service, pub.revision, (l) => out.say(l));
+        out.say(`${service} is READY: ${urls.length} replica(s) ready; waiting for the proxies to route it`);
         for (const p of proxies) {
           const admin = p.addresses.get("admin");
           if (admin) await waitProxyRoutes(admin.replace("0.0.0.0", "127.0.0.1"), service, urls);
@@ -115,7 +116,7 @@ export function createLauncher(o: UpOptions, repoRoot: string) {
       }
     }
     const spec = running.find((s) => s.plan.name === "spec")?.addresses;
-    out.say("all services ready");
+    out.say("everything is up");
     process.stdout.write(
       `${banner({
         service,
