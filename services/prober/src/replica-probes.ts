@@ -51,12 +51,13 @@ export function createReplicaProbes(d: ReplicaProbesDeps): ReplicaProbes {
   const { logger, writer } = d;
   const replicas = new Map<string, ReplicaRecord>();
   const entries = new Map<string, Entry>();
-  const noted = new Set<string>();
+  /** The last note logged per replica key, so each is logged once (bounded: one per replica). */
+  const noted = new Map<string, string>();
   let started = false;
 
-  const noteOnce = (id: string, obj: object, msg: string) => {
-    if (noted.has(id)) return;
-    noted.add(id);
+  const noteOnce = (key: string, id: string, obj: object, msg: string) => {
+    if (noted.get(key) === id) return;
+    noted.set(key, id);
     logger.info(obj, msg);
   };
 
@@ -74,7 +75,8 @@ export function createReplicaProbes(d: ReplicaProbesDeps): ReplicaProbes {
       }
       if (res.why === "no-spec")
         noteOnce(
-          `${key}|no-spec`,
+          key,
+          "no-spec",
           { service: r?.service, replica: r?.id },
           "no spec seen for this replica's service yet; not probing",
         );
@@ -84,7 +86,8 @@ export function createReplicaProbes(d: ReplicaProbesDeps): ReplicaProbes {
     const t = res.target;
     if (res.note)
       noteOnce(
-        `${key}|${t.identity}|note`,
+        key,
+        `${t.identity}|${res.note}`,
         { service: t.service, replica: t.replicaId, note: res.note },
         "probing with another revision's probe",
       );
@@ -172,7 +175,10 @@ export function createReplicaProbes(d: ReplicaProbesDeps): ReplicaProbes {
   return {
     replicaChanged(key, r) {
       if (r) replicas.set(key, r);
-      else replicas.delete(key);
+      else {
+        replicas.delete(key);
+        noted.delete(key);
+      }
       if (started) update(key);
     },
     specChanged(service) {
