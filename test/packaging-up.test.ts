@@ -200,6 +200,9 @@ describe("`pnpm start` with YARD_PROXIES=3 (the README's command, pnpm included)
     await waitAllGone(all);
     expect(all.filter(alive)).toEqual([]);
     expect(processesUnder(up.stateDir)).toEqual([]);
+    // From start to shutdown (replica.terminated events included), every service's bus
+    // operations were within its NATS user's permissions.
+    expect(up.proc.lines.filter((l) => /permission/i.test(l))).toEqual([]);
   }, 120_000);
 });
 
