@@ -10,7 +10,11 @@ export interface AdminSource {
 
 /** The admin server (YARD_PROXY_ADMIN_HOST:PORT): /-/routes, /metrics, /-/healthz, /-/ready. */
 export function createAdminServer(src: AdminSource, onError?: (err: unknown) => void): FastifyInstance {
-  const app = Fastify({ logger: false, disableRequestLogging: true });
+  const app = Fastify({ logger: false });
+  app.setErrorHandler((err, _req, reply) => {
+    onError?.(err);
+    return reply.code(500).send({ code: "SY_ERR_INTERNAL", message: "admin request failed", issues: [] });
+  });
   app.get("/-/healthz", async () => ({ ok: true }));
   app.get("/-/ready", async (_req, reply) => {
     const ok = await src.ready();

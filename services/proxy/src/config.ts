@@ -32,7 +32,7 @@ export const ProxyEnv = z.object({
   /** How long a replica that refused or reset a connection stays out of this proxy's rotation. */
   YARD_PROXY_EJECT_MS: millis(5_000),
   /** `all`: a line per request; `errors`: only status >= 500, aborts and failures; `off`. */
-  YARD_PROXY_ACCESS_LOG: z.enum(["all", "errors", "off"]).default("all"),
+  YARD_PROXY_ACCESS_LOG: z.enum(["all", "errors", "off"]).default("errors"),
   /** Processes serving the port (node:cluster). 1 = no cluster. */
   YARD_PROXY_WORKERS: z.coerce.number().int().min(1).max(64).default(1),
   /** How long SIGTERM waits for in-flight requests (streams included) before exiting 1. */

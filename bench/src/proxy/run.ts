@@ -1,0 +1,173 @@
+import { createServer } from "node:net";
+import { connectBus, createBucket, silentLogger } from "@switchyard/bus";
+import { Buckets } from "@switchyard/contracts";
+import { startNats } from "@switchyard/testkit";
+import { cpuSeconds } from "./cpu.js";
+import { type LoadResult, runLoad, runSerial, wrkAvailable } from "./load.js";
+import { measurePropagation } from "./propagation.js";
+import { median, round } from "./stats.js";
+import {
+  nginxAvailable,
+  putEndpoint,
+  startBaseline,
+  startNginx,
+  startSwitchyard,
+  startUpstream,
+  type Target,
+} from "./targets.js";
+
+const TOKEN = "bench-secret-token";
+const CONNECTIONS = 64;
+const ROUNDS = 3;
+const SECONDS = 5;
+const WARMUP_SECONDS = 2;
+const SERIAL_SECONDS = 2;
+const PROPAGATION_PROXIES = 8;
+const PROPAGATION_CHANGES = 120;
+
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const s = createServer().listen(0, "127.0.0.1", () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+
+/**
+ * `pnpm bench proxy`: the same load direct, through one Switchyard proxy process, a plain
+ * fastify + reply-from proxy and nginx (when installed), in interleaved rounds; then route
+ * propagation over 8 proxy processes. Prints a table and, last, one JSON line.
+ */
+export async function runProxyBench(): Promise<void> {
+  const useWrk = wrkAvailable();
+  const log = (s: string) => console.log(s);
+  log(
+    `proxy bench: ${useWrk ? "wrk -t1" : "autocannon"} -c${CONNECTIONS}, ${ROUNDS} interleaved rounds of ${SECONDS} s, loopback`,
+  );
+  const nats = await startNats();
+  const nc = await connectBus({ url: nats.url, name: "bench", logger: silentLogger });
+  const endpoints = await createBucket(nc, Buckets.endpoints);
+  await createBucket(nc, Buckets.services);
+  const upstream = await startUpstream(TOKEN);
+  await putEndpoint(endpoints, "bench", 1, upstream.url);
+  const targets: Target[] = [{ name: "direct", url: upstream.url, pid: null, stop: async () => {} }];
+  const stops: (() => Promise<unknown>)[] = [
+    () => upstream.proc.stop(),
+    () => nc.close(),
+    () => nats.dispose(),
+  ];
+  try {
+    targets.push(await startSwitchyard(nats.url));
+    targets.push(await startBaseline(upstream.url));
+    if (nginxAvailable()) targets.push(await startNginx(upstream.url, await freePort()));
+    else log("nginx not installed: skipping the nginx row");
+    for (const t of targets.slice(1)) stops.unshift(t.stop);
+
+    // Capitalised: wrk adds its own Host unless the name is exactly "Host" (nginx 400s on two).
+    const headers = { Authorization: `Bearer ${TOKEN}`, Host: "bench.localhost" };
+    for (const t of targets) {
+      const ok = await fetch(`${t.url}/v1/models`, { headers });
+      const denied = await fetch(`${t.url}/v1/models`, { headers: { host: "bench.localhost" } });
+      if (ok.status !== 200 || denied.status !== 401)
+        throw new Error(`${t.name}: token not forwarded (${ok.status}/${denied.status})`);
+    }
+    const spec = (t: Target, seconds: number, connections = CONNECTIONS) => ({
+      url: `${t.url}/v1/models`,
+      headers,
+      connections,
+      seconds,
+    });
+    for (const t of targets) await runLoad(spec(t, WARMUP_SECONDS), useWrk);
+
+    const runs = new Map<string, (LoadResult & { cpuUs: number | null })[]>(targets.map((t) => [t.name, []]));
+    for (let r = 1; r <= ROUNDS; r++) {
+      for (const t of targets) {
+        const c0 = t.pid ? cpuSeconds(t.pid) : 0;
+        const res = await runLoad(spec(t, SECONDS), useWrk);
+        const cpuUs = t.pid && res.requests ? ((cpuSeconds(t.pid) - c0) * 1e6) / res.requests : null;
+        runs.get(t.name)!.push({ ...res, cpuUs });
+        log(
+          `  round ${r} ${t.name.padEnd(20)} ${Math.round(res.rps).toString().padStart(7)} req/s  p50 ${round(res.p50Ms)} ms  p99 ${round(res.p99Ms)} ms${res.bad ? `  BAD ${res.bad}` : ""}`,
+        );
+      }
+    }
+    const serial = new Map<string, number[]>([
+      ["direct", []],
+      ["switchyard", []],
+    ]);
+    for (let r = 1; r <= ROUNDS; r++) {
+      for (const t of targets.slice(0, 2))
+        serial.get(t.name)!.push((await runSerial(spec(t, SERIAL_SECONDS, 1))).p50Ms);
+    }
+
+    const direct = median(runs.get("direct")!.map((x) => x.rps));
+    const rows = targets.map((t) => {
+      const rs = runs.get(t.name)!;
+      const rps = median(rs.map((x) => x.rps));
+      const cpu = rs.every((x) => x.cpuUs !== null) ? round(median(rs.map((x) => x.cpuUs!)), 1) : null;
+      return {
+        name: t.name,
+        rps: Math.round(rps),
+        ratio: round(rps / direct, 3),
+        p50_ms: round(median(rs.map((x) => x.p50Ms))),
+        p99_ms: round(median(rs.map((x) => x.p99Ms))),
+        cpu_us_per_req: cpu,
+        bad: rs.reduce((a, x) => a + x.bad, 0),
+      };
+    });
+    log("\ntarget                 req/s   vs direct   p50 ms   p99 ms   CPU/req");
+    for (const r of rows)
+      log(
+        `${r.name.padEnd(20)} ${String(r.rps).padStart(7)}   ${r.ratio.toFixed(3).padStart(9)}   ${String(r.p50_ms).padStart(6)}   ${String(r.p99_ms).padStart(6)}   ${r.cpu_us_per_req === null ? "–" : `${r.cpu_us_per_req} µs`}`,
+      );
+    const c1 = {
+      direct_p50_ms: round(median(serial.get("direct")!), 3),
+      switchyard_p50_ms: round(median(serial.get("switchyard")!), 3),
+      added_p50_ms: round(median(serial.get("switchyard")!) - median(serial.get("direct")!), 3),
+    };
+    log(
+      `\nconcurrency 1: direct p50 ${c1.direct_p50_ms} ms, through switchyard ${c1.switchyard_p50_ms} ms (added ${c1.added_p50_ms} ms)`,
+    );
+
+    for (const t of targets.slice(1)) await t.stop();
+    stops.splice(0, targets.length - 1);
+    log(
+      `\nroute propagation: ${PROPAGATION_PROXIES} proxy processes, ${PROPAGATION_CHANGES} endpoint changes`,
+    );
+    const prop = await measurePropagation(
+      nats.url,
+      endpoints,
+      upstream.url,
+      PROPAGATION_PROXIES,
+      PROPAGATION_CHANGES,
+    );
+    log(
+      `  KV write → routed by all ${prop.proxies}: p50 ${prop.p50Ms} ms, p99 ${prop.p99Ms} ms, max ${prop.maxMs} ms`,
+    );
+
+    const byName = Object.fromEntries(rows.map((r) => [r.name, r]));
+    console.log(
+      JSON.stringify({
+        bench: "proxy",
+        tool: useWrk ? "wrk" : "autocannon",
+        connections: CONNECTIONS,
+        rounds: ROUNDS,
+        seconds: SECONDS,
+        direct: byName.direct,
+        switchyard: byName.switchyard,
+        fastify_reply_from: byName["fastify+reply-from"],
+        nginx: byName.nginx ?? null,
+        concurrency1: c1,
+        propagation: {
+          proxies: prop.proxies,
+          changes: prop.changes,
+          p50_ms: prop.p50Ms,
+          p99_ms: prop.p99Ms,
+          max_ms: prop.maxMs,
+        },
+      }),
+    );
+  } finally {
+    for (const s of stops) await s().catch(() => {});
+  }
+}
