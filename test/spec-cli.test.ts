@@ -413,17 +413,20 @@ describe("against nats-server and the spec service", () => {
 
   it("the planted token is in no log line of the spec service nor in any CLI output", async () => {
     // Error paths with the token on the command line, on top of everything run above.
-    await cli([
-      "up",
-      writeYaml("bad-tok.yaml", "name: bad\nservice: {replicas: -1}\n"),
-      "--env",
-      `AUTH_TOKEN=${TOKEN}`,
+    const runs = await Promise.all([
+      cli([
+        "up",
+        writeYaml("bad-tok.yaml", "name: bad\nservice: {replicas: -1}\n"),
+        "--env",
+        `AUTH_TOKEN=${TOKEN}`,
+      ]),
+      cli(["up", SEED, "--env", `AUTH_TOKEN=${TOKEN}`, "--dry-run"]),
+      cli(["up", SEED, "--env", `AUTH_TOKEN=${TOKEN}`, "--env", "HF_TOKEN=h", "--dry-run"]),
+      cli(["up", SEED, "--secret", `AUTH_TOKEN=${TOKEN}`, "--env", "HF_TOKEN=h", "-n", "Bad_Name"]),
+      cli(["status", "--json"]),
+      cli(["status"]),
     ]);
-    await cli(["up", SEED, "--env", `AUTH_TOKEN=${TOKEN}`, "--dry-run"]);
-    await cli(["up", SEED, "--env", `AUTH_TOKEN=${TOKEN}`, "--env", "HF_TOKEN=h", "--dry-run"]);
-    await cli(["up", SEED, "--secret", `AUTH_TOKEN=${TOKEN}`, "--env", "HF_TOKEN=h", "-n", "Bad_Name"]);
-    await cli(["status", "--json"]);
-    await cli(["status"]);
+    expect(runs.map((r) => r.code)).toEqual([1, 1, 0, 1, 0, 0]);
     expect(cliOutputs.length).toBeGreaterThan(15);
     expect(cliOutputs.filter((o) => o.includes(TOKEN))).toEqual([]);
     expect(spec.lines.length).toBeGreaterThan(10);
