@@ -1,5 +1,5 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
-import { describeError, EXIT, UsageError } from "./cli-error.js";
+import { describeError, EXIT } from "./cli-error.js";
 import { down } from "./commands/down.js";
 import { logs } from "./commands/logs.js";
 import { status } from "./commands/status.js";
@@ -138,4 +138,3 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
   return code;
 }
 
-export { UsageError };
