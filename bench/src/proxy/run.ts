@@ -1,4 +1,5 @@
 import { createServer } from "node:net";
+import { cpus, loadavg } from "node:os";
 import { connectBus, createBucket, silentLogger } from "@switchyard/bus";
 import { Buckets } from "@switchyard/contracts";
 import { startNats } from "@switchyard/testkit";
@@ -41,8 +42,10 @@ const freePort = () =>
 export async function runProxyBench(): Promise<void> {
   const useWrk = wrkAvailable();
   const log = (s: string) => console.log(s);
+  // Other work on the machine skews every figure (only ratios are comparable): say how busy it is.
+  const load0 = loadavg()[0];
   log(
-    `proxy bench: ${useWrk ? "wrk -t1" : "autocannon"} -c${CONNECTIONS}, ${ROUNDS} interleaved rounds of ${SECONDS} s, loopback`,
+    `proxy bench: ${useWrk ? "wrk -t1" : "autocannon"} -c${CONNECTIONS}, ${ROUNDS} interleaved rounds of ${SECONDS} s, loopback; ${cpus().length} cores, load average ${load0.toFixed(1)}`,
   );
   const nats = await startNats();
   const nc = await connectBus({ url: nats.url, name: "bench", logger: silentLogger });
@@ -59,6 +62,9 @@ export async function runProxyBench(): Promise<void> {
   try {
     targets.push(await startSwitchyard(nats.url));
     targets.push(await startBaseline(upstream.url));
+    // Not a target of the issue (that is one process), but it shows how node:cluster scales here.
+    const workers = await startSwitchyard(nats.url, { YARD_PROXY_WORKERS: "2" });
+    targets.push({ ...workers, name: "switchyard 2 workers" });
     if (nginxAvailable()) targets.push(await startNginx(upstream.url, await freePort()));
     else log("nginx not installed: skipping the nginx row");
     for (const t of targets.slice(1)) stops.unshift(t.stop);
@@ -149,6 +155,9 @@ export async function runProxyBench(): Promise<void> {
     console.log(
       JSON.stringify({
         bench: "proxy",
+        cores: cpus().length,
+        loadavg_start: round(load0, 1),
+        loadavg_end: round(loadavg()[0], 1),
         tool: useWrk ? "wrk" : "autocannon",
         connections: CONNECTIONS,
         rounds: ROUNDS,
@@ -156,6 +165,7 @@ export async function runProxyBench(): Promise<void> {
         direct: byName.direct,
         switchyard: byName.switchyard,
         fastify_reply_from: byName["fastify+reply-from"],
+        switchyard_2_workers: byName["switchyard 2 workers"],
         nginx: byName.nginx ?? null,
         concurrency1: c1,
         propagation: {

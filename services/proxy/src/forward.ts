@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Dispatcher, Pool } from "undici";
 import { classifyUpstreamError, sendError } from "./errors.js";
-import { addForwarded, filterRequestHeaders, filterResponseHeaders, rawToStrings } from "./headers.js";
+import { addForwarded, filterRequestHeaders, responseHeadersFromRaw } from "./headers.js";
 import { resolveService } from "./host.js";
 import { Lease } from "./lease.js";
 import type { ProxyMetrics } from "./metrics.js";
@@ -18,6 +18,12 @@ export interface AccessEntry {
   error?: string;
 }
 
+/** Where access lines go; `wants` is asked first so unlogged requests build no entry. */
+export interface AccessLog {
+  wants(status: number, error: string | undefined): boolean;
+  write(e: AccessEntry): void;
+}
+
 export interface ForwardOptions {
   domain: string;
   defaultService: string | undefined;
@@ -32,7 +38,7 @@ export interface ForwardDeps {
   table: RouteTable<Pool>;
   opts: ForwardOptions;
   metrics: ProxyMetrics;
-  accessLog: (e: AccessEntry) => void;
+  accessLog: AccessLog;
   /** A replica refused or reset a connection: take it out of rotation, hint the prober. */
   eject: (r: Replica<Pool>) => void;
   draining: () => boolean;
@@ -121,9 +127,10 @@ function done(
   const ms = performance.now() - start;
   if (--deps.active.count === 0 && deps.active.onIdle) deps.active.onIdle();
   deps.metrics.request(service, status, ms / 1000);
+  if (!deps.accessLog.wants(status, error)) return;
   const url = req.url ?? "/";
   const q = url.indexOf("?");
-  deps.accessLog({
+  deps.accessLog.write({
     method: req.method ?? "GET",
     path: q === -1 ? url : url.slice(0, q), // query strings may carry secrets
     service,
@@ -205,7 +212,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     this.status = status;
     this.resumeFn = resume;
     const res = this.res;
-    const headers = filterResponseHeaders(rawToStrings(raw));
+    const headers = responseHeadersFromRaw(raw);
     if (this.deps.draining()) res.shouldKeepAlive = false;
     if (res.getHeaderNames().length === 0) res.writeHead(status, statusText, headers);
     else {

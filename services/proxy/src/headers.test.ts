@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { addForwarded, filterRequestHeaders, filterResponseHeaders } from "./headers.js";
+import {
+  addForwarded,
+  filterRequestHeaders,
+  filterResponseHeaders,
+  responseHeadersFromRaw,
+} from "./headers.js";
 
 describe("filterRequestHeaders", () => {
   it.each([
@@ -112,5 +117,21 @@ describe("addForwarded", () => {
     expect(addForwarded(headers, { clientIp: "10.0.0.9", proto: "http", host: "llm.localhost" })).toEqual(
       want,
     );
+  });
+});
+
+describe("responseHeadersFromRaw", () => {
+  it.each([
+    {
+      name: "same result as the string filter, from raw buffers",
+      raw: ["Set-Cookie", "a=1", "Transfer-Encoding", "chunked", "Set-Cookie", "b=2", "X-Odd", "caf\u00e9"],
+    },
+    {
+      name: "headers named by Connection dropped even when they come first",
+      raw: ["X-Hop", "1", "Connection", "X-Hop, close", "Keep-Alive", "timeout=5", "X-Keep", "2"],
+    },
+  ])("$name", ({ raw }) => {
+    const buffers = raw.map((s) => Buffer.from(s, "latin1"));
+    expect(responseHeadersFromRaw(buffers)).toEqual(filterResponseHeaders(raw));
   });
 });

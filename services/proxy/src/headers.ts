@@ -29,8 +29,8 @@ const RESPONSE_DROP = new Set([
 ]);
 
 /** Lower-cased names listed in Connection headers (`Connection: close, X-Foo`). */
-function connectionTokens(raw: readonly string[]): Set<string> | null {
-  let tokens: Set<string> | null = null;
+function connectionTokens(raw: readonly string[], into: Set<string> | null = null): Set<string> | null {
+  let tokens = into;
   for (let i = 0; i < raw.length; i += 2) {
     if (raw[i].length === 10 && raw[i].toLowerCase() === "connection") {
       tokens ??= new Set();
@@ -62,11 +62,27 @@ export function filterResponseHeaders(raw: readonly string[]): string[] {
   return filter(raw, RESPONSE_DROP);
 }
 
-/** undici hands response headers as Buffers; latin1 keeps every byte as it came. */
-export function rawToStrings(raw: readonly Buffer[]): string[] {
-  const out = new Array<string>(raw.length);
-  for (let i = 0; i < raw.length; i++) out[i] = raw[i].toString("latin1");
-  return out;
+/**
+ * Response headers straight from undici's raw Buffers (latin1 keeps every byte as it came),
+ * hop-by-hop ones dropped, in one pass.
+ */
+export function responseHeadersFromRaw(raw: readonly Buffer[]): string[] {
+  let named: Set<string> | null = null;
+  const out: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i].toString("latin1");
+    const value = raw[i + 1].toString("latin1");
+    const lower = name.toLowerCase();
+    if (RESPONSE_DROP.has(lower)) {
+      if (lower === "connection") named = connectionTokens([name, value], named);
+      continue;
+    }
+    out.push(name, value);
+  }
+  if (named === null) return out;
+  const kept: string[] = [];
+  for (let i = 0; i < out.length; i += 2) if (!named.has(out[i].toLowerCase())) kept.push(out[i], out[i + 1]);
+  return kept;
 }
 
 export interface ForwardedInfo {

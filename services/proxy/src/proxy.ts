@@ -3,7 +3,7 @@ import type { Logger } from "@switchyard/bus";
 import type { FastifyInstance } from "fastify";
 import { Pool } from "undici";
 import type { ProxyConfig } from "./config.js";
-import { type AccessEntry, createForwarder, type ForwardDeps } from "./forward.js";
+import { type AccessLog, createForwarder, type ForwardDeps } from "./forward.js";
 import { ProxyMetrics } from "./metrics.js";
 import { type Replica, RouteTable } from "./route-table.js";
 import { inFlightByService, routesView } from "./routes-view.js";
@@ -34,7 +34,7 @@ export interface Proxy {
 export function createProxy(
   cfg: ProxyConfig,
   logger: Logger,
-  accessLog: (e: AccessEntry) => void,
+  accessLog: AccessLog,
   onEject: (r: Replica<Pool>) => void,
 ): Proxy {
   const pools = new Set<Pool>();
@@ -114,10 +114,11 @@ export function createProxy(
 }
 
 /** Access log sink by YARD_PROXY_ACCESS_LOG: every request, only failures, or nothing. */
-export function accessLogger(logger: Logger, mode: ProxyConfig["YARD_PROXY_ACCESS_LOG"]) {
-  if (mode === "off") return () => {};
+export function accessLogger(logger: Logger, mode: ProxyConfig["YARD_PROXY_ACCESS_LOG"]): AccessLog {
   const all = mode === "all";
-  return (e: AccessEntry) => {
-    if (all || e.status >= 500 || e.status === 499 || e.error !== undefined) logger.info(e, "request");
+  const off = mode === "off";
+  return {
+    wants: (status, error) => !off && (all || status >= 500 || status === 499 || error !== undefined),
+    write: (e) => logger.info(e, "request"),
   };
 }
