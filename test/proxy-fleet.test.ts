@@ -190,25 +190,27 @@ describe("route changes", () => {
 function steadyLoad(workers: number) {
   let running = true;
   const statuses: number[] = [];
+  const waiters: { n: number; resolve: () => void }[] = [];
+  const record = (s: number) => {
+    statuses.push(s);
+    for (const w of waiters.filter((x) => statuses.length >= x.n)) {
+      waiters.splice(waiters.indexOf(w), 1);
+      w.resolve();
+    }
+  };
   const loops = Array.from({ length: workers }, async (_, w) => {
     for (let i = 0; running; i++) {
       const p = proxies[(w + i) % proxies.length];
       try {
-        statuses.push(
-          (await call(p, "/v1/models", "llm.localhost", { headers: { authorization: AUTH } })).status,
-        );
+        record((await call(p, "/v1/models", "llm.localhost", { headers: { authorization: AUTH } })).status);
       } catch {
-        statuses.push(-1);
+        record(-1);
       }
     }
   });
-  const until = async (n: number) => {
-    const target = statuses.length + n;
-    while (statuses.length < target) await new Promise((r) => setImmediate(r));
-  };
   return {
-    statuses,
-    until,
+    /** Resolves once `n` more requests have finished. */
+    until: (n: number) => new Promise<void>((resolve) => waiters.push({ n: statuses.length + n, resolve })),
     async stop() {
       running = false;
       await Promise.all(loops);
