@@ -80,19 +80,20 @@ export async function consumeFailures(
   logger: Logger,
 ): Promise<{ stop(): Promise<void> }> {
   const jsm = await jetstreamManager(nc);
-  await jsm.consumers
-    .add(Streams.events.name, {
+  // A short ack_wait: a verdict delivered to the pull request of a provisioner that was killed
+  // (nats-server 2.9 still serves it until it expires) comes back within seconds, not 30 s.
+  const cfg = { ack_policy: AckPolicy.Explicit, ack_wait: 3_000_000_000, max_deliver: -1 };
+  const existing = await jsm.consumers.info(Streams.events.name, FAILURES_CONSUMER).catch(() => null);
+  if (existing) await jsm.consumers.update(Streams.events.name, FAILURES_CONSUMER, cfg);
+  else
+    await jsm.consumers.add(Streams.events.name, {
+      ...cfg,
       durable_name: FAILURES_CONSUMER,
       filter_subject: Subjects.eventsOfType("replica.failed"),
-      ack_policy: AckPolicy.Explicit,
       deliver_policy: DeliverPolicy.New,
-    })
-    .catch(async (err) => {
-      // It exists already (a restart): keep it, and the verdicts it holds.
-      if (!(await jsm.consumers.info(Streams.events.name, FAILURES_CONSUMER).catch(() => null))) throw err;
     });
   const consumer = await jetstream(nc).consumers.get(Streams.events.name, FAILURES_CONSUMER);
-  const msgs = await consumer.consume();
+  const msgs = await consumer.consume({ expires: 5_000 });
   const done = (async () => {
     for await (const m of msgs) {
       try {

@@ -12,13 +12,15 @@ try {
   process.exit(2);
 }
 const logger = createLogger({ name: "provisioner", level: cfg.LOG_LEVEL });
+let svc: Awaited<ReturnType<typeof startProvisioner>> | null = null;
+// Registered first: a SIGTERM while waiting for NATS or for the buckets exits 0 too.
+onShutdown(
+  logger,
+  [{ name: "replicas and bus", run: () => svc?.stop() }],
+  cfg.YARD_TERMINATE_GRACE_MS + 20_000,
+);
 try {
-  const svc = await startProvisioner(cfg, logger);
-  onShutdown(
-    logger,
-    [{ name: "replicas and bus", run: () => svc.stop() }],
-    cfg.YARD_TERMINATE_GRACE_MS + 20_000,
-  );
+  svc = await startProvisioner(cfg, logger);
   logger.info(
     {
       backend: cfg.YARD_BACKEND,

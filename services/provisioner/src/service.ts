@@ -61,10 +61,12 @@ export async function startProvisioner(cfg: Readonly<ProvisionerConfig>, logger:
   });
   const inputs = await watchInputs(nc, p, logger);
   await inputs.ready;
-  p.recover(await backend.list());
-  p.resume();
   const failures = await consumeFailures(nc, p, logger);
   const logs = serveLogs(nc, store, backend, logger);
+  // Last, and synchronously up to the return: a SIGTERM during start-up then finds either
+  // nothing launched or the handle that stops it.
+  p.recover(await backend.list());
+  p.resume();
   return {
     inventory: describeInventory(inventory, new Set()),
     replicas: snapshot.length,

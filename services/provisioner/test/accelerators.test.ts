@@ -2,7 +2,7 @@ import { call } from "@switchyard/bus";
 import { type LogsResult, Subjects } from "@switchyard/contracts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { specRecord } from "../src/fixtures.js";
-import { ENGINE_RUN, TOKEN, World } from "./harness.js";
+import { ENGINE_RUN, specPort, TOKEN, World } from "./harness.js";
 
 describe("provisioner: accelerators from YARD_GPUS", { timeout: 120_000 }, () => {
   const w = new World();
@@ -16,6 +16,7 @@ describe("provisioner: accelerators from YARD_GPUS", { timeout: 120_000 }, () =>
     await w.putSpec(
       specRecord({
         name: "gpu",
+        port: specPort(),
         replicas: 2,
         accelerators: [
           { name: "L4", count: 1 },

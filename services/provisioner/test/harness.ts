@@ -23,6 +23,15 @@ export const ENGINE_RUN =
   'echo "cvd=[$CUDA_VISIBLE_DEVICES] id=$YARD_REPLICA_ID"\n' +
   "exec fake-openai-engine --host 127.0.0.1 --port $YARD_REPLICA_PORT --api-key $AUTH_TOKEN";
 
+/**
+ * A spec port for a test: outside the kernel's ephemeral range (32768+) and unlikely to be
+ * taken, so no other process grabs it between the provisioner's check and the engine's bind.
+ * (If it is taken, the provisioner picks another port anyway.)
+ */
+export function specPort(): number {
+  return 20_000 + Math.floor(Math.random() * 10_000);
+}
+
 /** One suite's world: a nats-server, the buckets the spec service and prober would create, a state dir. */
 export class World {
   nats!: TestNats;
@@ -102,7 +111,7 @@ export class World {
       const timer = setTimeout(() => {
         settled = true;
         watch.stop();
-        const seen = sorted().map((r) => `${r.id}:${r.phase}`);
+        const seen = sorted().map((r) => `${r.service}.${r.id}:${r.phase}(${r.message})`);
         reject(new Error(`timed out waiting for ${what}; replicas: ${seen.join(" ") || "none"}`));
       }, timeoutMs);
     });

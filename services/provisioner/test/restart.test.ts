@@ -1,7 +1,9 @@
-import { alive } from "@switchyard/testkit";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { alive, startNats, startTs } from "@switchyard/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { specRecord } from "../src/fixtures.js";
-import { ENGINE_RUN, TOKEN, World } from "./harness.js";
+import { ENGINE_RUN, specPort, TOKEN, World } from "./harness.js";
 
 const RUNNING = ["STARTING", "READY", "NOT_READY"];
 
@@ -9,7 +11,14 @@ describe("provisioner restarts: never an orphan, never a duplicate", { timeout: 
   const w = new World();
   const output: string[] = [];
   const spec = (name: string, replicas: number) =>
-    specRecord({ name, replicas, envs: { AUTH_TOKEN: TOKEN }, secretNames: ["AUTH_TOKEN"], run: ENGINE_RUN });
+    specRecord({
+      name,
+      replicas,
+      port: specPort(),
+      envs: { AUTH_TOKEN: TOKEN },
+      secretNames: ["AUTH_TOKEN"],
+      run: ENGINE_RUN,
+    });
   /** After a restart, a marker change proves the first reconcile pass is done (passes are ordered). */
   const settle = async (service: string, id: number) => {
     await w.endpoints.put(
@@ -146,5 +155,22 @@ describe("provisioner restarts: never an orphan, never a duplicate", { timeout: 
   it("never prints the spec's token", () => {
     expect(output.length).toBeGreaterThan(10);
     expect(output.join("\n")).not.toContain(TOKEN);
+  });
+});
+
+describe("provisioner start-up", { timeout: 60_000 }, () => {
+  it("SIGTERM while it waits for the spec service's bucket: exits 0", async () => {
+    const nats = await startNats();
+    try {
+      const p = startTs("services/provisioner/src/main.ts", [], {
+        NATS_URL: nats.url,
+        YARD_STATE_DIR: join(tmpdir(), `yard-prov-empty-${process.pid}`),
+        YARD_GPUS: "",
+      });
+      await p.waitForLine(/waiting for bucket to be created by its writer/);
+      expect(await p.stop()).toBe(0);
+    } finally {
+      await nats.dispose();
+    }
   });
 });

@@ -4,7 +4,7 @@ import { Buckets } from "@switchyard/contracts";
 import type { Proc } from "@switchyard/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { specRecord } from "../src/fixtures.js";
-import { ENGINE_RUN, TOKEN, World } from "./harness.js";
+import { ENGINE_RUN, specPort, TOKEN, World } from "./harness.js";
 
 const ready = (w: World, service: string, id: number, revision: number) =>
   w.endpoints.put(
@@ -31,9 +31,11 @@ describe("provisioner: spec updates and launch failures", { timeout: 120_000 }, 
   });
   afterAll(() => w.dispose());
 
+  const appPort = specPort();
   const app = (revision: number, o: { replicas: number; version: string }) =>
     specRecord({
       name: "app",
+      port: appPort,
       revision,
       replicas: o.replicas,
       envs: { AUTH_TOKEN: TOKEN, VERSION: o.version },
