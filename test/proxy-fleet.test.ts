@@ -19,6 +19,8 @@ let bus: TestBus;
 const engines: { proc: Proc; url: string }[] = [];
 let proxies: ProxyProc[] = [];
 const agent = new Agent({ connections: 16 });
+/** Extra processes a test starts; stopped in afterAll even when the test failed half-way. */
+const extra: Proc[] = [];
 
 async function call(
   p: ProxyProc,
@@ -56,7 +58,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await Promise.all(proxies.map((p) => p.proc.stop()));
+  await Promise.all([...proxies.map((p) => p.proc), ...extra].map((p) => p.stop()));
   await Promise.all(engines.map((e) => e.proc.stop()));
   await agent.close();
   await bus?.close();
@@ -156,6 +158,7 @@ describe("requests through every proxy", () => {
 describe("route changes", () => {
   it("a new replica is routed by all 3 proxies without restart; an unready (deleted) one is not", async () => {
     await bus.putService("fresh", "round_robin");
+    await Promise.all(proxies.map((p) => p.logged(/"service":"fresh".*"msg":"service route changed"/)));
     for (const p of proxies)
       expect(
         (await call(p, "/v1/models", "fresh.localhost", { headers: { authorization: AUTH } })).status,
@@ -176,6 +179,7 @@ describe("route changes", () => {
 
   it("a proxy started after the replicas routes correctly on its first request", async () => {
     const late = await startProxy(bus.nats.url);
+    extra.push(late.proc);
     try {
       const r = await call(late, "/v1/models", "llm.localhost", { headers: { authorization: AUTH } });
       expect(r.status).toBe(200);
@@ -222,6 +226,7 @@ function steadyLoad(workers: number) {
 describe("failures", () => {
   it("kill -9 of a replica under a steady request loop costs 0 failed idempotent requests", async () => {
     const victim = await startEngine(KEY);
+    extra.push(victim.proc);
     const rev = await bus.putEndpoint("llm", 9, victim.url);
     await Promise.all(proxies.map((p) => p.applied(rev)));
     const load = steadyLoad(6);
@@ -246,6 +251,7 @@ describe("failures", () => {
 
   it("least_load: after 1,000 requests with replica errors and client aborts, every in-flight count is 0", async () => {
     const flaky = await startEngine(KEY, ["--fail-after", "120", "--token-delay-ms", "20"]);
+    extra.push(flaky.proc);
     const rev = await bus.putEndpoint("llm", 7, flaky.url);
     await Promise.all(proxies.map((p) => p.applied(rev)));
     const before = proxies.map((p) => p.proc.lines.filter((l) => l.includes('"msg":"request"')).length);

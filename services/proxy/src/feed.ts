@@ -25,6 +25,11 @@ export async function feedRouteTable<U>(
     (c) => {
       if (c.op === "put") table.putService(c.value);
       else table.deleteService(c.key);
+      if (!c.initial)
+        logger.info(
+          { op: c.op, service: c.key, policy: c.op === "put" ? c.value.load_balancing_policy : null },
+          "service route changed",
+        );
       onChange();
     },
     logger,

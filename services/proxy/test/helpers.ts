@@ -13,6 +13,8 @@ export interface ProxyProc {
   routes(): Promise<RoutesView>;
   /** Resolves once this proxy applied yard-endpoints revision >= rev (its log says so). */
   applied(rev: number): Promise<void>;
+  /** Resolves once this proxy has logged a line matching `re` (already or later). */
+  logged(re: RegExp): Promise<void>;
 }
 
 function field(line: string, key: string): string {
@@ -39,6 +41,9 @@ export async function startProxy(natsUrl: string, env: NodeJS.ProcessEnv = {}): 
     async routes() {
       const r = await fetch(`${admin}/-/routes`);
       return (await r.json()) as RoutesView;
+    },
+    async logged(re) {
+      await proc.waitForLine(re, 30_000);
     },
     async applied(rev) {
       const versionOf = (l: string) => Number(/"version":(\d+)/.exec(l)?.[1] ?? -1);

@@ -1,10 +1,16 @@
 import { Agent, request } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startProxy, TestBus } from "./helpers.js";
+import { type ProxyProc, startProxy, TestBus } from "./helpers.js";
 import { Upstream } from "./upstream.js";
 
 let bus: TestBus;
 const up = new Upstream("u");
+const started: ProxyProc[] = [];
+const start = async (env: NodeJS.ProcessEnv = {}) => {
+  const p = await startProxy(bus.nats.url, env);
+  started.push(p);
+  return p;
+};
 
 beforeAll(async () => {
   bus = await TestBus.start();
@@ -12,13 +18,14 @@ beforeAll(async () => {
   await bus.putEndpoint("llm", 1, up.url);
 });
 afterAll(async () => {
+  await Promise.all(started.map((p) => p.proc.stop())); // no-op for the ones that exited
   await up.stop();
   await bus?.close();
 });
 
 describe("shutdown", () => {
   it("SIGTERM drains an in-flight stream to its end, turns /-/ready to 503, and exits 0", async () => {
-    const proxy = await startProxy(bus.nats.url);
+    const proxy = await start();
     // Idle keep-alive connections must not hold the drain open.
     const agent = new Agent({ connections: 8 });
     await Promise.all(
@@ -42,7 +49,7 @@ describe("shutdown", () => {
 
 describe("YARD_PROXY_WORKERS", () => {
   it("N workers share the port; the primary's admin merges their routes and metrics; SIGTERM drains all", async () => {
-    const proxy = await startProxy(bus.nats.url, { YARD_PROXY_WORKERS: "2" });
+    const proxy = await start({ YARD_PROXY_WORKERS: "2" });
     const statuses = await Promise.all(
       Array.from({ length: 20 }, async () => {
         const r = await request(`${proxy.url}/`, { headers: { host: "llm.localhost" }, reset: true });

@@ -180,6 +180,7 @@ describe("failures", () => {
     const deadUrl = dead.url;
     await dead.stop(); // nothing listens there now: connect → ECONNREFUSED
     await bus.putService("beta", "round_robin");
+    await proxy.logged(/"service":"beta".*"msg":"service route changed"/);
     await bus.putEndpoint("beta", 1, b.url);
     const rev = await bus.putEndpoint("beta", 2, deadUrl);
     await proxy.applied(rev);
