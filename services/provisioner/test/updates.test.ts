@@ -1,6 +1,6 @@
 import { createServer } from "node:net";
-import { createBucket, type KV } from "@switchyard/bus";
-import { Buckets } from "@switchyard/contracts";
+import { call, createBucket, type KV } from "@switchyard/bus";
+import { Buckets, type LogsResult, Subjects } from "@switchyard/contracts";
 import type { Proc } from "@switchyard/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { specRecord } from "../src/fixtures.js";
@@ -135,8 +135,13 @@ describe("provisioner: spec updates and launch failures", { timeout: 120_000 }, 
   });
 
   it("a replica that ignores SIGTERM is killed after YARD_TERMINATE_GRACE_MS", async () => {
-    await w.putSpec(specRecord({ name: "stubborn", run: "trap '' TERM\nsleep 1000" }));
+    await w.putSpec(specRecord({ name: "stubborn", run: "trap '' TERM\necho trap set\nsleep 1000" }));
     const [r] = await w.waitReplicas((rs) => rs[0]?.phase === "STARTING", "stubborn STARTING");
+    const log = () =>
+      call<LogsResult>(w.nc, Subjects.replicaLogs, { service: "stubborn", replica_id: r.id }).then(
+        (c) => c.data,
+      );
+    await expect.poll(log).toContain("trap set"); // SIGTERM before the trap would simply work
     await w.specs.delete("stubborn");
     await prov.waitForLine(/ignored SIGTERM: sending SIGKILL/);
     await w.waitReplicas((rs) => rs.length === 0, "stubborn's record gone");
