@@ -137,4 +137,3 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
   }
   return code;
 }
-
