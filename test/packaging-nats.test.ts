@@ -213,6 +213,23 @@ describe("deploy/nats/yard.conf", () => {
     await expect(new Kvm(nc).create("yard-new")).rejects.toThrow(refused);
   });
 
+  it("proxy cannot listen on other users' inboxes, where their yard-specs deliveries arrive", async () => {
+    // The spec service watches yard-specs: its deliveries (tokens included) go to its inboxes.
+    const specs = await openBucket(conns.spec, Buckets.specs);
+    const delivered = nextPut(specs, "llm");
+    await delivered.ready;
+    const sniffers = ["_INBOX.>", "_INBOX_spec.>", ">"].map((s) => conns.proxy.subscribe(s));
+    await putJson(specs, "llm", { token: "sniffed?" });
+    expect(await delivered.value).toEqual({ token: "sniffed?" });
+    for (const sub of sniffers) {
+      expect(String(await sub.closed)).toMatch(refused);
+      expect(sub.getReceived()).toBe(0);
+    }
+    // The refusals leave the proxy's connection working.
+    const services = await openBucket(conns.proxy, Buckets.services);
+    expect((await getJson(services, "llm", Any))?.value).toEqual({ name: "llm" });
+  });
+
   it("cli: calls the APIs and reads replicas and endpoints; yard-specs is refused", async () => {
     const nc = conns.cli;
     const replicas = await openBucket(nc, Buckets.replicas);

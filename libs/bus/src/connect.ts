@@ -1,5 +1,5 @@
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { YardError } from "@switchyard/contracts";
+import { inboxPrefixOf, YardError } from "@switchyard/contracts";
 import type { Logger } from "./logger.js";
 
 export interface BusOptions {
@@ -23,6 +23,8 @@ export async function connectBus(o: BusOptions): Promise<NatsConnection> {
       name: o.name,
       user: o.user || undefined,
       pass: o.pass || undefined,
+      // Least privilege: a user may subscribe to its own inboxes only (deploy/nats/yard.conf).
+      inboxPrefix: o.user ? inboxPrefixOf(o.user) : undefined,
       maxReconnectAttempts: -1,
       reconnectTimeWait: 250,
       waitOnFirstConnect: o.waitOnFirstConnect ?? false,

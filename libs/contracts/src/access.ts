@@ -8,6 +8,16 @@ import { type BucketName, Buckets, Streams, Subjects } from "./subjects.js";
  */
 export type BusUser = "spec" | "provisioner" | "prober" | "proxy" | "cli";
 
+/**
+ * The inbox prefix of a NATS user. Replies and JetStream push deliveries (KV watches) arrive on
+ * inboxes; with the shared `_INBOX.>` any user could subscribe to another's inboxes and read,
+ * say, the spec service's `yard-specs` deliveries. Each user gets its own prefix and may
+ * subscribe to that alone.
+ */
+export function inboxPrefixOf(user: string): string {
+  return `_INBOX_${user}`;
+}
+
 export interface BusAccess {
   /** Buckets this user creates and writes (it is their single writer). */
   writes: BucketName[];

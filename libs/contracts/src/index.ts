@@ -1,5 +1,5 @@
 export type { BusAccess, BusUser } from "./access.js";
-export { BusAccessByUser } from "./access.js";
+export { BusAccessByUser, inboxPrefixOf } from "./access.js";
 export type { ApplyRequest as ApplyRequestInput } from "./api.js";
 export {
   API_SCHEMA_VERSION,

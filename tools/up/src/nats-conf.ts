@@ -44,6 +44,6 @@ export function renderUser(user: BusUser, p: UserPermissions): string {
 }
 
 export function renderNatsConf(): string {
-  const users = BUS_USERS.map((u) => renderUser(u, permissionsOf(BusAccessByUser[u])));
+  const users = BUS_USERS.map((u) => renderUser(u, permissionsOf(u, BusAccessByUser[u])));
   return `${HEADER}\nauthorization {\n  users = [\n${users.join("\n")}\n  ]\n}\n`;
 }

@@ -2,7 +2,7 @@ import { Buckets, BusAccessByUser } from "@switchyard/contracts";
 import { describe, expect, it } from "vitest";
 import { BUS_USERS, permissionsOf } from "./nats-permissions.js";
 
-const perms = Object.fromEntries(BUS_USERS.map((u) => [u, permissionsOf(BusAccessByUser[u])]));
+const perms = Object.fromEntries(BUS_USERS.map((u) => [u, permissionsOf(u, BusAccessByUser[u])]));
 const touches = (subjects: string[], bucket: string) =>
   subjects.filter((s) => s.includes(`KV_${bucket}`) || s.startsWith(`$KV.${bucket}.`));
 
@@ -28,11 +28,11 @@ describe("permissionsOf", () => {
   });
 
   it.each([
-    { user: "spec", responds: true, sub: ["_INBOX.>", "yard.api.spec.*"] },
-    { user: "provisioner", responds: true, sub: ["_INBOX.>", "yard.api.replica.logs"] },
-    { user: "prober", responds: false, sub: ["_INBOX.>", "yard.hint.probe"] },
-    { user: "proxy", responds: false, sub: ["_INBOX.>"] },
-    { user: "cli", responds: false, sub: ["_INBOX.>"] },
+    { user: "spec", responds: true, sub: ["_INBOX_spec.>", "yard.api.spec.*"] },
+    { user: "provisioner", responds: true, sub: ["_INBOX_provisioner.>", "yard.api.replica.logs"] },
+    { user: "prober", responds: false, sub: ["_INBOX_prober.>", "yard.hint.probe"] },
+    { user: "proxy", responds: false, sub: ["_INBOX_proxy.>"] },
+    { user: "cli", responds: false, sub: ["_INBOX_cli.>"] },
   ])("$user subscribes to $sub", ({ user, responds, sub }) => {
     expect(perms[user].subscribe).toEqual(sub);
     expect(perms[user].allowResponses).toBe(responds);

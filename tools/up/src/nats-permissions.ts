@@ -3,6 +3,7 @@ import {
   type BusAccess,
   BusAccessByUser,
   type BusUser,
+  inboxPrefixOf,
   Streams,
   Subjects,
 } from "@switchyard/contracts";
@@ -61,7 +62,7 @@ export function consumerSubjects(stream: string): string[] {
   ];
 }
 
-export function permissionsOf(a: BusAccess): UserPermissions {
+export function permissionsOf(user: BusUser, a: BusAccess): UserPermissions {
   const ev = Streams.events.name;
   const publish = [
     "$JS.API.INFO",
@@ -74,8 +75,9 @@ export function permissionsOf(a: BusAccess): UserPermissions {
   ];
   return {
     publish: [...new Set(publish)],
-    // Replies, JetStream API answers and push-consumer deliveries arrive on inboxes.
-    subscribe: ["_INBOX.>", ...a.subscribe],
+    // Replies, JetStream API answers and push-consumer deliveries arrive on the user's own
+    // inboxes (libs/bus connects with this prefix); never another user's.
+    subscribe: [`${inboxPrefixOf(user)}.>`, ...a.subscribe],
     allowResponses: a.serves,
   };
 }
