@@ -6,5 +6,7 @@ export { createBucket, decode, getJson, openBucket, putJson } from "./kv.js";
 export type { Logger } from "./logger.js";
 export { silentLogger } from "./logger.js";
 export { call, serve } from "./rpc.js";
+export type { BusConfig } from "./service-bus.js";
+export { connectServiceBus } from "./service-bus.js";
 export type { BucketWatch, WatchChange } from "./watch.js";
 export { watchBucket } from "./watch.js";

@@ -1,3 +1,4 @@
+export { loadConfigOrExit } from "./boot.js";
 export { CommonEnv, millis, parseEnv, port } from "./config.js";
 export type { Pino } from "./logger.js";
 export { createLogger, LogKeys, REDACT_PATHS } from "./logger.js";

@@ -1,17 +1,11 @@
 import { formatError, YardError } from "@switchyard/contracts";
-import { createLogger, onShutdown } from "@switchyard/runtime";
+import { createLogger, loadConfigOrExit, onShutdown } from "@switchyard/runtime";
 import { loadConfig } from "./config.js";
 import { startProvisioner } from "./service.js";
 
 // The provisioner: single writer of yard-replicas; runs replicas with the local backend.
-let cfg: ReturnType<typeof loadConfig>;
-try {
-  cfg = loadConfig();
-} catch (err) {
-  process.stderr.write(`${err instanceof YardError ? formatError(err) : String(err)}\n`);
-  process.exit(2);
-}
-const logger = createLogger({ name: "provisioner", level: cfg.LOG_LEVEL });
+const logger = createLogger({ name: "provisioner" });
+const cfg = loadConfigOrExit(logger, loadConfig);
 let svc: Awaited<ReturnType<typeof startProvisioner>> | null = null;
 // Registered first: a SIGTERM while waiting for NATS or for the buckets exits 0 too.
 onShutdown(

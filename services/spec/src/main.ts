@@ -1,30 +1,12 @@
-import { connectBus } from "@switchyard/bus";
-import { formatError } from "@switchyard/contracts";
-import { createLogger, onShutdown } from "@switchyard/runtime";
+import { connectServiceBus } from "@switchyard/bus";
+import { createLogger, loadConfigOrExit, onShutdown } from "@switchyard/runtime";
 import { build } from "./app.js";
-import { loadConfig, type SpecConfig } from "./config.js";
+import { loadConfig } from "./config.js";
 
 const logger = createLogger({ name: "spec" });
-let config: Readonly<SpecConfig>;
-try {
-  config = loadConfig();
-} catch (err) {
-  logger.fatal({ err: formatError(err as Error) }, "invalid configuration");
-  process.exit(1);
-}
-logger.level = config.LOG_LEVEL;
+const config = loadConfigOrExit(logger, loadConfig);
 
-const nc = await connectBus({
-  url: config.NATS_URL,
-  name: "yard-spec",
-  user: config.NATS_USER,
-  pass: config.NATS_PASS,
-  logger,
-  waitOnFirstConnect: true,
-}).catch((err) => {
-  logger.fatal({ err: String(err) }, "cannot connect to NATS");
-  process.exit(1);
-});
+const nc = await connectServiceBus(config, "yard-spec", logger);
 const app = build({ nc, logger, config });
 onShutdown(logger, [
   { name: "stop bus requests", run: () => app.stopBus() },
