@@ -72,7 +72,6 @@ it("lists every problem of a broken file, not just the first", () => {
       "service.readiness_probe",
       "service.replicas",
       "service.replica_policy.max_replicas",
-      "service.replica_policy.target_qps_per_replica",
       "service.extra",
       "envs.TOKEN",
     ]),

@@ -1,7 +1,7 @@
 import { ResolvedSpec } from "@switchyard/contracts";
 import { describe, expect, it } from "vitest";
 import { resolveSpec } from "../src/index.js";
-import { fixtureInputs, INVALID_BECAUSE, STALE_VALID } from "./fixture-inputs.js";
+import { fixtureInputs, INVALID_BECAUSE, WARNS_AT } from "./fixture-inputs.js";
 
 const valid = fixtureInputs("valid");
 const invalid = fixtureInputs("invalid");
@@ -12,25 +12,22 @@ describe("SkyServe's own service YAMLs", () => {
     expect(invalid.map((f) => f.file).sort()).toEqual(Object.keys(INVALID_BECAUSE).sort());
   });
 
-  it.each(valid.filter((f) => !(f.file in STALE_VALID)).map((f) => ({ name: f.file, f })))(
-    "valid/$name resolves",
-    ({ f }) => {
-      const r = resolveSpec({ yaml: f.yaml, fileName: f.file, env: f.env, secrets: f.secrets });
-      if (!r.ok) throw new Error(`${r.error.code}: ${JSON.stringify(r.error.issues)}`);
-      expect(ResolvedSpec.parse(r.spec)).toEqual(r.spec);
-      expect(r.spec.service.port).toBeGreaterThan(0);
-    },
-  );
+  it.each(valid.map((f) => ({ name: f.file, f })))("valid/$name resolves", ({ f }) => {
+    const r = resolveSpec({ yaml: f.yaml, fileName: f.file, env: f.env, secrets: f.secrets });
+    if (!r.ok) throw new Error(`${r.error.code}: ${JSON.stringify(r.error.issues)}`);
+    expect(ResolvedSpec.parse(r.spec)).toEqual(r.spec);
+    expect(r.spec.service.port).toBeGreaterThan(0);
+    const warnsAt = WARNS_AT[f.file];
+    const ruleWarnings = r.warnings.filter((w) => w.startsWith("service.replica_policy"));
+    expect(ruleWarnings.map((w) => w.split(":")[0])).toEqual(warnsAt ? [warnsAt] : []);
+  });
 
-  it.each(Object.entries(STALE_VALID).map(([name, path]) => ({ name, path })))(
-    "valid/$name breaks a SkyServe rule (fixed upstream since) → rejected at $path",
-    ({ name, path }) => {
-      const f = valid.find((v) => v.file === name)!;
-      const r = resolveSpec({ yaml: f.yaml, fileName: f.file, env: f.env, secrets: f.secrets });
-      expect(r.ok).toBe(false);
-      if (!r.ok) expect(r.error.issues.map((i) => i.path)).toEqual([path]);
-    },
-  );
+  it("runs min_replicas for the fixture whose min and max differ without a QPS target", () => {
+    const f = valid.find((v) => v.file === "tests__skyserve__spot__base_ondemand_fallback.yaml")!;
+    const r = resolveSpec({ yaml: f.yaml, fileName: f.file, env: f.env, secrets: f.secrets });
+    const p = r.ok ? r.spec.service.replica_policy : null;
+    expect(p && [p.min_replicas, p.max_replicas, p.target_qps_per_replica]).toEqual([2, 3, null]);
+  });
 
   it.each(invalid.map((f) => ({ name: f.file, f, path: INVALID_BECAUSE[f.file] })))(
     "invalid/$name is rejected at $path",
