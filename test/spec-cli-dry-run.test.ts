@@ -15,6 +15,11 @@ describe("yard up --dry-run (needs no NATS)", () => {
     const spec = ResolvedSpec.parse(parse(r.stdout));
     expect(spec.name).toBe("vllm-auth");
     expect(spec.envs).toMatchObject({ AUTH_TOKEN: "***", HF_TOKEN: "***" });
+    // HF_TOKEN=h is masked only as a whole token: the h of ordinary words stays.
+    expect(spec.setup).toContain('python -c "import huggingface_hub; huggingface_hub.login(');
+    expect(spec.run).toContain("python -m vllm.entrypoints.openai.api_server");
+    expect(spec.run).toContain("--tokenizer hf-internal-testing/llama-tokenizer");
+    expect(r.stdout).not.toContain("pyt***on");
   });
 
   it("without --env AUTH_TOKEN exits non-zero naming AUTH_TOKEN", async () => {

@@ -1,30 +1,24 @@
 import { describe, expect, it } from "vitest";
-import { longestFirst, maskLoose } from "./io.js";
+import { type Io, maskedIo } from "./io.js";
 
-describe("maskLoose", () => {
-  it.each([
-    {
-      name: "long secret masked anywhere",
-      text: "key=abcdefgh12;xabcdefgh12x",
-      secrets: ["abcdefgh12"],
-      want: "key=***;x***x",
-    },
-    {
-      name: "short secret masked as a whole word",
-      text: "Bearer t0k, t0k.",
-      secrets: ["t0k"],
-      want: "Bearer ***, ***.",
-    },
-    { name: "short secret left inside words", text: "python shh h", secrets: ["h"], want: "python shh ***" },
-    { name: "regex characters are literal", text: "pw a+b? here", secrets: ["a+b?"], want: "pw *** here" },
-    { name: "no secrets", text: "plain", secrets: [], want: "plain" },
-  ])("$name", ({ text, secrets, want }) => {
-    expect(maskLoose(text, secrets)).toBe(want);
-  });
-});
-
-describe("longestFirst", () => {
-  it("drops empty and duplicate values and sorts by length", () => {
-    expect(longestFirst(["ab", "", "abcd", "ab", "x"])).toEqual(["abcd", "ab", "x"]);
+describe("maskedIo", () => {
+  it("masks out, err and write with the current secrets (rules: contracts maskText)", () => {
+    const got: string[] = [];
+    const io: Io = {
+      out: (l) => got.push(`out:${l}`),
+      err: (l) => got.push(`err:${l}`),
+      write: (t) => got.push(`write:${t}`),
+      env: {},
+      cwd: "/",
+      signal: new AbortController().signal,
+      now: () => 0,
+    };
+    let secrets: string[] = ["h"];
+    const m = maskedIo(io, () => secrets);
+    m.out("python -h");
+    secrets = ["h", "tok-123456789"];
+    m.err("Bearer tok-123456789");
+    m.write("x=tok-123456789x h\n");
+    expect(got).toEqual(["out:python -***", "err:Bearer ***", "write:x=***x ***\n"]);
   });
 });

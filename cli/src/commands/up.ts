@@ -12,7 +12,7 @@ import { stringify } from "yaml";
 import { describeError, UsageError } from "../cli-error.js";
 import type { Ctx } from "../context.js";
 import { endpointOf } from "../endpoint.js";
-import { longestFirst, maskedIo } from "../io.js";
+import { maskedIo } from "../io.js";
 import { collectKeyValues } from "../kv-args.js";
 import { waitReady } from "./wait.js";
 
@@ -55,7 +55,7 @@ export async function up(file: string, o: UpOptions, ctx: Ctx): Promise<number> 
       .map(([, v]) => v),
   ];
   let known: string[] = [];
-  const io = maskedIo(ctx.io, () => longestFirst([...guessed, ...known]));
+  const io = maskedIo(ctx.io, () => [...guessed, ...known]);
   const given = { ...envFile, ...env, ...secrets };
   try {
     return await apply();

@@ -15,7 +15,7 @@ export {
 export { ErrorBody, ErrorCode, formatError, Issue, YardError } from "./errors.js";
 export type { EventOf, YardEventType } from "./events.js";
 export { EVENT_SCHEMA_VERSION, ProbeHint, YardEvent } from "./events.js";
-export { MASK, maskSpec, maskText, secretValues } from "./mask.js";
+export { MASK, maskSpec, maskText, SHORT_SECRET_LENGTH, secretRanges, secretValues } from "./mask.js";
 export { SERVICE_NAME_RE, ServiceName } from "./names.js";
 export {
   EndpointRecord,
