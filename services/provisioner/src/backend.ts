@@ -42,6 +42,8 @@ export interface Backend {
   portFree(port: number): Promise<boolean>;
   freePort(): Promise<number>;
   logFile(service: string, id: number): string;
+  /** The secret values of the spec the replica was launched with (to mask its log); [] if unknown. */
+  secretValues(service: string, id: number): string[];
   /** Does any process of the replica still run? */
   running(service: string, id: number): boolean;
   onEvent(listener: (e: BackendEvent) => void): void;

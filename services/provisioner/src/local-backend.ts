@@ -5,6 +5,7 @@ import {
   type FSWatcher,
   mkdirSync,
   openSync,
+  readFileSync,
   rmSync,
   watch,
   writeFileSync,
@@ -12,7 +13,7 @@ import {
 import { createServer } from "node:net";
 import { join } from "node:path";
 import type { Logger } from "@switchyard/bus";
-import { YardError } from "@switchyard/contracts";
+import { secretValues, YardError } from "@switchyard/contracts";
 import type { Backend, BackendEvent, FoundReplica, LaunchRequest } from "./backend.js";
 import type { ExitInfo } from "./exit-reason.js";
 import { groupRunning, isRunning, startTimeOf } from "./proc-info.js";
@@ -41,7 +42,8 @@ export interface LocalBackendOptions {
 
 /**
  * Replicas as process groups on this host: `$YARD_STATE_DIR/replicas/<svc>/<id>/` holds
- * setup.sh, run.sh, replica.log, state.json, and the runner's markers. Each replica leads its
+ * setup.sh, run.sh, secrets.json (the spec's secret values, to mask the log), replica.log,
+ * state.json, and the runner's markers. Each replica leads its
  * own process group (detached), so it outlives a provisioner crash and is stopped as a whole.
  */
 export class LocalBackend implements Backend {
@@ -69,6 +71,8 @@ export class LocalBackend implements Backend {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     writeFileSync(join(dir, "setup.sh"), req.spec.setup ?? "", { mode: 0o600 });
     writeFileSync(join(dir, "run.sh"), req.spec.run ?? "", { mode: 0o600 });
+    // For masking the log later, whatever spec is current then (or none, after yard down).
+    writeFileSync(join(dir, "secrets.json"), JSON.stringify(secretValues(req.spec)), { mode: 0o600 });
     const log = openSync(join(dir, "replica.log"), "a", 0o600);
     const env = buildReplicaEnv({
       base: process.env,
@@ -149,6 +153,15 @@ export class LocalBackend implements Backend {
   adopt(f: FoundReplica): void {
     const st = readState(this.dir(f.service, f.id));
     this.track(f.service, f.id, f.pid, st?.port ?? null, true);
+  }
+
+  secretValues(service: string, id: number): string[] {
+    try {
+      const v: unknown = JSON.parse(readFileSync(join(this.dir(service, id), "secrets.json"), "utf8"));
+      return Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : [];
+    } catch {
+      return [];
+    }
   }
 
   running(service: string, id: number): boolean {

@@ -7,7 +7,7 @@ import {
   publishEvent,
   watchBucket,
 } from "@switchyard/bus";
-import { Buckets, ReplicaRecord } from "@switchyard/contracts";
+import { Buckets, ReplicaRecord, secretValues } from "@switchyard/contracts";
 import { consumeFailures, watchInputs } from "./bus-io.js";
 import type { ProvisionerConfig } from "./config.js";
 import { detectInventory } from "./gpu-inventory.js";
@@ -62,7 +62,16 @@ export async function startProvisioner(cfg: Readonly<ProvisionerConfig>, logger:
   const inputs = await watchInputs(nc, p, logger);
   await inputs.ready;
   const failures = await consumeFailures(nc, p, logger);
-  const logs = serveLogs(nc, store, backend, logger);
+  const logs = serveLogs(
+    nc,
+    store,
+    backend,
+    (svc) => {
+      const rec = p.specs.get(svc);
+      return rec ? secretValues(rec.spec) : [];
+    },
+    logger,
+  );
   // Last, and synchronously up to the return: a SIGTERM during start-up then finds either
   // nothing launched or the handle that stops it.
   p.recover(await backend.list());
