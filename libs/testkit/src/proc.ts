@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
+import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 /** The repository root (testkit lives in libs/testkit/src). */
@@ -135,12 +136,41 @@ export async function run(
   return { code: code ?? sig, stdout, stderr, lines: (stdout + stderr).split("\n") };
 }
 
-/** True while a process with this pid exists. */
+/**
+ * True while a process with this pid exists and has not exited. An exited process nobody has
+ * reaped yet (a zombie: the sandbox's PID 1 does not reap orphans) counts as gone, although
+ * `process.kill(pid, 0)` still succeeds on it. Reads the state from `/proc/<pid>/stat` (Linux);
+ * where there is no /proc, or it cannot be read, falls back to signal 0.
+ */
 export function alive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false; // kill(0 or -n, 0) would test a group
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  } catch (err) {
+    if (errnoCode(err) === "ENOENT" && procMounted()) return false;
+    return signalZero(pid);
+  }
+  // "pid (comm) state ...": comm may hold spaces and ")", so the state follows the last ")".
+  const state = stat.charAt(stat.lastIndexOf(")") + 2);
+  return state !== "Z" && state !== "X" && state !== "x";
+}
+
+let procIsMounted: boolean | undefined;
+function procMounted(): boolean {
+  procIsMounted ??= existsSync("/proc/self/stat");
+  return procIsMounted;
+}
+
+function signalZero(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
-  } catch {
-    return false;
+  } catch (err) {
+    return errnoCode(err) === "EPERM"; // it exists, it is just not ours to signal
   }
+}
+
+function errnoCode(err: unknown): string | undefined {
+  return err instanceof Error && "code" in err && typeof err.code === "string" ? err.code : undefined;
 }
