@@ -1,8 +1,7 @@
+// libs/bus integration tests. They live here, not in libs/bus/test, because they use
+// @switchyard/testkit, which depends on @switchyard/bus: a dev dependency of bus on testkit
+// made the two a cyclic workspace dependency.
 import type { NatsConnection } from "@nats-io/transport-node";
-import { Buckets, YardError } from "@switchyard/contracts";
-import { startNats, type TestNats } from "@switchyard/testkit";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { z } from "zod";
 import {
   call,
   connectBus,
@@ -11,7 +10,11 @@ import {
   silentLogger,
   type WatchChange,
   watchBucket,
-} from "../src/index.js";
+} from "@switchyard/bus";
+import { Buckets, YardError } from "@switchyard/contracts";
+import { startNats, type TestNats } from "@switchyard/testkit";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { z } from "zod";
 
 let nats: TestNats;
 let nc: NatsConnection;
