@@ -30,6 +30,7 @@ export { SCALE_SCHEMA_VERSION, ScaleRecord } from "./scale.js";
 export {
   AcceleratorCandidate,
   DEFAULT_LB_POLICY,
+  fixedReplicaPolicy,
   LbPolicy,
   ReadinessProbe,
   ReplicaPolicy,

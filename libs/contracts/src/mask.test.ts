@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { maskSpec, maskText, secretValues } from "./mask.js";
-import { ResolvedSpec } from "./spec.js";
+import { fixedReplicaPolicy, ResolvedSpec } from "./spec.js";
 
 const spec = ResolvedSpec.parse({
   schema: 1,
@@ -19,17 +19,7 @@ const spec = ResolvedSpec.parse({
       timeout_seconds: 15,
       headers: { Authorization: "Bearer t0k-secret" },
     },
-    replica_policy: {
-      min_replicas: 1,
-      max_replicas: 1,
-      target_qps_per_replica: null,
-      num_overprovision: 0,
-      upscale_delay_seconds: 300,
-      downscale_delay_seconds: 1200,
-      dynamic_ondemand_fallback: null,
-      base_ondemand_fallback_replicas: null,
-      spot_placer: null,
-    },
+    replica_policy: fixedReplicaPolicy(1),
     load_balancing_policy: "least_load",
     port: 8000,
     tls: null,

@@ -36,6 +36,21 @@ export const ReplicaPolicy = z.object({
 });
 export type ReplicaPolicy = z.infer<typeof ReplicaPolicy>;
 
+/** The policy of `replicas: n` with SkyServe's defaults (sky/serve/constants.py): no autoscaling. */
+export function fixedReplicaPolicy(n: number): ReplicaPolicy {
+  return {
+    min_replicas: n,
+    max_replicas: n,
+    target_qps_per_replica: null,
+    num_overprovision: 0,
+    upscale_delay_seconds: 300,
+    downscale_delay_seconds: 1200,
+    dynamic_ondemand_fallback: null,
+    base_ondemand_fallback_replicas: null,
+    spot_placer: null,
+  };
+}
+
 export const ResolvedService = z.object({
   readiness_probe: ReadinessProbe,
   replica_policy: ReplicaPolicy,

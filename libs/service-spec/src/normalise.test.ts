@@ -1,3 +1,4 @@
+import { fixedReplicaPolicy } from "@switchyard/contracts";
 import { describe, expect, it } from "vitest";
 import { resolveDoc } from "./test-helpers.js";
 
@@ -13,17 +14,7 @@ describe("normalisation", () => {
         timeout_seconds: 15,
         headers: {},
       },
-      replica_policy: {
-        min_replicas: 1,
-        max_replicas: 1,
-        target_qps_per_replica: null,
-        num_overprovision: 0,
-        upscale_delay_seconds: 300,
-        downscale_delay_seconds: 1200,
-        dynamic_ondemand_fallback: null,
-        base_ondemand_fallback_replicas: null,
-        spot_placer: null,
-      },
+      replica_policy: fixedReplicaPolicy(1),
       load_balancing_policy: "least_load",
       port: 8080,
       tls: null,

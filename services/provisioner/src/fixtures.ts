@@ -1,4 +1,9 @@
-import type { ReplicaRecord, ResolvedSpec, SpecRecord } from "@switchyard/contracts";
+import {
+  fixedReplicaPolicy,
+  type ReplicaRecord,
+  type ResolvedSpec,
+  type SpecRecord,
+} from "@switchyard/contracts";
 
 /**
  * Hand-built records for tests (unit and integration): a resolved spec as the spec service
@@ -35,15 +40,8 @@ export function specRecord(o: {
         headers: {},
       },
       replica_policy: {
-        min_replicas: o.replicas ?? 1,
+        ...fixedReplicaPolicy(o.replicas ?? 1),
         max_replicas: o.maxReplicas ?? o.replicas ?? 1,
-        target_qps_per_replica: null,
-        num_overprovision: 0,
-        upscale_delay_seconds: 300,
-        downscale_delay_seconds: 1200,
-        dynamic_ondemand_fallback: null,
-        base_ondemand_fallback_replicas: null,
-        spot_placer: null,
       },
       load_balancing_policy: "least_load",
       port,
