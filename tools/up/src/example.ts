@@ -13,9 +13,13 @@ import {
 } from "@switchyard/contracts";
 import { request } from "undici";
 
-/** A bearer token for the example: 32 random bytes, base64url. Shown once, never logged. */
+/**
+ * A bearer token for the example: 32 random bytes in hex. Shown once, never logged. Not
+ * base64url: a token starting with `-` is read as an option by `--api-key $AUTH_TOKEN` (vLLM's
+ * argparse and the fake engine alike), and the replica never starts.
+ */
 export function newToken(): string {
-  return randomBytes(32).toString("base64url");
+  return randomBytes(32).toString("hex");
 }
 
 /**
