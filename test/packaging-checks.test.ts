@@ -90,7 +90,10 @@ describe(".ci/checks", () => {
     {
       name: "a permission list that is not a list of subjects",
       nats: (s: string) =>
-        s.replace('subscribe: { allow: [\n          "_INBOX.>"', "subscribe: { allow: [\n          { x: 1 }"),
+        s.replace(
+          /subscribe: \{ allow: \[\n\s*"_INBOX_spec\.>"/,
+          "subscribe: { allow: [\n          { x: 1 }",
+        ),
       error: /permissions|cast to string|subject/i,
     },
     {
