@@ -19,6 +19,9 @@ export interface Snapshot {
  * The whole issue-3 system as real processes: nats-server, spec service, provisioner (local
  * backend, YARD_GPUS=L4:1, its own state dir) and prober, plus the `yard` CLI.
  */
+/** The prober's interval in these suites (SkyServe probes every 10 s). */
+export const PROBE_INTERVAL_MS = 500;
+
 export class System {
   nats!: TestNats;
   nc!: NatsConnection;
@@ -63,7 +66,9 @@ export class System {
   }
 
   async startProber(): Promise<Proc> {
-    this.prober = await this.service("services/prober/src/main.ts", { YARD_PROBE_INTERVAL_MS: "500" });
+    this.prober = await this.service("services/prober/src/main.ts", {
+      YARD_PROBE_INTERVAL_MS: String(PROBE_INTERVAL_MS),
+    });
     return this.prober;
   }
 

@@ -1,6 +1,6 @@
 import { alive } from "@switchyard/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { localAuth, of, type Snapshot, System, TOKEN } from "./lifecycle-helpers.js";
+import { localAuth, of, PROBE_INTERVAL_MS, type Snapshot, System, TOKEN } from "./lifecycle-helpers.js";
 
 // Issue 3 end to end: spec service, provisioner (local backend) and prober as real processes,
 // the `yard` CLI, and real fake-engine replicas that demand the bearer token like vLLM.
@@ -75,12 +75,26 @@ describe("replica lifecycle (issue 3)", () => {
     expect(new Set(trio.map((x) => x.pid)).size).toBe(3);
     for (const x of trio) expect(alive(x.pid!)).toBe(true);
 
-    const victim = trio[1];
+    const victim = trio[1]!;
+    const killedAt = Date.now();
     process.kill(-victim.pid!, "SIGKILL");
     await sys.until(
       (s) => !of(s, "trio").endpoints.some((e) => e.replica_id === victim.id),
       "the killed replica's endpoint removed",
     );
+    // Unready within two probe intervals, timed by the prober's own log line so the figure is
+    // the system's reaction, not this test's watch latency. Whichever comes first ends routing:
+    // a failed probe ("replica not ready"), or the provisioner seeing the process exit (the
+    // record turns FAILED: "stopped probing replica").
+    const verdict = await sys.prober.waitForLine(
+      new RegExp(
+        `"service":"trio","replica":${victim.id},.*"msg":"(replica not ready|stopped probing replica)"`,
+      ),
+    );
+    const reactionMs = Date.parse(JSON.parse(verdict).time) - killedAt;
+    console.log(`kill -9 → unready verdict after ${reactionMs} ms (probe interval ${PROBE_INTERVAL_MS} ms)`);
+    expect(reactionMs).toBeGreaterThanOrEqual(0); // the verdict on this kill, not an earlier one
+    expect(reactionMs).toBeLessThanOrEqual(2 * PROBE_INTERVAL_MS);
     const after = await sys.until(
       (s) => readyCount("trio", 3)(s) && !of(s, "trio").endpoints.some((e) => e.replica_id === victim.id),
       "3 trio endpoints again, without the killed one",
