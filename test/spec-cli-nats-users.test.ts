@@ -1,9 +1,10 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import { connectBus, createBucket, getJson, type KV, openBucket, silentLogger } from "@switchyard/bus";
-import { Buckets, type ReplicaRecord, SpecRecord } from "@switchyard/contracts";
+import { Buckets, SpecRecord } from "@switchyard/contracts";
 import { type Proc, startNats, startTs, type TestNats } from "@switchyard/testkit";
 import { BUS_USERS, devPassword, NATS_CONF_PATH, passwordVar } from "@switchyard/up";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { replica } from "../cli/src/fixtures.test-util.js";
 import { serviceYaml, writeYaml, yard } from "./spec-cli-helpers.js";
 
 /**
@@ -55,26 +56,12 @@ describe("spec service and yard CLI as their own NATS users", () => {
     const specs = await openBucket(provisioner, Buckets.specs, { logger: silentLogger });
     expect((await getJson(specs, "perm", SpecRecord))?.value.revision).toBe(2);
 
-    const rec: ReplicaRecord = {
-      schema: 1,
-      service: "perm",
-      id: 1,
+    const rec = replica("perm", 1, "STARTING", {
       revision: 2,
-      phase: "STARTING",
-      backend: "local",
       url: "http://127.0.0.1:8000",
       port: 8000,
-      accelerator: null,
-      accelerator_count: null,
-      gpu_indices: [],
-      pid: null,
-      host: "127.0.0.1",
-      reason: null,
-      message: null,
-      launched_at: null,
       updated_at: new Date().toISOString(),
-      first_ready_at: null,
-    };
+    });
     await replicas.put("perm.1", JSON.stringify(rec));
     await endpoints.put(
       "perm.1",

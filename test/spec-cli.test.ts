@@ -19,6 +19,7 @@ import {
 import { type Proc, startNats, startTs, type TestNats } from "@switchyard/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
+import { replica } from "../cli/src/fixtures.test-util.js";
 import { closedPort, eventCount, serviceYaml, writeYaml, yard } from "./spec-cli-helpers.js";
 
 const SEED = "examples/vllm-auth.yaml";
@@ -283,27 +284,8 @@ describe("against nats-server and the spec service", () => {
       env,
     );
     await proc.waitForLine(/Waiting for waiter revision 1 to be READY/);
-    const rec = (phase: ReplicaRecord["phase"], more: Partial<ReplicaRecord> = {}): ReplicaRecord => ({
-      schema: 1,
-      service: "waiter",
-      id: 1,
-      revision: 1,
-      phase,
-      backend: "local",
-      url: null,
-      port: null,
-      accelerator: null,
-      accelerator_count: null,
-      gpu_indices: [],
-      pid: null,
-      host: "127.0.0.1",
-      reason: null,
-      message: null,
-      launched_at: null,
-      updated_at: new Date().toISOString(),
-      first_ready_at: null,
-      ...more,
-    });
+    const rec = (phase: ReplicaRecord["phase"], more: Partial<ReplicaRecord> = {}): ReplicaRecord =>
+      replica("waiter", 1, phase, { updated_at: new Date().toISOString(), ...more });
     await replicas.put("waiter.1", JSON.stringify(rec("PROVISIONING")));
     await proc.waitForLine(/^\s*\d+s\s+replica 1: PROVISIONING$/);
     await replicas.put("waiter.1", JSON.stringify(rec("STARTING", { url: "http://127.0.0.1:8000" })));
