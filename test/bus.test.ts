@@ -1,13 +1,19 @@
 // libs/bus integration tests. They live here, not in libs/bus/test, because they use
 // @switchyard/testkit, which depends on @switchyard/bus: a dev dependency of bus on testkit
 // made the two a cyclic workspace dependency.
-import type { NatsConnection } from "@nats-io/transport-node";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import {
   call,
   connectBus,
+  connectServiceBus,
   createBucket,
+  type NatsConnection,
+  readAll,
   serve,
   silentLogger,
+  tryOpenBucket,
   type WatchChange,
   watchBucket,
 } from "@switchyard/bus";
@@ -77,6 +83,25 @@ describe("watchBucket", () => {
   });
 });
 
+describe("tryOpenBucket and readAll", () => {
+  it("answer null and [] for a bucket nobody created, without creating it", async () => {
+    expect(await tryOpenBucket(nc, Buckets.routes)).toBeNull();
+    expect(await readAll(nc, Buckets.routes, Val)).toEqual([]);
+    expect(await tryOpenBucket(nc, Buckets.routes)).toBeNull();
+  });
+
+  it("read every valid value in key order, skipping malformed ones", async () => {
+    const kv = await createBucket(nc, Buckets.specs);
+    await kv.put("b", JSON.stringify({ n: 2 }));
+    await kv.put("bad", "{not json");
+    await kv.put("a", JSON.stringify({ n: 1 }));
+    await kv.put("gone", JSON.stringify({ n: 9 }));
+    await kv.delete("gone");
+    expect(await tryOpenBucket(nc, Buckets.specs)).not.toBeNull();
+    expect(await readAll(nc, Buckets.specs, Val)).toEqual([{ n: 1 }, { n: 2 }]);
+  });
+});
+
 describe("request/reply", () => {
   it("validates requests and carries YardErrors with their code", async () => {
     const s = serve(
@@ -106,5 +131,26 @@ describe("request/reply", () => {
       code: "SY_ERR_BUS_UNREACHABLE",
       message: expect.stringContaining("127.0.0.1:1"),
     });
+  });
+
+  it("a service's connection rejects on bad credentials, naming the URL but not the password", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "bus-auth-"));
+    const conf = join(dir, "auth.conf");
+    writeFileSync(conf, 'authorization { user: "yard", password: "right-one" }\n');
+    const guarded = await startNats({ config: conf });
+    try {
+      const err = await connectServiceBus(
+        { NATS_URL: guarded.url, NATS_USER: "yard", NATS_PASS: "hunter2-secret" },
+        "bus-test-svc",
+        silentLogger,
+      ).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(YardError);
+      expect(err).toMatchObject({ code: "SY_ERR_BUS_UNREACHABLE" });
+      expect((err as Error).message).toContain(`cannot reach NATS at ${guarded.url}`);
+      expect((err as Error).message).not.toContain("hunter2-secret");
+    } finally {
+      await guarded.dispose();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

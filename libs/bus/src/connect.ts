@@ -12,6 +12,8 @@ export interface BusOptions {
   /** Keep retrying the first connect (services) instead of failing at once (CLI). */
   waitOnFirstConnect?: boolean;
   timeoutMs?: number;
+  /** The last sentence of the "cannot reach NATS" message: how this program's user fixes it. */
+  hint?: string;
 }
 
 /** Connect to NATS; failures become SY_ERR_BUS_UNREACHABLE naming the URL (never the password). */
@@ -31,12 +33,16 @@ export async function connectBus(o: BusOptions): Promise<NatsConnection> {
       timeout: o.timeoutMs ?? 5_000,
     });
   } catch (err) {
+    // The client's message names the server it tried, never the credentials it was given.
     const why = err instanceof Error ? err.message : String(err);
+    const hint = o.hint ?? "Is nats-server running? Set NATS_URL to its address.";
     throw new YardError(
       "SY_ERR_BUS_UNREACHABLE",
-      `cannot reach NATS at ${redactUrl(o.url)}: ${why}. Is nats-server running? Set NATS_URL to its address.`,
+      `cannot reach NATS at ${redactUrl(o.url)}: ${why}. ${hint}`,
       [],
-      { cause: err },
+      {
+        cause: err,
+      },
     );
   }
   void watchStatus(nc, o.logger);

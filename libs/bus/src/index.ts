@@ -1,8 +1,12 @@
+// Types of the NATS client that callers hold, re-exported so nothing outside libs/bus imports
+// @nats-io/* (biome's noRestrictedImports enforces it).
+export type { JetStreamClient } from "@nats-io/jetstream";
+export type { NatsConnection, Subscription } from "@nats-io/transport-node";
 export type { BusOptions } from "./connect.js";
 export { connectBus, redactUrl } from "./connect.js";
 export { ensureEventsStream, jetstream, publishEvent } from "./events.js";
 export type { KV } from "./kv.js";
-export { createBucket, decode, getJson, openBucket, putJson } from "./kv.js";
+export { createBucket, decode, getJson, openBucket, putJson, readAll, tryOpenBucket } from "./kv.js";
 export type { Logger } from "./logger.js";
 export { silentLogger } from "./logger.js";
 export { call, serve } from "./rpc.js";

@@ -1,9 +1,9 @@
-import { jetstreamManager } from "@nats-io/jetstream";
+import { JetStreamApiCodes, JetStreamApiError, jetstreamManager } from "@nats-io/jetstream";
 import { type KV, Kvm } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { BucketName } from "@switchyard/contracts";
 import type { z } from "zod";
-import type { Logger } from "./logger.js";
+import { type Logger, silentLogger } from "./logger.js";
 
 export type { KV };
 
@@ -13,28 +13,56 @@ export async function createBucket(nc: NatsConnection, name: BucketName, history
 }
 
 /**
- * Open a bucket another service writes, waiting until it exists (services start in any order).
- * Readers need only stream-info and consumer permissions, not create.
+ * Open a bucket if it exists; null when its stream is not found (its writer never ran). Any other
+ * failure (permissions, connection) is thrown. Readers need only stream-info, not create.
  */
+export async function tryOpenBucket(nc: NatsConnection, name: BucketName): Promise<KV | null> {
+  try {
+    await (await jetstreamManager(nc)).streams.info(`KV_${name}`);
+  } catch (err) {
+    if (isNotFound(err)) return null;
+    throw err;
+  }
+  return new Kvm(nc).open(name);
+}
+
+/** Open a bucket another service writes, waiting until it exists (services start in any order). */
 export async function openBucket(
   nc: NatsConnection,
   name: BucketName,
-  opts: { logger: Logger; signal?: AbortSignal; pollMs?: number } = { logger: silent() },
+  opts: { logger: Logger; signal?: AbortSignal; pollMs?: number } = { logger: silentLogger },
 ): Promise<KV> {
-  const jsm = await jetstreamManager(nc);
   let warned = false;
   for (;;) {
-    try {
-      await jsm.streams.info(`KV_${name}`);
-      return new Kvm(nc).open(name);
-    } catch (err) {
-      if (!/not found/i.test(String(err))) throw err;
-      if (!warned) opts.logger.info({ bucket: name }, "waiting for bucket to be created by its writer");
-      warned = true;
-      if (opts.signal?.aborted) throw new Error(`aborted while waiting for bucket ${name}`);
-      await new Promise((r) => setTimeout(r, opts.pollMs ?? 200));
-    }
+    const kv = await tryOpenBucket(nc, name);
+    if (kv) return kv;
+    if (!warned) opts.logger.info({ bucket: name }, "waiting for bucket to be created by its writer");
+    warned = true;
+    if (opts.signal?.aborted) throw new Error(`aborted while waiting for bucket ${name}`);
+    await new Promise((r) => setTimeout(r, opts.pollMs ?? 200));
   }
+}
+
+/**
+ * Every valid value of a bucket in key order, or none when the bucket does not exist yet: a
+ * one-shot reader (the CLI's status) must not wait for services that are not there.
+ */
+export async function readAll<S extends z.ZodType>(
+  nc: NatsConnection,
+  name: BucketName,
+  schema: S,
+  logger?: Logger,
+): Promise<z.infer<S>[]> {
+  const kv = await tryOpenBucket(nc, name);
+  if (!kv) return [];
+  const keys: string[] = [];
+  for await (const k of await kv.keys()) keys.push(k);
+  const out: z.infer<S>[] = [];
+  for (const k of keys.sort()) {
+    const v = await getJson(kv, k, schema, logger);
+    if (v) out.push(v.value);
+  }
+  return out;
 }
 
 /** Decode a KV value as JSON validated by `schema`; null when absent, deleted or invalid. */
@@ -76,7 +104,7 @@ export function decode<S extends z.ZodType>(
   };
 }
 
-function silent(): Logger {
-  const l: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => l };
-  return l;
+/** JetStream's "stream not found" (API error 10059): the bucket's writer has not created it yet. */
+function isNotFound(err: unknown): boolean {
+  return err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound;
 }

@@ -10,7 +10,8 @@ export interface BusConfig {
 
 /**
  * A long-running service's connection: it waits for NATS to come up (a service may start before
- * the server), and a connection that cannot be made is fatal (exit 1, logged without the password).
+ * the server). A connection that cannot be made at all (bad credentials, bad URL) rejects with
+ * SY_ERR_BUS_UNREACHABLE naming the URL without the password; the service's main.ts exits.
  */
 export function connectServiceBus(cfg: BusConfig, name: string, logger: Logger): Promise<NatsConnection> {
   return connectBus({
@@ -20,8 +21,5 @@ export function connectServiceBus(cfg: BusConfig, name: string, logger: Logger):
     pass: cfg.NATS_PASS,
     logger,
     waitOnFirstConnect: true,
-  }).catch((err) => {
-    logger.error({ err: String(err) }, "cannot connect to NATS");
-    process.exit(1);
   });
 }
