@@ -85,9 +85,9 @@ describe("watchBucket", () => {
 
 describe("tryOpenBucket and readAll", () => {
   it("answer null and [] for a bucket nobody created, without creating it", async () => {
-    expect(await tryOpenBucket(nc, Buckets.routes)).toBeNull();
-    expect(await readAll(nc, Buckets.routes, Val)).toEqual([]);
-    expect(await tryOpenBucket(nc, Buckets.routes)).toBeNull();
+    expect(await tryOpenBucket(nc, Buckets.replicas)).toBeNull();
+    expect(await readAll(nc, Buckets.replicas, Val)).toEqual([]);
+    expect(await tryOpenBucket(nc, Buckets.replicas)).toBeNull();
   });
 
   it("read every valid value in key order, skipping malformed ones", async () => {
