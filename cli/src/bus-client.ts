@@ -1,8 +1,5 @@
-import { Kvm } from "@nats-io/kv";
-import type { NatsConnection } from "@nats-io/transport-node";
-import { call, connectBus, getJson, redactUrl, silentLogger } from "@switchyard/bus";
-import { type BucketName, Subjects, YardError } from "@switchyard/contracts";
-import type { z } from "zod";
+import { call, connectBus, type NatsConnection, silentLogger } from "@switchyard/bus";
+import { Subjects, YardError } from "@switchyard/contracts";
 
 export const DEFAULT_NATS_URL = "nats://127.0.0.1:4222";
 
@@ -23,17 +20,14 @@ export interface CliBus {
 }
 
 export async function openCliBus(o: { url: string; user?: string; pass?: string }): Promise<CliBus> {
-  let nc: NatsConnection;
-  try {
-    nc = await connectBus({ ...o, name: "yard-cli", logger: silentLogger, timeoutMs: 3_000 });
-  } catch (err) {
-    const cause = (err as { cause?: unknown }).cause;
-    const why = cause instanceof Error ? cause.message : String(cause ?? err);
-    throw new YardError(
-      "SY_ERR_BUS_UNREACHABLE",
-      `cannot reach NATS at ${redactUrl(o.url)}: ${why}. Start it with \`pnpm start\` or set NATS_URL (or --nats URL).`,
-    );
-  }
+  // Fails at once (no waitOnFirstConnect) with SY_ERR_BUS_UNREACHABLE naming the URL, not the password.
+  const nc = await connectBus({
+    ...o,
+    name: "yard-cli",
+    logger: silentLogger,
+    timeoutMs: 3_000,
+    hint: "Start it with `pnpm start` or set NATS_URL (or --nats URL).",
+  });
   return {
     nc,
     async request<T>(subject: string, req: unknown, timeoutMs = 15_000) {
@@ -56,31 +50,4 @@ export async function openCliBus(o: { url: string; user?: string; pass?: string 
       await nc.close();
     },
   };
-}
-
-/**
- * Every valid value of a bucket, or none when the bucket does not exist yet (its writer never
- * ran): status must not wait for services that are not there.
- */
-export async function readBucket<S extends z.ZodType>(
-  nc: NatsConnection,
-  name: BucketName,
-  schema: S,
-): Promise<z.infer<S>[]> {
-  let kv: Awaited<ReturnType<Kvm["open"]>>;
-  try {
-    kv = await new Kvm(nc).open(name);
-    await kv.status();
-  } catch (err) {
-    if (/not found/i.test(String(err))) return [];
-    throw err;
-  }
-  const keys: string[] = [];
-  for await (const k of await kv.keys()) keys.push(k);
-  const out: z.infer<S>[] = [];
-  for (const k of keys.sort()) {
-    const v = await getJson(kv, k, schema);
-    if (v) out.push(v.value);
-  }
-  return out;
 }

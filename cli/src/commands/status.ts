@@ -1,3 +1,4 @@
+import { readAll } from "@switchyard/bus";
 import {
   Buckets,
   EndpointRecord,
@@ -8,7 +9,6 @@ import {
   YardError,
 } from "@switchyard/contracts";
 import type { z } from "zod";
-import { readBucket } from "../bus-client.js";
 import type { Ctx } from "../context.js";
 import { endpointOf } from "../endpoint.js";
 import { replicasTable, serviceRows, servicesTable } from "../status-view.js";
@@ -38,10 +38,8 @@ export async function status(names: string[], o: StatusOptions, ctx: Ctx): Promi
   // Without NAMEs, replicas of a service just removed stay listed while they shut down.
   const shown = new Set(specs.map((s) => s.name));
   const wanted = (service: string) => names.length === 0 || shown.has(service);
-  const replicas = (await readBucket(bus.nc, Buckets.replicas, ReplicaRecord)).filter((r) =>
-    wanted(r.service),
-  );
-  const endpoints = (await readBucket(bus.nc, Buckets.endpoints, EndpointRecord)).filter((e) =>
+  const replicas = (await readAll(bus.nc, Buckets.replicas, ReplicaRecord)).filter((r) => wanted(r.service));
+  const endpoints = (await readAll(bus.nc, Buckets.endpoints, EndpointRecord)).filter((e) =>
     wanted(e.service),
   );
   const url = (n: string) => endpointOf(n, ctx.io.env);
