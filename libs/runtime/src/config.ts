@@ -36,3 +36,28 @@ export const CommonEnv = {
 
 export const port = (def: number) => z.coerce.number().int().min(0).max(65535).default(def);
 export const millis = (def: number) => z.coerce.number().int().nonnegative().default(def);
+
+const TRUE_WORDS = ["true", "1", "yes"];
+const FALSE_WORDS = ["false", "0", "no"];
+export const BOOL_HELP = "must be true/false, 1/0 or yes/no";
+
+/** An env flag's value in any case; null for anything else (a typo must not flip a flag). */
+export function parseBool(raw: string): boolean | null {
+  const v = raw.trim().toLowerCase();
+  if (TRUE_WORDS.includes(v)) return true;
+  if (FALSE_WORDS.includes(v)) return false;
+  return null;
+}
+
+/** An env flag for a parseEnv schema: unset or empty means `def`. */
+export const bool = (def: boolean) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined) return def;
+      const b = parseBool(v);
+      if (b !== null) return b;
+      ctx.addIssue({ code: "custom", message: BOOL_HELP });
+      return z.NEVER;
+    });

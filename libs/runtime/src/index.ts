@@ -1,5 +1,5 @@
 export { loadConfigOrExit } from "./boot.js";
-export { CommonEnv, millis, parseEnv, port } from "./config.js";
+export { BOOL_HELP, bool, CommonEnv, millis, parseBool, parseEnv, port } from "./config.js";
 export type { Pino } from "./logger.js";
 export { createLogger, LogKeys, REDACT_PATHS } from "./logger.js";
 export type { ShutdownStep } from "./shutdown.js";

@@ -1,17 +1,11 @@
 import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { CommonEnv, millis, parseEnv } from "@switchyard/runtime";
+import { bool, CommonEnv, millis, parseEnv } from "@switchyard/runtime";
 import { z } from "zod";
 
 /** The Switchyard checkout this provisioner runs from (for its node_modules/.bin). */
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
-
-const bool = (def: boolean) =>
-  z
-    .enum(["true", "false", "1", "0"])
-    .default(def ? "true" : "false")
-    .transform((v) => v === "true" || v === "1");
 
 /** Provisioner env vars; each has a documented default (README table). */
 export const ProvisionerEnv = z.object({

@@ -1,11 +1,5 @@
-import { CommonEnv, millis, parseEnv, port } from "@switchyard/runtime";
+import { bool, CommonEnv, millis, parseEnv, port } from "@switchyard/runtime";
 import { z } from "zod";
-
-const bool = (def: boolean) =>
-  z
-    .enum(["true", "false", "1", "0"])
-    .default(def ? "true" : "false")
-    .transform((v) => v === "true" || v === "1");
 
 /** Every env var of the proxy, with its default. */
 export const ProxyEnv = z.object({

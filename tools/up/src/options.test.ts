@@ -36,6 +36,7 @@ describe("parseOptions", () => {
     },
     { name: "--no-example", argv: ["--no-example"], env: {}, want: { example: false } },
     { name: "YARD_EXAMPLE=0", argv: [], env: { YARD_EXAMPLE: "0" }, want: { example: false } },
+    { name: "YARD_EXAMPLE=no", argv: [], env: { YARD_EXAMPLE: "no" }, want: { example: false } },
     {
       name: "relative state dir is from the cwd",
       argv: [],
@@ -51,6 +52,7 @@ describe("parseOptions", () => {
 
   it.each([
     { name: "unknown flag", argv: ["--nope"], env: {}, error: /unknown argument "--nope"/ },
+    { name: "a flag that is no flag", argv: [], env: { YARD_EXAMPLE: "off" }, error: /YARD_EXAMPLE must be/ },
     {
       name: "proxies not a number",
       argv: [],

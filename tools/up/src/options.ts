@@ -1,5 +1,6 @@
 import { isAbsolute, join, resolve } from "node:path";
 import type { BusUser } from "@switchyard/contracts";
+import { BOOL_HELP, parseBool } from "@switchyard/runtime";
 import { BUS_USERS, devPassword, passwordVar } from "./nats-permissions.js";
 
 /**
@@ -65,7 +66,10 @@ export function parseOptions(
   env: NodeJS.ProcessEnv,
   ctx: { repoRoot: string; cwd: string; isTty: boolean },
 ): Parsed {
-  let example = !["0", "false", "no"].includes((env.YARD_EXAMPLE ?? "").toLowerCase());
+  const exampleFlag = env.YARD_EXAMPLE ? parseBool(env.YARD_EXAMPLE) : true;
+  if (exampleFlag === null)
+    return { ok: false, error: `YARD_EXAMPLE ${BOOL_HELP} (got "${env.YARD_EXAMPLE}")` };
+  let example = exampleFlag;
   let help = false;
   for (const a of argv) {
     if (a === "--") continue; // `pnpm start -- --help` passes the separator on
