@@ -1,7 +1,7 @@
 import type { ReplicaRecord, SpecRecord } from "@switchyard/contracts";
+import { replicaRecord as rep, specRecord } from "@switchyard/testkit";
 import { describe, expect, it } from "vitest";
 import { backoffDelayMs } from "./backoff.js";
-import { replicaRecord as rep, specRecord } from "./fixtures.js";
 import { parseGpuList } from "./inventory.js";
 import { reconcile, type World } from "./reconcile.js";
 

@@ -1,6 +1,6 @@
+import { replicaRecord as rep } from "@switchyard/testkit";
 import { describe, expect, it } from "vitest";
 import type { FoundReplica } from "./backend.js";
-import { replicaRecord as rep } from "./fixtures.js";
 import { planRecovery } from "./recovery.js";
 
 const found = (id: number, running: boolean, service = "svc"): FoundReplica => ({

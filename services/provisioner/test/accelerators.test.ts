@@ -1,7 +1,7 @@
 import { call } from "@switchyard/bus";
 import { type LogsResult, Subjects } from "@switchyard/contracts";
+import { specRecord } from "@switchyard/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { specRecord } from "../src/fixtures.js";
 import { ENGINE_RUN, specPort, TOKEN, World } from "./harness.js";
 
 describe("provisioner: accelerators from YARD_GPUS", { timeout: 120_000 }, () => {

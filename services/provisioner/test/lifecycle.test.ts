@@ -1,9 +1,8 @@
 import { createServer } from "node:net";
 import { call } from "@switchyard/bus";
 import { type LogsResult, Subjects, type YardEvent } from "@switchyard/contracts";
-import { alive, type Proc } from "@switchyard/testkit";
+import { alive, type Proc, specRecord } from "@switchyard/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { specRecord } from "../src/fixtures.js";
 import { ENGINE_RUN, inPhase, TOKEN, World } from "./harness.js";
 
 describe("provisioner: local replicas of the fake engine", { timeout: 120_000 }, () => {

@@ -3,9 +3,8 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { call } from "@switchyard/bus";
 import { type LogsResult, Subjects } from "@switchyard/contracts";
-import { type Proc, run } from "@switchyard/testkit";
+import { type Proc, run, specRecord } from "@switchyard/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { specRecord } from "../src/fixtures.js";
 import { inPhase, TOKEN, World } from "./harness.js";
 
 /**

@@ -1,8 +1,7 @@
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { alive, startNats, startTs } from "@switchyard/testkit";
+import { alive, specRecord, startNats, startTs } from "@switchyard/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { specRecord } from "../src/fixtures.js";
 import { ENGINE_RUN, specPort, TOKEN, World } from "./harness.js";
 
 const RUNNING = ["STARTING", "READY", "NOT_READY"];

@@ -2,8 +2,8 @@ import { createServer } from "node:net";
 import { call, createBucket, type KV } from "@switchyard/bus";
 import { Buckets, type LogsResult, Subjects } from "@switchyard/contracts";
 import type { Proc } from "@switchyard/testkit";
+import { specRecord } from "@switchyard/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { specRecord } from "../src/fixtures.js";
 import { ENGINE_RUN, specPort, TOKEN, World } from "./harness.js";
 
 const ready = (w: World, service: string, id: number, revision: number) =>
