@@ -31,6 +31,7 @@ export {
   AcceleratorCandidate,
   DEFAULT_LB_POLICY,
   fixedReplicaPolicy,
+  LB_POLICIES,
   LbPolicy,
   ReadinessProbe,
   ReplicaPolicy,
@@ -38,6 +39,7 @@ export {
   ResolvedSpec,
   routeOf,
   ServiceRoute,
+  SKYSERVE_DEFAULTS,
   SPEC_SCHEMA_VERSION,
   SpecRecord,
 } from "./spec.js";

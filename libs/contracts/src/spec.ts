@@ -3,9 +3,27 @@ import { ServiceName } from "./names.js";
 
 export const SPEC_SCHEMA_VERSION = 1;
 
-export const LbPolicy = z.enum(["least_load", "round_robin", "instance_aware_least_load"]);
+/** SkyServe's load-balancing policies, in its registry's order (the order its errors list them). */
+export const LB_POLICIES = ["round_robin", "least_load", "instance_aware_least_load"] as const;
+export const LbPolicy = z.enum(LB_POLICIES);
 export type LbPolicy = z.infer<typeof LbPolicy>;
-export const DEFAULT_LB_POLICY: LbPolicy = "least_load";
+
+/**
+ * What SkyServe fills in for a `service:` section that leaves a field out (sky/serve/constants.py,
+ * shared/research/skyserve.md §1.1). `max_replicas` left out means `min_replicas`; the fallback
+ * fields, spot placer and target QPS default to none.
+ */
+export const SKYSERVE_DEFAULTS = {
+  readiness_path: "/",
+  initial_delay_seconds: 1200,
+  timeout_seconds: 15,
+  min_replicas: 1,
+  num_overprovision: 0,
+  upscale_delay_seconds: 300,
+  downscale_delay_seconds: 1200,
+  load_balancing_policy: "least_load",
+} as const;
+export const DEFAULT_LB_POLICY: LbPolicy = SKYSERVE_DEFAULTS.load_balancing_policy;
 
 /** One accelerator candidate: `{L4:1, A100:1}` means "one L4 or one A100". */
 export const AcceleratorCandidate = z.object({ name: z.string().min(1), count: z.number().positive() });
@@ -36,15 +54,15 @@ export const ReplicaPolicy = z.object({
 });
 export type ReplicaPolicy = z.infer<typeof ReplicaPolicy>;
 
-/** The policy of `replicas: n` with SkyServe's defaults (sky/serve/constants.py): no autoscaling. */
+/** The policy of `replicas: n` with SkyServe's defaults: no autoscaling. */
 export function fixedReplicaPolicy(n: number): ReplicaPolicy {
   return {
     min_replicas: n,
     max_replicas: n,
     target_qps_per_replica: null,
-    num_overprovision: 0,
-    upscale_delay_seconds: 300,
-    downscale_delay_seconds: 1200,
+    num_overprovision: SKYSERVE_DEFAULTS.num_overprovision,
+    upscale_delay_seconds: SKYSERVE_DEFAULTS.upscale_delay_seconds,
+    downscale_delay_seconds: SKYSERVE_DEFAULTS.downscale_delay_seconds,
     dynamic_ondemand_fallback: null,
     base_ondemand_fallback_replicas: null,
     spot_placer: null,

@@ -1,7 +1,7 @@
+import { LB_POLICIES } from "@switchyard/contracts";
 import { type Issue, isRecord, show } from "./issues.js";
 import type { ServiceView } from "./service-view.js";
 
-export const LB_POLICIES = ["round_robin", "least_load", "instance_aware_least_load"] as const;
 export const SPOT_PLACERS = ["dynamic_fallback"] as const;
 
 const P = "service.replica_policy";

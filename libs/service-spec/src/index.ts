@@ -3,10 +3,9 @@ import { resolve } from "./resolve.js";
 import type { ResolveInput, ResolveResult } from "./types.js";
 
 export { parseAccelerators } from "./accelerators.js";
-export { LB_POLICIES, SPOT_PLACERS } from "./cross-field.js";
+export { SPOT_PLACERS } from "./cross-field.js";
 export { parseEnvFile, parseKeyValue } from "./env-file.js";
 export { nameFromFile } from "./name.js";
-export { DEFAULTS } from "./normalise.js";
 export { parsePorts } from "./ports.js";
 export { SECRET_NAME_RE } from "./secrets.js";
 export { IGNORED_TASK_KEYS } from "./task-schema.js";
