@@ -4,6 +4,8 @@ export type { JetStreamClient } from "@nats-io/jetstream";
 export type { NatsConnection, Subscription } from "@nats-io/transport-node";
 export type { BusOptions } from "./connect.js";
 export { connectBus, redactUrl } from "./connect.js";
+export type { DurableConsumer } from "./consumer.js";
+export { consumeDurable, ensureDurableConsumer } from "./consumer.js";
 export { ensureEventsStream, jetstream, publishEvent } from "./events.js";
 export type { KV } from "./kv.js";
 export { createBucket, decode, getJson, openBucket, putJson, readAll, tryOpenBucket } from "./kv.js";

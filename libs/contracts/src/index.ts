@@ -18,13 +18,17 @@ export { EVENT_SCHEMA_VERSION, ProbeHint, YardEvent } from "./events.js";
 export { MASK, maskSpec, maskText, SHORT_SECRET_LENGTH, secretRanges, secretValues } from "./mask.js";
 export { SERVICE_NAME_RE, ServiceName } from "./names.js";
 export {
+  ACTIVE_PHASES,
   EndpointRecord,
   FAILED_PHASES,
+  HOLDING_PHASES,
   PROBED_PHASES,
   REPLICA_SCHEMA_VERSION,
   Reason,
   ReplicaPhase,
   ReplicaRecord,
+  RUNNING_PHASES,
+  SCALE_DOWN_ORDER,
 } from "./replica.js";
 export { SCALE_SCHEMA_VERSION, ScaleRecord } from "./scale.js";
 export {

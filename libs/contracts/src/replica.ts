@@ -31,6 +31,20 @@ export const FAILED_PHASES: readonly ReplicaPhase[] = [
 ];
 /** Phases in which a replica's process may be running and the prober should probe it. */
 export const PROBED_PHASES: readonly ReplicaPhase[] = ["STARTING", "READY", "NOT_READY"];
+/** Phases whose process may run: launched (setup or run) and not yet being stopped. */
+export const RUNNING_PHASES: readonly ReplicaPhase[] = ["PROVISIONING", ...PROBED_PHASES];
+/** Phases whose process may still exist (running, or being stopped): it holds its GPUs and port. */
+export const HOLDING_PHASES: readonly ReplicaPhase[] = [...RUNNING_PHASES, "SHUTTING_DOWN"];
+/** Phases that count toward a service's desired replicas: running, or waiting for a GPU. */
+export const ACTIVE_PHASES: readonly ReplicaPhase[] = ["PENDING", ...RUNNING_PHASES];
+/** SkyServe's scale_down_decision_order: the least useful replica is stopped first. */
+export const SCALE_DOWN_ORDER: readonly ReplicaPhase[] = [
+  "PENDING",
+  "PROVISIONING",
+  "STARTING",
+  "NOT_READY",
+  "READY",
+];
 
 /**
  * Why a replica is not (yet) serving. A closed set: every `reason` on the bus is one of these,

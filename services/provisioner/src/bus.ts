@@ -1,19 +1,60 @@
-import { AckPolicy, DeliverPolicy, jetstreamManager } from "@nats-io/jetstream";
-import { Kvm } from "@nats-io/kv";
-import type { NatsConnection } from "@nats-io/transport-node";
-import { type BucketWatch, jetstream, type KV, type Logger, openBucket, watchBucket } from "@switchyard/bus";
+import {
+  type BucketWatch,
+  consumeDurable,
+  createBucket,
+  ensureEventsStream,
+  jetstream,
+  type KV,
+  type Logger,
+  type NatsConnection,
+  openBucket,
+  publishEvent,
+  serve,
+  tryOpenBucket,
+  watchBucket,
+} from "@switchyard/bus";
 import {
   Buckets,
   EndpointRecord,
+  LogsRequest,
+  type LogsResult,
+  ReplicaRecord,
   ScaleRecord,
   SpecRecord,
   Streams,
   Subjects,
   YardEvent,
 } from "@switchyard/contracts";
+import type { LogsQuery } from "./logs-api.js";
 import type { Provisioner } from "./provisioner.js";
 
+// The provisioner's one bus adapter: every bucket, stream, consumer and subject it uses.
+
 export const FAILURES_CONSUMER = "provisioner-failures";
+
+/** yard-replicas (created: the provisioner is its single writer) and the records it holds. */
+export async function openReplicas(
+  nc: NatsConnection,
+  logger: Logger,
+): Promise<{ kv: KV; records: ReplicaRecord[] }> {
+  const kv = await createBucket(nc, Buckets.replicas);
+  const records: ReplicaRecord[] = [];
+  const w = watchBucket(kv, ReplicaRecord, (c) => c.op === "put" && records.push(c.value), logger);
+  await w.ready;
+  w.stop();
+  return { kv, records };
+}
+
+/** Publish events without waiting: a failed publish is logged, the replica's work goes on. */
+export async function eventPublisher(nc: NatsConnection, logger: Logger): Promise<(ev: YardEvent) => void> {
+  await ensureEventsStream(nc);
+  const js = jetstream(nc);
+  return (ev) => {
+    publishEvent(js, ev).catch((err) =>
+      logger.warn({ type: ev.type, err: String(err) }, "event not published"),
+    );
+  };
+}
 
 /** Watch yard-specs and yard-endpoints into the provisioner; `ready` once both snapshots are in. */
 export async function watchInputs(
@@ -37,7 +78,8 @@ export async function watchInputs(
   // yard-scale exists once an autoscaler runs; until then min_replicas rules. Look for it now and then.
   const findScale = async () => {
     while (!stopped && !scale) {
-      const kv = await tryOpen(nc, Buckets.scale);
+      // Any failure (NATS away, no permission) is "not found yet": look again later.
+      const kv = await tryOpenBucket(nc, Buckets.scale).catch(() => null);
       if (kv && !stopped)
         scale = watchBucket(
           kv,
@@ -61,55 +103,40 @@ export async function watchInputs(
   };
 }
 
-async function tryOpen(nc: NatsConnection, bucket: string): Promise<KV | null> {
-  try {
-    await (await jetstreamManager(nc)).streams.info(`KV_${bucket}`);
-    return await new Kvm(nc).open(bucket);
-  } catch {
-    return null;
-  }
-}
-
 /**
  * The prober's `replica.failed` verdicts through a durable consumer: verdicts published while
  * the provisioner is down wait for it. Malformed messages are logged, acked and skipped.
  */
-export async function consumeFailures(
+export function consumeFailures(
   nc: NatsConnection,
   p: Provisioner,
   logger: Logger,
 ): Promise<{ stop(): Promise<void> }> {
-  const jsm = await jetstreamManager(nc);
-  // A short ack_wait: a verdict delivered to the pull request of a provisioner that was killed
-  // (nats-server 2.9 still serves it until it expires) comes back within seconds, not 30 s.
-  const cfg = { ack_policy: AckPolicy.Explicit, ack_wait: 3_000_000_000, max_deliver: -1 };
-  const existing = await jsm.consumers.info(Streams.events.name, FAILURES_CONSUMER).catch(() => null);
-  if (existing) await jsm.consumers.update(Streams.events.name, FAILURES_CONSUMER, cfg);
-  else
-    await jsm.consumers.add(Streams.events.name, {
-      ...cfg,
-      durable_name: FAILURES_CONSUMER,
-      filter_subject: Subjects.eventsOfType("replica.failed"),
-      deliver_policy: DeliverPolicy.New,
-    });
-  const consumer = await jetstream(nc).consumers.get(Streams.events.name, FAILURES_CONSUMER);
-  const msgs = await consumer.consume({ expires: 5_000 });
-  const done = (async () => {
-    for await (const m of msgs) {
-      try {
-        const ev = YardEvent.safeParse(JSON.parse(m.string()));
-        if (ev.success && ev.data.type === "replica.failed") p.onFailed(ev.data);
-        else logger.warn({ subject: m.subject }, "skipping a malformed replica.failed event");
-      } catch {
-        logger.warn({ subject: m.subject }, "skipping a replica.failed event that is not JSON");
-      }
-      m.ack();
-    }
-  })();
-  return {
-    async stop() {
-      await msgs.close();
-      await done.catch(() => {});
-    },
+  const consumer = {
+    stream: Streams.events.name,
+    name: FAILURES_CONSUMER,
+    filterSubject: Subjects.eventsOfType("replica.failed"),
+    // Short: a verdict delivered to the pull request of a provisioner that was killed
+    // (nats-server 2.9 still serves it until it expires) comes back within seconds, not 30 s.
+    ackWaitMs: 3_000,
   };
+  return consumeDurable(
+    nc,
+    consumer,
+    YardEvent,
+    (ev, subject) => {
+      if (ev.type === "replica.failed") p.onFailed(ev);
+      else logger.warn({ subject, type: ev.type }, "skipping an event that is not replica.failed");
+    },
+    logger,
+  );
+}
+
+/** `yard.api.replica.logs` for `yard logs`, answered by `answer` (see logs-api.ts). */
+export function serveLogs(
+  nc: NatsConnection,
+  answer: (req: LogsQuery) => Promise<LogsResult>,
+  logger: Logger,
+): { stop(): Promise<void> } {
+  return serve(nc, Subjects.replicaLogs, LogsRequest, answer, logger);
 }

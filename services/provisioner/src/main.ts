@@ -1,27 +1,47 @@
+import { connectServiceBus, type NatsConnection } from "@switchyard/bus";
 import { formatError, YardError } from "@switchyard/contracts";
 import { createLogger, loadConfigOrExit, onShutdown } from "@switchyard/runtime";
+import { build, type ProvisionerApp } from "./app.js";
 import { loadConfig } from "./config.js";
-import { startProvisioner } from "./service.js";
+import { LocalBackend } from "./local-backend.js";
 
 // The provisioner: single writer of yard-replicas; runs replicas with the local backend.
 const logger = createLogger({ name: "provisioner" });
-const cfg = loadConfigOrExit(logger, loadConfig);
-let svc: Awaited<ReturnType<typeof startProvisioner>> | null = null;
+const config = loadConfigOrExit(logger, loadConfig);
+// YARD_BACKEND has one value today, `local`.
+const backend = new LocalBackend({
+  stateDir: config.YARD_STATE_DIR,
+  terminateGraceMs: config.YARD_TERMINATE_GRACE_MS,
+  extraPath: config.YARD_REPLICA_PATH.split(":").filter(Boolean),
+  logger,
+});
+let nc: NatsConnection | null = null;
+/** Set once started: a SIGTERM before that (waiting for NATS or the buckets) has nothing to stop. */
+let running: ProvisionerApp | null = null;
 // Registered first: a SIGTERM while waiting for NATS or for the buckets exits 0 too.
 onShutdown(
   logger,
-  [{ name: "replicas and bus", run: () => svc?.stop() }],
-  cfg.YARD_TERMINATE_GRACE_MS + 20_000,
+  [
+    { name: "stop replicas", run: () => running?.stop() },
+    { name: "drain nats", run: () => running && nc?.drain() },
+  ],
+  config.YARD_TERMINATE_GRACE_MS + 20_000,
 );
+nc = await connectServiceBus(config, "yard-provisioner", logger).catch((err) => {
+  logger.error({ err: String(err) }, "cannot connect to NATS");
+  process.exit(1);
+});
 try {
-  svc = await startProvisioner(cfg, logger);
+  const app = build({ nc, logger, config, backend });
+  const started = await app.start();
+  running = app;
   logger.info(
     {
-      backend: cfg.YARD_BACKEND,
-      state_dir: cfg.YARD_STATE_DIR,
-      inventory: svc.inventory,
-      replicas: svc.replicas,
-      keep_replicas_on_exit: cfg.YARD_KEEP_REPLICAS_ON_EXIT,
+      backend: config.YARD_BACKEND,
+      state_dir: config.YARD_STATE_DIR,
+      inventory: started.inventory,
+      replicas: started.replicas,
+      keep_replicas_on_exit: config.YARD_KEEP_REPLICAS_ON_EXIT,
     },
     "ready",
   );

@@ -1,7 +1,6 @@
-import { type ResolvedSpec, replicaKey } from "@switchyard/contracts";
+import { HOLDING_PHASES, type ResolvedSpec, replicaKey } from "@switchyard/contracts";
 import type { Backend } from "./backend.js";
 import { decidePort, type PortDecision } from "./ports.js";
-import { RUNNING } from "./reconcile.js";
 import type { ReplicaStore } from "./replica-store.js";
 
 let lock: Promise<unknown> = Promise.resolve();
@@ -19,7 +18,7 @@ export function choosePort(
   const run = async (): Promise<PortDecision> => {
     const mine = store
       .all()
-      .filter((r) => (RUNNING.includes(r.phase) || r.phase === "SHUTTING_DOWN") && r.port !== null)
+      .filter((r) => HOLDING_PHASES.includes(r.phase) && r.port !== null)
       .filter((r) => replicaKey(r.service, r.id) !== key);
     const specPort = spec.service.port;
     const holder = mine.find((r) => r.port === specPort);

@@ -2,8 +2,10 @@ import type { Logger } from "@switchyard/bus";
 import {
   type EventOf,
   FAILED_PHASES,
+  HOLDING_PHASES,
+  PROBED_PHASES,
   type Reason,
-  type ReplicaPhase,
+  RUNNING_PHASES,
   replicaKey,
   type SpecRecord,
   type YardEvent,
@@ -13,12 +15,12 @@ import { type Backoff, recordFailure } from "./backoff.js";
 import { classifyExit } from "./exit-reason.js";
 import type { Gpu } from "./inventory.js";
 import { launchKey } from "./launch-key.js";
-import { type Action, RUNNING, reconcile } from "./reconcile.js";
+import { type Action, reconcile } from "./reconcile.js";
 import { planRecovery } from "./recovery.js";
 import { ReplicaOps } from "./replica-ops.js";
 import type { ReplicaStore } from "./replica-store.js";
 
-export interface ProvisionerDeps {
+export interface ReconcileLoopDeps {
   backend: Backend;
   store: ReplicaStore;
   publish: (ev: YardEvent) => void;
@@ -27,8 +29,6 @@ export interface ProvisionerDeps {
   hostAddress: string;
   now?: () => number;
 }
-
-const PROBED: readonly ReplicaPhase[] = ["STARTING", "READY", "NOT_READY"];
 
 /**
  * The provisioner's view of the world and its reconcile loop. Inputs (spec, endpoint and scale
@@ -49,7 +49,7 @@ export class Provisioner {
   /** No pass before recovery: launching first would duplicate replicas that still run. */
   private paused = true;
 
-  constructor(private readonly d: ProvisionerDeps) {
+  constructor(private readonly d: ReconcileLoopDeps) {
     this.now = d.now ?? Date.now;
     this.ops = new ReplicaOps({
       ...d,
@@ -90,7 +90,12 @@ export class Provisioner {
   onFailed(ev: EventOf<"replica.failed">): void {
     const key = replicaKey(ev.service, ev.replica_id);
     const r = this.d.store.get(key);
-    if (!r || !PROBED.includes(r.phase) || r.revision !== ev.revision || ev.at < (r.launched_at ?? "")) {
+    if (
+      !r ||
+      !PROBED_PHASES.includes(r.phase) ||
+      r.revision !== ev.revision ||
+      ev.at < (r.launched_at ?? "")
+    ) {
       this.d.logger.info({ key, phase: r?.phase ?? null }, "ignoring a stale replica.failed");
       return;
     }
@@ -137,7 +142,7 @@ export class Provisioner {
     if (this.wake) clearTimeout(this.wake.timer);
     await this.ops.settle();
     if (!keep) {
-      const live = this.d.store.all().filter((r) => RUNNING.includes(r.phase) || r.phase === "SHUTTING_DOWN");
+      const live = this.d.store.all().filter((r) => HOLDING_PHASES.includes(r.phase));
       await Promise.allSettled(
         live.map((r) => this.ops.terminate(replicaKey(r.service, r.id), null, "provisioner stopped")),
       );
@@ -203,7 +208,7 @@ export class Provisioner {
   private onBackend(e: BackendEvent): void {
     const key = replicaKey(e.service, e.id);
     if (e.type === "run_started") this.ops.started(key);
-    else if (RUNNING.includes(this.d.store.get(key)?.phase ?? "UNKNOWN"))
+    else if (RUNNING_PHASES.includes(this.d.store.get(key)?.phase ?? "UNKNOWN"))
       this.ops.fail(key, classifyExit(e.exit));
   }
 

@@ -1,9 +1,12 @@
 import {
+  ACTIVE_PHASES,
   FAILED_PHASES,
+  HOLDING_PHASES,
   type Reason,
-  type ReplicaPhase,
   type ReplicaRecord,
+  RUNNING_PHASES,
   replicaKey,
+  SCALE_DOWN_ORDER,
   type SpecRecord,
 } from "@switchyard/contracts";
 import { type Backoff, launchAllowedAt } from "./backoff.js";
@@ -39,11 +42,6 @@ export type Action =
   /** Reconcile again at this time (a backoff ends). */
   | { type: "wake"; at: number };
 
-/** Phases whose process may run (counted toward the desired replicas with PENDING). */
-export const RUNNING: readonly ReplicaPhase[] = ["PROVISIONING", "STARTING", "READY", "NOT_READY"];
-const ACTIVE: readonly ReplicaPhase[] = ["PENDING", ...RUNNING];
-/** SkyServe's scale_down_decision_order: least useful first. */
-const DOWN_ORDER: readonly ReplicaPhase[] = ["PENDING", "PROVISIONING", "STARTING", "NOT_READY", "READY"];
 export const KEEP_FAILED = 3;
 
 export function desiredReplicas(spec: SpecRecord, scale: number | undefined): number {
@@ -54,7 +52,7 @@ export function desiredReplicas(spec: SpecRecord, scale: number | undefined): nu
 
 /** GPU indices held by replicas whose processes may run (or are being stopped). */
 export function gpusInUse(replicas: readonly ReplicaRecord[]): Set<number> {
-  const held = replicas.filter((r) => RUNNING.includes(r.phase) || r.phase === "SHUTTING_DOWN");
+  const held = replicas.filter((r) => HOLDING_PHASES.includes(r.phase));
   return new Set(held.flatMap((r) => r.gpu_indices));
 }
 
@@ -70,7 +68,7 @@ export function reconcile(w: World): Action[] {
     else
       for (const r of recs) {
         const key = replicaKey(r.service, r.id);
-        if (RUNNING.includes(r.phase)) actions.push({ type: "terminate", key, reason: "SpecDeleted" });
+        if (RUNNING_PHASES.includes(r.phase)) actions.push({ type: "terminate", key, reason: "SpecDeleted" });
         else if (r.phase !== "SHUTTING_DOWN") actions.push({ type: "drop", key });
       }
   }
@@ -92,7 +90,7 @@ function reconcileService(
   const view = recs.map((r) => ({ ...r }));
 
   for (const r of view) {
-    if (ACTIVE.includes(r.phase) && r.revision !== R && w.sameLaunch(svc, r.revision)) {
+    if (ACTIVE_PHASES.includes(r.phase) && r.revision !== R && w.sameLaunch(svc, r.revision)) {
       out.push({ type: "retag", key: key(r), revision: R });
       r.revision = R;
     }
@@ -111,8 +109,8 @@ function reconcileService(
   const keptFailed = failed.filter((r) => r.revision === R).slice(0, KEEP_FAILED);
   for (const r of failed) if (!keptFailed.includes(r)) out.push({ type: "drop", key: key(r) });
 
-  const cur = view.filter((r) => r.revision === R && ACTIVE.includes(r.phase));
-  const old = view.filter((r) => r.revision !== R && ACTIVE.includes(r.phase));
+  const cur = view.filter((r) => r.revision === R && ACTIVE_PHASES.includes(r.phase));
+  const old = view.filter((r) => r.revision !== R && ACTIVE_PHASES.includes(r.phase));
 
   // Too many: stop the least useful first.
   const surplus = byDownOrder(cur).slice(0, Math.max(0, cur.length - D));
@@ -159,5 +157,7 @@ function reconcileService(
 }
 
 function byDownOrder(rs: readonly ReplicaRecord[]): ReplicaRecord[] {
-  return [...rs].sort((a, b) => DOWN_ORDER.indexOf(a.phase) - DOWN_ORDER.indexOf(b.phase) || b.id - a.id);
+  return [...rs].sort(
+    (a, b) => SCALE_DOWN_ORDER.indexOf(a.phase) - SCALE_DOWN_ORDER.indexOf(b.phase) || b.id - a.id,
+  );
 }

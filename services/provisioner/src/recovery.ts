@@ -1,6 +1,11 @@
-import { FAILED_PHASES, type Reason, type ReplicaRecord, replicaKey } from "@switchyard/contracts";
+import {
+  FAILED_PHASES,
+  type Reason,
+  type ReplicaRecord,
+  RUNNING_PHASES,
+  replicaKey,
+} from "@switchyard/contracts";
 import type { FoundReplica } from "./backend.js";
-import { RUNNING } from "./reconcile.js";
 
 export type Recovery =
   /** Its process runs: watch it again (the reconciler then keeps or stops it). */
@@ -26,7 +31,7 @@ export function planRecovery(records: readonly ReplicaRecord[], found: readonly 
     byKey.delete(key);
     const alive = f?.running === true;
     if (r.phase === "SHUTTING_DOWN") out.push({ type: "terminate", key });
-    else if (RUNNING.includes(r.phase)) {
+    else if (RUNNING_PHASES.includes(r.phase)) {
       if (alive) out.push({ type: "adopt", key, found: f });
       else
         out.push({

@@ -1,16 +1,18 @@
 import type { Logger } from "@switchyard/bus";
 import {
+  EVENT_SCHEMA_VERSION,
+  REPLICA_SCHEMA_VERSION,
   type Reason,
   type ReplicaPhase,
   type ReplicaRecord,
   type ResolvedSpec,
+  RUNNING_PHASES,
   replicaKey,
   type YardEvent,
 } from "@switchyard/contracts";
 import type { Backend } from "./backend.js";
 import type { Allocation } from "./inventory.js";
 import { choosePort } from "./port-choice.js";
-import { RUNNING } from "./reconcile.js";
 import type { ReplicaStore } from "./replica-store.js";
 
 export interface OpsDeps {
@@ -63,7 +65,9 @@ export class ReplicaOps {
     // Still this launch's record (not stopped or relaunched meanwhile)?
     const ours = () => {
       const r = this.d.store.get(key);
-      return r && RUNNING.includes(r.phase) && r.launched_at === launched_at && !this.stopped ? r : null;
+      return r && RUNNING_PHASES.includes(r.phase) && r.launched_at === launched_at && !this.stopped
+        ? r
+        : null;
     };
     const { backend, store } = this.d;
     this.background(
@@ -97,7 +101,7 @@ export class ReplicaOps {
   /** Record a failure (kept in status), stop what is left of the replica; it is then replaced. */
   fail(key: string, f: FailureNote): void {
     const r = this.d.store.get(key);
-    if (!r || !RUNNING.includes(r.phase)) return;
+    if (!r || !RUNNING_PHASES.includes(r.phase)) return;
     this.d.onFailure(r.service);
     this.change({ ...r, phase: f.phase, reason: f.reason, message: f.message });
     this.background(
@@ -140,7 +144,7 @@ export class ReplicaOps {
 
   blank(service: string, id: number, revision: number): ReplicaRecord {
     return {
-      schema: 1,
+      schema: REPLICA_SCHEMA_VERSION,
       service,
       id,
       revision,
@@ -177,7 +181,7 @@ export class ReplicaOps {
   }
 
   private event(e: EventBody): void {
-    this.d.publish({ schema: 1, at: this.iso(), ...e } as YardEvent);
+    this.d.publish({ schema: EVENT_SCHEMA_VERSION, at: this.iso(), ...e } as YardEvent);
   }
 
   private url(port: number): string {
