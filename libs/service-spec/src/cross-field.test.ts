@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { crossFieldIssues, crossFieldWarnings } from "./cross-field.js";
+import { crossFieldIssues } from "./cross-field.js";
 import { serviceView } from "./service-view.js";
 
 const issuesOf = (service: Record<string, unknown>) => crossFieldIssues(serviceView(service));
@@ -36,6 +36,12 @@ describe("cross-field rules of skyserve.md §1.2", () => {
       service: { replica_policy: { min_replicas: 1, target_qps_per_replica: 2 } },
       path: `${RP}.max_replicas`,
       says: "max_replicas must be set where target_qps_per_replica is set",
+    },
+    {
+      name: "min != max without target_qps_per_replica",
+      service: { replica_policy: { min_replicas: 1, max_replicas: 3 } },
+      path: RP,
+      says: "Detected different min_replicas and max_replicas while target_qps_per_replica is not set. To enable autoscaling, please set target_qps_per_replica",
     },
     {
       name: "readiness path without a slash (object form)",
@@ -165,23 +171,17 @@ describe("cross-field rules of skyserve.md §1.2", () => {
         "service.readiness_probe",
         "service.replicas",
         `${RP}.max_replicas`,
+        RP,
         "service.load_balancing_policy",
       ]),
     );
   });
 
-  // SkyServe's "Detected different min_replicas and max_replicas …" is a warning here (see
-  // crossFieldWarnings): the spec resolves and runs min_replicas.
   it.each([
-    { policy: { min_replicas: 1, max_replicas: 3 }, warns: true },
-    { policy: { min_replicas: 2, max_replicas: 2 }, warns: false },
-    { policy: { min_replicas: 1 }, warns: false },
-    { policy: { min_replicas: 1, max_replicas: 3, target_qps_per_replica: 2 }, warns: false },
-  ])("min/max without target_qps_per_replica: $policy → warning $warns", ({ policy, warns }) => {
-    const view = serviceView({ replica_policy: policy });
-    expect(crossFieldIssues(view)).toEqual([]);
-    const w = crossFieldWarnings(view);
-    expect(w.map((i) => i.path)).toEqual(warns ? [`${RP}.target_qps_per_replica`] : []);
-    if (warns) expect(w[0]!.message).toContain("running min_replicas (1) replicas");
+    { policy: { min_replicas: 2, max_replicas: 2 } },
+    { policy: { min_replicas: 1 } },
+    { policy: { min_replicas: 1, max_replicas: 3, target_qps_per_replica: 2 } },
+  ])("min/max $policy is fine", ({ policy }) => {
+    expect(issuesOf({ replica_policy: policy })).toEqual([]);
   });
 });

@@ -63,25 +63,15 @@ function replicaIssues(v: ServiceView): Issue[] {
       message: "max_replicas must be set where target_qps_per_replica is set",
     });
   }
+  // Without a QPS target there is nothing to autoscale on; SkyServe refuses rather than guess.
+  if (v.qps === undefined && v.min !== undefined && v.max !== undefined && v.max !== v.min) {
+    out.push({
+      path: P,
+      message:
+        "Detected different min_replicas and max_replicas while target_qps_per_replica is not set. To enable autoscaling, please set target_qps_per_replica",
+    });
+  }
   return out;
-}
-
-/**
- * Rules SkyServe enforces today that Switchyard reports as warnings, because SkyServe's own
- * files relied on their absence and the outcome is well defined. SkyServe (since ~2024) rejects
- * min ≠ max without target_qps_per_replica; earlier it ran min_replicas, and its repository's
- * tests/skyserve/spot/base_ondemand_fallback.yaml was written so (fixed upstream in b3986498).
- * Without a QPS target there is nothing to autoscale on: Switchyard runs min_replicas.
- */
-export function crossFieldWarnings(v: ServiceView): Issue[] {
-  if (v.policyPresent.has("target_qps_per_replica") || v.min === undefined) return [];
-  if (v.max === undefined || v.max === v.min) return [];
-  return [
-    {
-      path: `${P}.target_qps_per_replica`,
-      message: `Detected different min_replicas and max_replicas while target_qps_per_replica is not set: running min_replicas (${v.min}) replicas. To enable autoscaling, please set target_qps_per_replica`,
-    },
-  ];
 }
 
 function policyIssues(v: ServiceView): Issue[] {

@@ -5,7 +5,7 @@ import {
   secretValues,
   YardError,
 } from "@switchyard/contracts";
-import { crossFieldIssues, crossFieldWarnings } from "./cross-field.js";
+import { crossFieldIssues } from "./cross-field.js";
 import { definedOnly, mergeLayers, nullEnvError, nullIssues } from "./env-merge.js";
 import { deepFreeze } from "./freeze.js";
 import { fromZod, isRecord, redactMessage } from "./issues.js";
@@ -64,7 +64,6 @@ export function resolve(input: ResolveInput): ResolveResult {
   let port: number | undefined;
   if (hasService) {
     issues.push(...crossFieldIssues(view));
-    for (const w of crossFieldWarnings(view)) warnings.push(`${w.path}: ${w.message}`);
     const t = serviceTaskIssues(view, res.candidates);
     issues.push(...t.issues);
     port = t.port;

@@ -72,6 +72,7 @@ it("lists every problem of a broken file, not just the first", () => {
       "service.readiness_probe",
       "service.replicas",
       "service.replica_policy.max_replicas",
+      "service.replica_policy",
       "service.extra",
       "envs.TOKEN",
     ]),

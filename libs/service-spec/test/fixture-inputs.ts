@@ -2,27 +2,21 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
 
-/** The SkyServe fixtures copied from ../shared/fixtures/skyserve-yaml (see SOURCES.md there). */
+/** The SkyServe fixtures, a byte-for-byte copy of ../shared/fixtures/skyserve-yaml (see SOURCES.md). */
 export const FIXTURE_DIR = join(import.meta.dirname, "data", "skyserve-yaml");
 
 /**
- * Why each invalid fixture is rejected: the path of the issue that explains it. Their header
- * comments give an older SkyServe error; today's schema already refuses their renamed or
- * removed replica_policy keys (skyserve.md §1.1: additionalProperties false).
+ * Why each invalid fixture is rejected: the path of the issue that explains it. The policy/ files'
+ * header comments give an older SkyServe error; today's schema already refuses their renamed or
+ * removed replica_policy keys (skyserve.md §1.1: additionalProperties false). The spot/ file sets
+ * min_replicas ≠ max_replicas without target_qps_per_replica, which SkyServe refuses (§1.2;
+ * upstream later added a QPS target to it, skypilot-org/skypilot@b3986498).
  */
 export const INVALID_BECAUSE: Record<string, string> = {
   "tests__skyserve__policy__acc_in_any_of.yaml": "service.replica_policy.dynamic_on_demand_fallback",
   "tests__skyserve__policy__fields_in_any_of.yaml": "service.replica_policy.spot_policy",
   "tests__skyserve__policy__other_fields_in_any_of.yaml": "service.replica_policy.dynamic_on_demand_fallback",
-};
-
-/**
- * Files under valid/ that break a rule SkyServe enforces today, which Switchyard reports as a
- * warning (see crossFieldWarnings): they resolve, with this warning path. Upstream later added
- * `target_qps_per_replica: 10000` to this one (skypilot-org/skypilot@b3986498, same path).
- */
-export const WARNS_AT: Record<string, string> = {
-  "tests__skyserve__spot__base_ondemand_fallback.yaml": "service.replica_policy.target_qps_per_replica",
+  "tests__skyserve__spot__base_ondemand_fallback.yaml": "service.replica_policy",
 };
 
 export interface FixtureInput {

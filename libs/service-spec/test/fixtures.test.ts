@@ -1,14 +1,14 @@
 import { ResolvedSpec } from "@switchyard/contracts";
 import { describe, expect, it } from "vitest";
 import { resolveSpec } from "../src/index.js";
-import { fixtureInputs, INVALID_BECAUSE, WARNS_AT } from "./fixture-inputs.js";
+import { fixtureInputs, INVALID_BECAUSE } from "./fixture-inputs.js";
 
 const valid = fixtureInputs("valid");
 const invalid = fixtureInputs("invalid");
 
 describe("SkyServe's own service YAMLs", () => {
   it("has the whole fixture set", () => {
-    expect(valid.length).toBe(33);
+    expect(valid.length).toBe(32);
     expect(invalid.map((f) => f.file).sort()).toEqual(Object.keys(INVALID_BECAUSE).sort());
   });
 
@@ -17,16 +17,18 @@ describe("SkyServe's own service YAMLs", () => {
     if (!r.ok) throw new Error(`${r.error.code}: ${JSON.stringify(r.error.issues)}`);
     expect(ResolvedSpec.parse(r.spec)).toEqual(r.spec);
     expect(r.spec.service.port).toBeGreaterThan(0);
-    const warnsAt = WARNS_AT[f.file];
-    const ruleWarnings = r.warnings.filter((w) => w.startsWith("service.replica_policy"));
-    expect(ruleWarnings.map((w) => w.split(":")[0])).toEqual(warnsAt ? [warnsAt] : []);
   });
 
-  it("runs min_replicas for the fixture whose min and max differ without a QPS target", () => {
-    const f = valid.find((v) => v.file === "tests__skyserve__spot__base_ondemand_fallback.yaml")!;
+  it("refuses min ≠ max without a QPS target with SkyServe's own words", () => {
+    const f = invalid.find((v) => v.file === "tests__skyserve__spot__base_ondemand_fallback.yaml")!;
     const r = resolveSpec({ yaml: f.yaml, fileName: f.file, env: f.env, secrets: f.secrets });
-    const p = r.ok ? r.spec.service.replica_policy : null;
-    expect(p && [p.min_replicas, p.max_replicas, p.target_qps_per_replica]).toEqual([2, 3, null]);
+    expect(!r.ok && r.error.issues).toEqual([
+      {
+        path: "service.replica_policy",
+        message:
+          "Detected different min_replicas and max_replicas while target_qps_per_replica is not set. To enable autoscaling, please set target_qps_per_replica",
+      },
+    ]);
   });
 
   it.each(invalid.map((f) => ({ name: f.file, f, path: INVALID_BECAUSE[f.file] })))(
