@@ -1,7 +1,8 @@
 export type { TestNats } from "./nats-server.js";
 export { containerRuntimeAvailable, natsServerBinary, startNats } from "./nats-server.js";
+export { freePort, holdPort, quietPort } from "./ports.js";
 export type { Proc } from "./proc.js";
-export { alive, REPO_ROOT, run, startProc, startTs } from "./proc.js";
+export { alive, groupAlive, groupMembers, groupsUnder, REPO_ROOT, run, startProc, startTs } from "./proc.js";
 export type { SpecOptions } from "./records.js";
 export {
   endpointRecord,
@@ -12,4 +13,7 @@ export {
   scaleRecord,
   specRecord,
 } from "./records.js";
-export { waitForKey } from "./wait.js";
+export type { Snapshot, SystemOptions, YardService } from "./system.js";
+export { inPhase, ofService, TestSystem } from "./system.js";
+export type { Views, Watched } from "./wait.js";
+export { waitForBuckets, waitForKey } from "./wait.js";

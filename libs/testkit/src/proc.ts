@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 /** The repository root (testkit lives in libs/testkit/src). */
@@ -136,6 +136,22 @@ export async function run(
   return { code: code ?? sig, stdout, stderr, lines: (stdout + stderr).split("\n") };
 }
 
+/** State letter and process group of a pid, from `/proc/<pid>/stat`; null when it cannot be read. */
+function procStat(pid: number): { state: string; pgrp: number } | null {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  } catch {
+    return null;
+  }
+  // "pid (comm) state ppid pgrp ...": comm may hold spaces and ")", so fields follow the last ")".
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return { state: f[0], pgrp: Number(f[2]) };
+}
+
+/** An exited process nobody has reaped yet (a zombie) or one being torn down. */
+const exited = (state: string) => state === "Z" || state === "X" || state === "x";
+
 /**
  * True while a process with this pid exists and has not exited. An exited process nobody has
  * reaped yet (a zombie: the sandbox's PID 1 does not reap orphans) counts as gone, although
@@ -144,16 +160,49 @@ export async function run(
  */
 export function alive(pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false; // kill(0 or -n, 0) would test a group
-  let stat: string;
-  try {
-    stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  } catch (err) {
-    if (errnoCode(err) === "ENOENT" && procMounted()) return false;
-    return signalZero(pid);
+  const st = procStat(pid);
+  if (st) return !exited(st.state);
+  if (procMounted() && !existsSync(`/proc/${pid}`)) return false;
+  return signalZero(pid);
+}
+
+/**
+ * The live (not exited) processes of process group `pgid`. A replica leads its own group, so
+ * these are its processes. Linux only: empty where there is no /proc.
+ */
+export function groupMembers(pgid: number): number[] {
+  return liveProcs()
+    .filter((p) => p.pgrp === pgid)
+    .map((p) => p.pid);
+}
+
+/** True while any process of group `pgid` is live. */
+export function groupAlive(pgid: number): boolean {
+  return groupMembers(pgid).length > 0;
+}
+
+/** Process groups of every live process whose working directory is under `dir`. */
+export function groupsUnder(dir: string): Set<number> {
+  const groups = new Set<number>();
+  for (const p of liveProcs()) {
+    try {
+      if (readlinkSync(`/proc/${p.pid}/cwd`).startsWith(dir)) groups.add(p.pgrp);
+    } catch {
+      // The process ended while we looked, or is not ours to inspect.
+    }
   }
-  // "pid (comm) state ...": comm may hold spaces and ")", so the state follows the last ")".
-  const state = stat.charAt(stat.lastIndexOf(")") + 2);
-  return state !== "Z" && state !== "X" && state !== "x";
+  return groups;
+}
+
+function liveProcs(): { pid: number; pgrp: number }[] {
+  if (!procMounted()) return [];
+  const out: { pid: number; pgrp: number }[] = [];
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    const st = procStat(Number(name));
+    if (st && !exited(st.state)) out.push({ pid: Number(name), pgrp: st.pgrp });
+  }
+  return out;
 }
 
 let procIsMounted: boolean | undefined;

@@ -1,63 +1,98 @@
 import { type KV, silentLogger, watchBucket } from "@switchyard/bus";
 import { z } from "zod";
 
+/** One bucket a wait watches: its values are parsed by `schema` (invalid ones skipped). */
+export interface Watched<T = unknown> {
+  kv: KV;
+  schema: z.ZodType<T>;
+  /** A NATS subject pattern over keys: `*` one token, `>` the rest; default every key. */
+  key?: string;
+}
+
+/** The current value of every matching key of each watched bucket, by the caller's names. */
+export type Views<W extends Record<string, Watched>> = {
+  [K in keyof W]: Map<string, W[K] extends Watched<infer T> ? T : never>;
+};
+
 /**
- * Await a KV condition through a watch (no polling): resolves with the map of matching keys'
- * values once `done(map)` holds. `map` holds the current value of every key matching `key` (a
- * NATS subject pattern: `*` one token, `>` the rest; default every key).
+ * Await a condition over one or more KV buckets through watches (no polling): resolves with
+ * their current values once `done(views)` holds.
  *
- * `done` is first asked once the watch's initial snapshot is complete (`ready`), then after each
- * later change: never on a partly delivered snapshot, where a key not yet delivered would look
- * absent (a "no such key" or "every key is X" condition would pass on stale data).
+ * `done` is first asked once every watch's initial snapshot is complete (`ready`), then after
+ * each later change: never on a partly delivered snapshot, where a key not yet delivered would
+ * look absent (a "no such key" or "every key is X" condition would pass on stale data).
+ * On timeout the error names `what`, whether the snapshots were complete, and `describe(views)`
+ * (default: the keys seen).
  */
-export function waitForKey<T = unknown>(
+export function waitForBuckets<W extends Record<string, Watched>>(
+  watched: W,
+  done: (views: Views<W>) => boolean,
+  opts: { timeoutMs?: number; what?: string; describe?: (views: Views<W>) => string } = {},
+): Promise<Views<W>> {
+  const names = Object.keys(watched) as (keyof W & string)[];
+  const views = Object.fromEntries(names.map((n) => [n, new Map()])) as Views<W>;
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    let snapshots = 0;
+    const check = () => {
+      if (settled || snapshots < names.length || !done(views)) return;
+      finish();
+      resolve(views);
+    };
+    // Whole buckets are watched and keys are filtered here: watchBucket's `ready` marks the end
+    // of the snapshot at the stream's last sequence, which a filtered watch never reaches when
+    // that last message belongs to a key outside the filter.
+    const watches = names.map((n) => {
+      const { kv, schema, key = ">" } = watched[n];
+      const view = views[n] as Map<string, unknown>;
+      const w = watchBucket(
+        kv,
+        schema,
+        (c) => {
+          if (!keyMatches(key, c.key)) return;
+          if (c.op === "put") view.set(c.key, c.value);
+          else view.delete(c.key);
+          check();
+        },
+        silentLogger,
+      );
+      void w.ready.then(() => {
+        snapshots++;
+        check();
+      });
+      return w;
+    });
+    const finish = () => {
+      settled = true;
+      clearTimeout(timer);
+      for (const w of watches) w.stop();
+    };
+    const timer = setTimeout(() => {
+      if (settled) return;
+      finish();
+      const snapshot = snapshots === names.length ? "complete" : "incomplete";
+      const seen = opts.describe
+        ? opts.describe(views)
+        : `keys: ${JSON.stringify(names.flatMap((n) => [...views[n].keys()]))}`;
+      reject(
+        new Error(`timed out waiting for ${opts.what ?? "KV condition"} (snapshot ${snapshot}); ${seen}`),
+      );
+    }, opts.timeoutMs ?? 30_000);
+  });
+}
+
+/**
+ * `waitForBuckets` on one bucket whose values are not validated (T is whatever the caller's
+ * predicate reads): resolves with the map of matching keys' values once `done(map)` holds.
+ */
+export async function waitForKey<T = unknown>(
   kv: KV,
   done: (entries: Map<string, T>) => boolean,
   opts: { key?: string; timeoutMs?: number; what?: string } = {},
 ): Promise<Map<string, T>> {
-  const pattern = opts.key ?? ">";
-  const state = new Map<string, T>();
-  return new Promise((resolve, reject) => {
-    let settled = false;
-    let snapshotDone = false;
-    const check = () => {
-      if (!settled && snapshotDone && done(state)) {
-        settled = true;
-        clearTimeout(timer);
-        w.stop();
-        resolve(state);
-      }
-    };
-    // The whole bucket is watched and keys are filtered here: watchBucket's `ready` marks the
-    // end of the snapshot at the stream's last sequence, which a filtered watch never reaches
-    // when that last message belongs to a key outside the filter.
-    const w = watchBucket(
-      kv,
-      z.unknown(),
-      (c) => {
-        if (!keyMatches(pattern, c.key)) return;
-        // Values are not validated here: T is whatever the caller's predicate reads.
-        if (c.op === "put") state.set(c.key, c.value as T);
-        else state.delete(c.key);
-        check();
-      },
-      silentLogger,
-    );
-    void w.ready.then(() => {
-      snapshotDone = true;
-      check();
-    });
-    const timer = setTimeout(() => {
-      if (settled) return;
-      settled = true;
-      w.stop();
-      reject(
-        new Error(
-          `timed out waiting for ${opts.what ?? "KV condition"} (snapshot ${snapshotDone ? "complete" : "incomplete"}); keys: ${JSON.stringify([...state.keys()])}`,
-        ),
-      );
-    }, opts.timeoutMs ?? 30_000);
-  });
+  const watched = { kv, schema: z.unknown() as z.ZodType<T>, key: opts.key };
+  const views = await waitForBuckets({ only: watched }, (v) => done(v.only), opts);
+  return views.only;
 }
 
 /** NATS subject matching of a KV key against a pattern: `*` matches one token, `>` one or more. */

@@ -1,14 +1,14 @@
 import { call } from "@switchyard/bus";
 import { type LogsResult, Subjects } from "@switchyard/contracts";
-import { specRecord } from "@switchyard/testkit";
+import { quietPort, specRecord } from "@switchyard/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ENGINE_RUN, specPort, TOKEN, World } from "./harness.js";
+import { ENGINE_RUN, provisionerSystem, TOKEN } from "./suite.js";
 
 describe("provisioner: accelerators from YARD_GPUS", { timeout: 120_000 }, () => {
-  const w = new World();
+  const w = provisionerSystem();
   beforeAll(async () => {
     await w.start();
-    await w.provisioner({ YARD_GPUS: "L4:1" });
+    await w.startService("provisioner", { YARD_GPUS: "L4:1" });
   });
   afterAll(() => w.dispose());
 
@@ -16,7 +16,7 @@ describe("provisioner: accelerators from YARD_GPUS", { timeout: 120_000 }, () =>
     await w.putSpec(
       specRecord({
         name: "gpu",
-        port: specPort(),
+        port: quietPort(),
         replicas: 2,
         accelerators: [
           { name: "L4", count: 1 },

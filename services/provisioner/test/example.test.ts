@@ -1,14 +1,14 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { resolveSpec } from "@switchyard/service-spec";
-import { REPO_ROOT } from "@switchyard/testkit";
+import { REPO_ROOT, specRecord } from "@switchyard/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { World } from "./harness.js";
+import { provisionerSystem } from "./suite.js";
 
 const TOKEN = "example-token-5d2f";
 
 describe("examples/local-auth.yaml on the local backend", { timeout: 120_000 }, () => {
-  const w = new World();
+  const w = provisionerSystem();
   beforeAll(async () => {
     await w.start();
   });
@@ -20,16 +20,8 @@ describe("examples/local-auth.yaml on the local backend", { timeout: 120_000 }, 
     if (!r.ok) throw r.error;
     expect(r.spec.resources.accelerators).toEqual([]);
     expect(r.spec.service.readiness_probe.headers).toEqual({ Authorization: `Bearer ${TOKEN}` });
-    const prov = await w.provisioner(); // default YARD_REPLICA_PATH: the checkout's node_modules/.bin
-    const name = r.spec.name;
-    await w.putSpec({
-      schema: 1,
-      name,
-      revision: 1,
-      digest: "d",
-      applied_at: new Date().toISOString(),
-      spec: r.spec,
-    });
+    const prov = await w.startService("provisioner"); // default YARD_REPLICA_PATH: the checkout's node_modules/.bin
+    await w.putSpec(specRecord({ spec: r.spec }));
     const [rep] = await w.waitReplicas((rs) => rs[0]?.phase === "STARTING", "the replica STARTING");
     const probe = r.spec.service.readiness_probe;
     const get = (headers: Record<string, string>) =>

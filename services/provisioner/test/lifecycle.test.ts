@@ -1,12 +1,20 @@
-import { createServer } from "node:net";
 import { call } from "@switchyard/bus";
-import { type LogsResult, Subjects, type YardEvent } from "@switchyard/contracts";
-import { alive, type Proc, specRecord } from "@switchyard/testkit";
+import { Buckets, type LogsResult, Subjects, type YardEvent } from "@switchyard/contracts";
+import {
+  alive,
+  endpointRecord,
+  freePort,
+  groupAlive,
+  groupMembers,
+  inPhase,
+  type Proc,
+  specRecord,
+} from "@switchyard/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ENGINE_RUN, inPhase, TOKEN, World } from "./harness.js";
+import { ENGINE_RUN, provisionerSystem, TOKEN } from "./suite.js";
 
 describe("provisioner: local replicas of the fake engine", { timeout: 120_000 }, () => {
-  const w = new World();
+  const w = provisionerSystem();
   let prov: Proc;
   let specPort: number;
   const events: YardEvent[] = [];
@@ -17,7 +25,7 @@ describe("provisioner: local replicas of the fake engine", { timeout: 120_000 },
       for await (const m of sub) events.push(JSON.parse(m.string()));
     })();
     specPort = await freePort();
-    prov = await w.provisioner();
+    prov = await w.startService("provisioner");
   });
   afterAll(() => w.dispose());
 
@@ -61,26 +69,17 @@ describe("provisioner: local replicas of the fake engine", { timeout: 120_000 },
   });
 
   it("an endpoint appearing (the prober's verdict) marks the replica READY with first_ready_at", async () => {
-    const ep = {
-      schema: 1,
-      service: "llm",
-      replica_id: 1,
-      url: "x",
-      revision: 1,
-      accelerator: null,
-      ready_at: "t",
-    };
-    await w.endpoints.put("llm.1", JSON.stringify(ep));
+    await w.putEndpoint(endpointRecord({ service: "llm", replica_id: 1 }));
     const [r1] = await w.waitReplicas((rs) => rs.find((r) => r.id === 1)?.phase === "READY", "llm.1 READY");
     expect(r1.first_ready_at).not.toBeNull();
-    await w.endpoints.delete("llm.1");
+    await w.del(Buckets.endpoints, "llm.1");
     await w.waitReplicas((rs) => rs.find((r) => r.id === 1)?.phase === "NOT_READY", "llm.1 NOT_READY");
   });
 
   it("kill -9 of a replica's engine → FAILED record kept with the exit code, a replacement launched", async () => {
     const before = await w.waitReplicas((rs) => rs.length === 3, "3 replicas");
     const victim = before.find((r) => r.id === 2)!;
-    const engine = w.groupPids(victim.pid!).find((p) => p !== victim.pid)!;
+    const engine = groupMembers(victim.pid!).find((p) => p !== victim.pid)!;
     expect(engine).toBeDefined();
     process.kill(engine, "SIGKILL");
     const rs = await w.waitReplicas(
@@ -94,7 +93,7 @@ describe("provisioner: local replicas of the fake engine", { timeout: 120_000 },
       reason: "ProcessExited",
       message: "run exited with code 137 (killed by SIGKILL)",
     });
-    expect(w.groupRunning(victim.pid!)).toBe(false);
+    expect(groupAlive(victim.pid!)).toBe(false);
     expect(rs.filter((r) => ["STARTING", "READY", "NOT_READY"].includes(r.phase))).toHaveLength(3);
   });
 
@@ -118,7 +117,7 @@ describe("provisioner: local replicas of the fake engine", { timeout: 120_000 },
       "llm.3 FAILED_INITIAL_DELAY and llm.5 STARTING",
     );
     expect(rs.find((r) => r.id === 3)!.message).toMatch(/401/);
-    await expect.poll(() => w.groupRunning(r3.pid!), { timeout: 15_000 }).toBe(false);
+    await expect.poll(() => groupAlive(r3.pid!), { timeout: 15_000 }).toBe(false);
   });
 
   it("serves a replica's log over the bus (yard logs)", async () => {
@@ -134,11 +133,11 @@ describe("provisioner: local replicas of the fake engine", { timeout: 120_000 },
   it("deleting the spec stops every replica process and removes every record", async () => {
     const rs = await w.waitReplicas((rs) => rs.length > 0, "replicas");
     const pgids = rs.filter((r) => r.pid !== null).map((r) => r.pid!);
-    const members = pgids.flatMap((g) => w.groupPids(g));
+    const members = pgids.flatMap((g) => groupMembers(g));
     expect(members.length).toBeGreaterThanOrEqual(3);
-    await w.specs.delete("llm");
+    await w.del(Buckets.specs, "llm");
     await w.waitReplicas((rs) => rs.length === 0, "no replica records", 60_000);
-    for (const g of pgids) expect(w.groupRunning(g)).toBe(false);
+    for (const g of pgids) expect(groupAlive(g)).toBe(false);
     for (const pid of members) expect(alive(pid)).toBe(false);
   });
 
@@ -175,12 +174,3 @@ describe("provisioner: local replicas of the fake engine", { timeout: 120_000 },
     expect(prov.lines.join("\n")).not.toContain(TOKEN);
   });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, "0.0.0.0", () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-}

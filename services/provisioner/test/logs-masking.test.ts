@@ -2,10 +2,10 @@ import { readFileSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { call } from "@switchyard/bus";
-import { type LogsResult, Subjects } from "@switchyard/contracts";
-import { type Proc, run, specRecord } from "@switchyard/testkit";
+import { Buckets, type LogsResult, Subjects } from "@switchyard/contracts";
+import { inPhase, type Proc, run, specRecord } from "@switchyard/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { inPhase, TOKEN, World } from "./harness.js";
+import { provisionerSystem, TOKEN } from "./suite.js";
 
 /**
  * The replica prints its token whole, a one-letter secret, and the token split in two writes
@@ -25,7 +25,7 @@ const HALF = TOKEN.slice(0, 12);
 const OTHER_HALF = TOKEN.slice(12);
 
 describe("provisioner: yard logs masks the spec's secrets", { timeout: 120_000 }, () => {
-  const w = new World();
+  const w = provisionerSystem();
   let prov: Proc;
   const logFile = () => join(w.stateDir, "replicas", "leaky", "1", "replica.log");
   const logs = (offset = 0) =>
@@ -34,7 +34,7 @@ describe("provisioner: yard logs masks the spec's secrets", { timeout: 120_000 }
 
   beforeAll(async () => {
     await w.start();
-    prov = await w.provisioner();
+    prov = await w.startService("provisioner");
     await w.putSpec(
       specRecord({
         name: "leaky",
@@ -84,7 +84,7 @@ describe("provisioner: yard logs masks the spec's secrets", { timeout: 120_000 }
   });
 
   it("once the spec is deleted the log is still masked (secrets kept with the replica)", async () => {
-    await w.specs.delete("leaky");
+    await w.del(Buckets.specs, "leaky");
     await w.waitReplicas((rs) => rs.length === 0, "no replica records", 60_000);
     const gone = await logs();
     expect(gone.finished).toBe(true);

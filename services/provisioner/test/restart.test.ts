@@ -1,37 +1,25 @@
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { alive, specRecord, startNats, startTs } from "@switchyard/testkit";
+import { Buckets } from "@switchyard/contracts";
+import { alive, endpointRecord, groupAlive, quietPort, specRecord, TestSystem } from "@switchyard/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ENGINE_RUN, specPort, TOKEN, World } from "./harness.js";
+import { ENGINE_RUN, provisionerSystem, TOKEN } from "./suite.js";
 
 const RUNNING = ["STARTING", "READY", "NOT_READY"];
 
 describe("provisioner restarts: never an orphan, never a duplicate", { timeout: 120_000 }, () => {
-  const w = new World();
+  const w = provisionerSystem();
   const output: string[] = [];
   const spec = (name: string, replicas: number) =>
     specRecord({
       name,
       replicas,
-      port: specPort(),
+      port: quietPort(),
       envs: { AUTH_TOKEN: TOKEN },
       secretNames: ["AUTH_TOKEN"],
       run: ENGINE_RUN,
     });
   /** After a restart, a marker change proves the first reconcile pass is done (passes are ordered). */
   const settle = async (service: string, id: number) => {
-    await w.endpoints.put(
-      `${service}.${id}`,
-      JSON.stringify({
-        schema: 1,
-        service,
-        replica_id: id,
-        url: "u",
-        revision: 1,
-        accelerator: null,
-        ready_at: "t",
-      }),
-    );
+    await w.putEndpoint(endpointRecord({ service, replica_id: id }));
     return w.waitReplicas(
       (rs) => rs.some((r) => r.service === service && r.id === id && r.phase === "READY"),
       "READY",
@@ -46,7 +34,7 @@ describe("provisioner restarts: never an orphan, never a duplicate", { timeout: 
   });
 
   it("kill -9 of the provisioner, then a restart: the same processes are adopted, nothing relaunched", async () => {
-    const p1 = await w.provisioner();
+    const p1 = await w.startService("provisioner");
     await w.putSpec(spec("web", 2));
     const before = await w.waitReplicas(
       (rs) => rs.filter((r) => r.phase === "STARTING").length === 2,
@@ -56,7 +44,7 @@ describe("provisioner restarts: never an orphan, never a duplicate", { timeout: 
     await p1.exited;
     output.push(...p1.lines);
     for (const r of before) expect(alive(r.pid!)).toBe(true); // replicas outlive their provisioner
-    const p2 = await w.provisioner();
+    const p2 = await w.startService("provisioner");
     await p2.waitForLine(/"step":"adopt"/);
     const after = await settle("web", 1);
     expect(after.map((r) => [r.id, r.pid])).toEqual(before.map((r) => [r.id, r.pid]));
@@ -65,11 +53,11 @@ describe("provisioner restarts: never an orphan, never a duplicate", { timeout: 
     output.push(...p2.lines);
     // SIGTERM (default): every replica stopped, records removed.
     await w.waitReplicas((rs) => rs.length === 0, "records removed");
-    for (const r of before) expect(w.groupRunning(r.pid!)).toBe(false);
+    for (const r of before) expect(groupAlive(r.pid!)).toBe(false);
   });
 
   it("SIGTERM: exit 0 after stopping its replicas; a replica that died while it was down is replaced", async () => {
-    const p1 = await w.provisioner();
+    const p1 = await w.startService("provisioner");
     const before = await w.waitReplicas(
       (rs) => rs.filter((r) => r.phase === "STARTING").length === 2,
       "2 STARTING",
@@ -79,7 +67,7 @@ describe("provisioner restarts: never an orphan, never a duplicate", { timeout: 
     output.push(...p1.lines);
     const [dead, live] = before;
     process.kill(-dead.pid!, "SIGKILL");
-    const p2 = await w.provisioner();
+    const p2 = await w.startService("provisioner");
     const rs = await w.waitReplicas(
       (rs) =>
         rs.find((r) => r.id === dead.id)?.phase === "FAILED" &&
@@ -94,31 +82,31 @@ describe("provisioner restarts: never an orphan, never a duplicate", { timeout: 
     const pids = rs.filter((r) => RUNNING.includes(r.phase)).map((r) => r.pid!);
     expect(await p2.stop()).toBe(0);
     output.push(...p2.lines);
-    for (const pid of pids) expect(w.groupRunning(pid)).toBe(false);
+    for (const pid of pids) expect(groupAlive(pid)).toBe(false);
     const left = await w.waitReplicas(() => true, "records");
     expect(left.map((r) => r.phase)).toEqual(["FAILED"]); // failures stay visible
   });
 
   it("YARD_KEEP_REPLICAS_ON_EXIT=true: SIGTERM leaves replicas running; a spec deleted meanwhile stops them on restart", async () => {
-    const p1 = await w.provisioner({ YARD_KEEP_REPLICAS_ON_EXIT: "true" });
+    const p1 = await w.startService("provisioner", { YARD_KEEP_REPLICAS_ON_EXIT: "true" });
     const before = await w.waitReplicas(
       (rs) => rs.filter((r) => r.phase === "STARTING").length === 2,
       "2 STARTING",
     );
     expect(await p1.stop()).toBe(0);
     output.push(...p1.lines);
-    for (const r of before.filter((r) => r.phase === "STARTING")) expect(w.groupRunning(r.pid!)).toBe(true);
-    await w.specs.delete("web");
-    const p2 = await w.provisioner();
+    for (const r of before.filter((r) => r.phase === "STARTING")) expect(groupAlive(r.pid!)).toBe(true);
+    await w.del(Buckets.specs, "web");
+    const p2 = await w.startService("provisioner");
     await w.waitReplicas((rs) => rs.length === 0, "every record removed");
-    for (const r of before) expect(w.groupRunning(r.pid!)).toBe(false);
+    for (const r of before) expect(groupAlive(r.pid!)).toBe(false);
     expect(await p2.stop()).toBe(0);
     output.push(...p2.lines);
   });
 
   it("a prober verdict published while the provisioner is down is applied when it is back (durable consumer)", async () => {
     await w.putSpec(spec("api", 1));
-    const p1 = await w.provisioner();
+    const p1 = await w.startService("provisioner");
     const [r] = await w.waitReplicas(
       (rs) => rs.some((r) => r.service === "api" && r.phase === "STARTING"),
       "api.1",
@@ -137,7 +125,7 @@ describe("provisioner restarts: never an orphan, never a duplicate", { timeout: 
       reason: "ProbeFailing",
       message: "not ready for 180 s",
     });
-    const p2 = await w.provisioner();
+    const p2 = await w.startService("provisioner");
     const rs = await w.waitReplicas(
       (rs) => rs.find((x) => x.id === r.id)?.phase === "FAILED_PROBING" && rs.some((x) => x.id > r.id),
       "api.1 FAILED_PROBING and a replacement",
@@ -146,7 +134,7 @@ describe("provisioner restarts: never an orphan, never a duplicate", { timeout: 
       reason: "ProbeFailing",
       message: "not ready for 180 s",
     });
-    await expect.poll(() => w.groupRunning(r.pid!), { timeout: 15_000 }).toBe(false);
+    await expect.poll(() => groupAlive(r.pid!), { timeout: 15_000 }).toBe(false);
     expect(await p2.stop()).toBe(0);
     output.push(...p2.lines);
   });
@@ -159,17 +147,14 @@ describe("provisioner restarts: never an orphan, never a duplicate", { timeout: 
 
 describe("provisioner start-up", { timeout: 60_000 }, () => {
   it("SIGTERM while it waits for the spec service's bucket: exits 0", async () => {
-    const nats = await startNats();
+    const bare = new TestSystem(); // no bucket, no stream: nothing but nats-server
+    await bare.start();
     try {
-      const p = startTs("services/provisioner/src/main.ts", [], {
-        NATS_URL: nats.url,
-        YARD_STATE_DIR: join(tmpdir(), `yard-prov-empty-${process.pid}`),
-        YARD_GPUS: "",
-      });
+      const p = bare.launch("provisioner");
       await p.waitForLine(/waiting for bucket to be created by its writer/);
       expect(await p.stop()).toBe(0);
     } finally {
-      await nats.dispose();
+      await bare.dispose();
     }
   });
 });

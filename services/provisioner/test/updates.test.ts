@@ -1,37 +1,31 @@
-import { createServer } from "node:net";
-import { call, createBucket, type KV } from "@switchyard/bus";
+import { call } from "@switchyard/bus";
 import { Buckets, type LogsResult, Subjects } from "@switchyard/contracts";
-import type { Proc } from "@switchyard/testkit";
-import { specRecord } from "@switchyard/testkit";
+import {
+  endpointRecord,
+  freePort,
+  groupAlive,
+  type Proc,
+  quietPort,
+  scaleRecord,
+  specRecord,
+  type TestSystem,
+} from "@switchyard/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ENGINE_RUN, specPort, TOKEN, World } from "./harness.js";
+import { ENGINE_RUN, provisionerSystem, TOKEN } from "./suite.js";
 
-const ready = (w: World, service: string, id: number, revision: number) =>
-  w.endpoints.put(
-    `${service}.${id}`,
-    JSON.stringify({
-      schema: 1,
-      service,
-      replica_id: id,
-      url: "u",
-      revision,
-      accelerator: null,
-      ready_at: "t",
-    }),
-  );
+const ready = (w: TestSystem, service: string, id: number, revision: number) =>
+  w.putEndpoint(endpointRecord({ service, replica_id: id, revision }));
 
 describe("provisioner: spec updates and launch failures", { timeout: 120_000 }, () => {
-  const w = new World();
+  const w = provisionerSystem([Buckets.scale]); // yard-scale: the suite plays the autoscaler
   let prov: Proc;
-  let scale: KV;
   beforeAll(async () => {
     await w.start();
-    scale = await createBucket(w.nc, Buckets.scale); // as the autoscaler would
-    prov = await w.provisioner();
+    prov = await w.startService("provisioner");
   });
   afterAll(() => w.dispose());
 
-  const appPort = specPort();
+  const appPort = quietPort();
   const app = (revision: number, o: { replicas: number; version: string }) =>
     specRecord({
       name: "app",
@@ -61,7 +55,7 @@ describe("provisioner: spec updates and launch failures", { timeout: 120_000 }, 
       "only app.2 READY",
     );
     expect(after[0]).toMatchObject({ id: 2, revision: 2 });
-    expect(w.groupRunning(r1.pid!)).toBe(false);
+    expect(groupAlive(r1.pid!)).toBe(false);
   });
 
   it("a change of the replica count only (same launch fields) keeps the replica and relabels it", async () => {
@@ -73,7 +67,7 @@ describe("provisioner: spec updates and launch failures", { timeout: 120_000 }, 
     );
     expect(rs.find((r) => r.id === 2)).toMatchObject({ revision: 3, pid: r2.pid, phase: "READY" });
     expect(rs.find((r) => r.id === 3)).toMatchObject({ revision: 3 });
-    await w.specs.delete("app");
+    await w.del(Buckets.specs, "app");
     await w.waitReplicas((rs) => rs.length === 0, "app's records gone");
   });
 
@@ -83,7 +77,7 @@ describe("provisioner: spec updates and launch failures", { timeout: 120_000 }, 
     );
     const [r] = await w.waitReplicas((rs) => rs.some((r) => r.phase === "FAILED"), "bad-setup FAILED");
     expect(r).toMatchObject({ reason: "SetupFailed", message: "setup exited with code 1" });
-    await w.specs.delete("bad-setup");
+    await w.del(Buckets.specs, "bad-setup");
     await w.waitReplicas((rs) => rs.length === 0, "bad-setup's records gone");
   });
 
@@ -107,16 +101,13 @@ describe("provisioner: spec updates and launch failures", { timeout: 120_000 }, 
       reason: "PortInUse",
       message: `port ${port} is in use on this host (by replica fixed.1) and the run command hard-codes it (--port ${port}): only one such replica fits per host; use --port $YARD_REPLICA_PORT to run several`,
     });
-    await w.specs.delete("fixed");
+    await w.del(Buckets.specs, "fixed");
     await w.waitReplicas((rs) => rs.length === 0, "fixed's records gone");
   });
 
   it("yard-scale sets the replica count within min..max; without it, min_replicas", async () => {
     const target = (n: number) =>
-      scale.put(
-        "scaled",
-        JSON.stringify({ schema: 1, service: "scaled", target_replicas: n, updated_at: "t" }),
-      );
+      w.put(Buckets.scale, "scaled", scaleRecord({ service: "scaled", target_replicas: n }));
     await target(3);
     await w.putSpec(specRecord({ name: "scaled", replicas: 1, maxReplicas: 3, run: "sleep 1000" }));
     const live = (rs: { phase: string }[]) =>
@@ -128,9 +119,9 @@ describe("provisioner: spec updates and launch failures", { timeout: 120_000 }, 
     expect(at9).toHaveLength(3);
     await target(2);
     await w.waitReplicas((rs) => rs.length === 2 && live(rs) === 2, "scaled down to 2");
-    await scale.delete("scaled");
+    await w.del(Buckets.scale, "scaled");
     await w.waitReplicas((rs) => rs.length === 1 && live(rs) === 1, "back to min_replicas 1");
-    await w.specs.delete("scaled");
+    await w.del(Buckets.specs, "scaled");
     await w.waitReplicas((rs) => rs.length === 0, "scaled's records gone");
   });
 
@@ -142,22 +133,13 @@ describe("provisioner: spec updates and launch failures", { timeout: 120_000 }, 
         (c) => c.data,
       );
     await expect.poll(log).toContain("trap set"); // SIGTERM before the trap would simply work
-    await w.specs.delete("stubborn");
+    await w.del(Buckets.specs, "stubborn");
     await prov.waitForLine(/ignored SIGTERM: sending SIGKILL/);
     await w.waitReplicas((rs) => rs.length === 0, "stubborn's record gone");
-    expect(w.groupRunning(r.pid!)).toBe(false);
+    expect(groupAlive(r.pid!)).toBe(false);
   });
 
   it("never prints the spec's token", () => {
     expect(prov.lines.join("\n")).not.toContain(TOKEN);
   });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, "0.0.0.0", () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
