@@ -26,6 +26,13 @@ const SEED = "examples/vllm-auth.yaml";
 
 describe("against nats-server and the spec service", () => {
   const TOKEN = "tok-PLANTED-5c1d9e";
+  const API_TOKEN = "api-PLANTED-0123456789abcdef";
+  /** The HTTP API with its bearer token. */
+  const api = (path: string, init: RequestInit = {}) =>
+    fetch(`${http}${path}`, {
+      ...init,
+      headers: { ...(init.headers as Record<string, string>), authorization: `Bearer ${API_TOKEN}` },
+    });
   let nats: TestNats;
   let nc: NatsConnection;
   let spec: Proc;
@@ -43,7 +50,12 @@ describe("against nats-server and the spec service", () => {
   beforeAll(async () => {
     nats = await startNats();
     env = { NATS_URL: nats.url, NATS_USER: undefined, NATS_PASS: undefined };
-    spec = startTs("services/spec/src/main.ts", [], { ...env, YARD_SPEC_HTTP_PORT: "0", LOG_LEVEL: "trace" });
+    spec = startTs("services/spec/src/main.ts", [], {
+      ...env,
+      YARD_SPEC_HTTP_PORT: "0",
+      YARD_SPEC_API_TOKEN: API_TOKEN,
+      LOG_LEVEL: "trace",
+    });
     const listening = await spec.waitForLine(/"msg":"listening"/, 60_000);
     http = JSON.parse(listening).address;
     await spec.waitForLine(/"msg":"ready"/);
@@ -181,7 +193,7 @@ describe("against nats-server and the spec service", () => {
 
   it("HTTP API: POST, GET, list, DELETE, 400 with issue paths, 404", async () => {
     const body = { yaml: serviceYaml("web"), env: { AUTH_TOKEN: TOKEN } };
-    const post = await fetch(`${http}/v1/services`, {
+    const post = await api(`/v1/services`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify(body),
@@ -192,7 +204,7 @@ describe("against nats-server and the spec service", () => {
     expect(JSON.stringify(created)).not.toContain(TOKEN);
     expect((await getJson(specs, "web", SpecRecord))!.value.spec.envs.AUTH_TOKEN).toBe(TOKEN);
 
-    const dry = await fetch(`${http}/v1/services`, {
+    const dry = await api(`/v1/services`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ ...body, yaml: serviceYaml("web", 3), dry_run: true }),
@@ -202,13 +214,13 @@ describe("against nats-server and the spec service", () => {
     expect((await getJson(specs, "web", SpecRecord))!.value.revision).toBe(1);
     expect(await eventCount(nc, "web", "spec.published")).toBe(1);
 
-    const one = await fetch(`${http}/v1/services/web`);
+    const one = await api(`/v1/services/web`);
     expect(one.status).toBe(200);
     expect((await one.json()).spec.service.readiness_probe.headers.Authorization).toBe("Bearer ***");
-    const list = await (await fetch(`${http}/v1/services`)).json();
+    const list = await (await api(`/v1/services`)).json();
     expect(list.records.map((r: { name: string }) => r.name)).toContain("web");
 
-    const invalid = await fetch(`${http}/v1/services`, {
+    const invalid = await api(`/v1/services`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({
@@ -223,24 +235,24 @@ describe("against nats-server and the spec service", () => {
     expect(await getJson(specs, "web2", SpecRecord)).toBeNull();
     expect(await eventCount(nc, "web2", "spec.published")).toBe(0);
 
-    const notJson = await fetch(`${http}/v1/services`, {
+    const notJson = await api(`/v1/services`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: "{nope",
     });
     expect([notJson.status, (await notJson.json()).code]).toEqual([400, "SY_ERR_BAD_REQUEST"]);
 
-    const del = await fetch(`${http}/v1/services/web`, { method: "DELETE" });
+    const del = await api(`/v1/services/web`, { method: "DELETE" });
     expect([del.status, await del.json()]).toEqual([200, { name: "web", deleted: true }]);
     expect(await getJson(specs, "web", SpecRecord)).toBeNull();
     expect(await getJson(services, "web", ServiceRoute)).toBeNull();
-    const gone = await fetch(`${http}/v1/services/web`);
+    const gone = await api(`/v1/services/web`);
     expect([gone.status, (await gone.json()).code]).toEqual([404, "SY_ERR_NOT_FOUND"]);
   });
 
   it("concurrent applies cannot both win a revision (compare-and-set)", async () => {
     const applies = [1, 2, 3, 4, 5].map((n) =>
-      fetch(`${http}/v1/services`, {
+      api(`/v1/services`, {
         method: "POST",
         headers: { "content-type": "application/json" },
         body: JSON.stringify({ yaml: serviceYaml("race", n), env: { AUTH_TOKEN: "x" } }),
@@ -252,7 +264,7 @@ describe("against nats-server and the spec service", () => {
     expect(await eventCount(nc, "race", "spec.published")).toBe(5);
     const same = await Promise.all(
       [1, 2, 3].map(() =>
-        fetch(`${http}/v1/services`, {
+        api(`/v1/services`, {
           method: "POST",
           headers: { "content-type": "application/json" },
           body: JSON.stringify({ yaml: serviceYaml("race", 9), env: { AUTH_TOKEN: "x" } }),

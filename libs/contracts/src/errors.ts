@@ -18,6 +18,8 @@ export const ErrorCode = z.enum([
   "SY_ERR_UNKNOWN_SERVICE", // proxy: no service matches the request's Host
   "SY_ERR_UPSTREAM", // proxy: every attempt to reach a replica failed
   "SY_ERR_CONFIG", // an env var of a service is invalid
+  "SY_ERR_UNAUTHORIZED", // an API request without a valid bearer token
+  "SY_ERR_FORBIDDEN", // an API request from a caller or origin that may not make it
 ]);
 export type ErrorCode = z.infer<typeof ErrorCode>;
 

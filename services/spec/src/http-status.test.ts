@@ -8,6 +8,8 @@ describe("httpStatusOf", () => {
     { code: "SY_ERR_SPEC_INVALID", status: 400 },
     { code: "SY_ERR_ENV_NULL", status: 400 },
     { code: "SY_ERR_BAD_REQUEST", status: 400 },
+    { code: "SY_ERR_UNAUTHORIZED", status: 401 },
+    { code: "SY_ERR_FORBIDDEN", status: 403 },
     { code: "SY_ERR_NOT_FOUND", status: 404 },
     { code: "SY_ERR_NO_RESPONDER", status: 503 },
     { code: "SY_ERR_TIMEOUT", status: 504 },

@@ -8,6 +8,10 @@ export function httpStatusOf(code: ErrorCode): number {
     case "SY_ERR_ENV_NULL":
     case "SY_ERR_BAD_REQUEST":
       return 400;
+    case "SY_ERR_UNAUTHORIZED":
+      return 401;
+    case "SY_ERR_FORBIDDEN":
+      return 403;
     case "SY_ERR_NOT_FOUND":
       return 404;
     case "SY_ERR_BUS_UNREACHABLE":

@@ -2,16 +2,73 @@ import type { Logger } from "@switchyard/bus";
 import { ApplyRequest, type ErrorBody, NameRequest, YardError } from "@switchyard/contracts";
 import Fastify, { type FastifyInstance } from "fastify";
 import type { z } from "zod";
+import type { SpecConfig } from "./config.js";
 import type { SpecHandlers } from "./handlers.js";
+import { allowedHostsFor, checkRequest, type GuardConfig } from "./http-guard.js";
 import { httpStatusOf } from "./http-status.js";
+
+export type HttpApiConfig = Pick<
+  SpecConfig,
+  | "YARD_SPEC_HTTP_HOST"
+  | "YARD_SPEC_HTTP_PORT"
+  | "YARD_SPEC_API_TOKEN"
+  | "YARD_SPEC_HTTP_ALLOWED_HOSTS"
+  | "YARD_SPEC_HTTP_ALLOWED_ORIGINS"
+>;
+
+export interface HttpApi {
+  address: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Serve the HTTP API, only with a token: whoever may publish a spec may run code on the hosts.
+ * Without one it stays off (the NATS API, with its per-user permissions, still serves).
+ */
+export async function startHttpApi(
+  h: SpecHandlers,
+  config: HttpApiConfig,
+  logger: Logger,
+): Promise<HttpApi | null> {
+  const token = config.YARD_SPEC_API_TOKEN;
+  if (!token) {
+    logger.warn({}, "HTTP API off: set YARD_SPEC_API_TOKEN or YARD_SPEC_API_TOKEN_FILE to serve it");
+    return null;
+  }
+  const allowedHosts = new Set<string>();
+  const allowedOrigins = new Set(config.YARD_SPEC_HTTP_ALLOWED_ORIGINS.map((o) => o.toLowerCase()));
+  const app = buildHttp(h, { token, allowedHosts, allowedOrigins }, logger);
+  const address = await app.listen({ host: config.YARD_SPEC_HTTP_HOST, port: config.YARD_SPEC_HTTP_PORT });
+  // The port is known only now (0 picks one); until the set is filled every request gets 403.
+  const { port } = app.server.address() as { port: number };
+  for (const x of allowedHostsFor(config.YARD_SPEC_HTTP_HOST, port, config.YARD_SPEC_HTTP_ALLOWED_HOSTS))
+    allowedHosts.add(x);
+  logger.info({ address }, "listening");
+  return { address, close: () => app.close() };
+}
 
 /**
  * The spec API over HTTP: POST /v1/services (JSON ApplyRequest), GET /v1/services,
- * GET /v1/services/:name, DELETE /v1/services/:name. Errors are an ErrorBody with 400/404/500.
+ * GET /v1/services/:name, DELETE /v1/services/:name. Errors are an ErrorBody with 400/401/403/404/500.
+ * Every request passes the guard (bearer token, Host, Origin) before its body is read.
  * Fastify's own request logging is off: bodies and headers may carry tokens.
  */
-export function buildHttp(h: SpecHandlers, logger: Logger): FastifyInstance {
+export function buildHttp(h: SpecHandlers, guard: GuardConfig, logger: Logger): FastifyInstance {
   const app = Fastify({ logger: false, return503OnClosing: true, forceCloseConnections: "idle" });
+
+  app.addHook("onRequest", async (req, reply) => {
+    const v = checkRequest(
+      { host: req.headers.host, origin: req.headers.origin, authorization: req.headers.authorization },
+      guard,
+    );
+    if (v.ok) return;
+    logger.warn(
+      { code: v.code, method: req.method, remote: req.socket.remoteAddress },
+      "http request refused",
+    );
+    if (v.status === 401) void reply.header("www-authenticate", 'Bearer realm="switchyard"');
+    return reply.status(v.status).send({ code: v.code, message: v.message, issues: [] } satisfies ErrorBody);
+  });
 
   const parse = <S extends z.ZodType>(schema: S, raw: unknown, what: string): z.output<S> => {
     const r = schema.safeParse(raw);
