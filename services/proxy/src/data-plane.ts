@@ -10,7 +10,7 @@ import { inFlightByService, routesView } from "./routes-view.js";
 import { createProxyServer } from "./server.js";
 import { createUpgradeHandler } from "./upgrade.js";
 
-export interface Proxy {
+export interface DataPlane {
   table: RouteTable<Pool>;
   metrics: ProxyMetrics;
   server: FastifyInstance;
@@ -29,14 +29,14 @@ export interface Proxy {
 /**
  * Everything one proxy process serves with, minus NATS: route table with an undici Pool per
  * replica (keep-alive, pipelining 1, no connection cap), the forwarder, the data-plane server.
- * `onEject` is told when a replica refused or reset a connection (main.ts sends a ProbeHint).
+ * `onEject` is told when a replica refused or reset a connection (the app sends a ProbeHint).
  */
-export function createProxy(
+export function createDataPlane(
   cfg: ProxyConfig,
   logger: Logger,
   accessLog: AccessLog,
   onEject: (r: Replica<Pool>) => void,
-): Proxy {
+): DataPlane {
   const pools = new Set<Pool>();
   const table = new RouteTable<Pool>({
     open(url) {

@@ -4,7 +4,6 @@ import {
   type LbPolicy,
   type ServiceRoute,
 } from "@switchyard/contracts";
-import { targetQpsFor } from "./lb/least-load.js";
 import { policies } from "./lb/registry.js";
 import type { LbPolicyImpl, LbState } from "./lb/types.js";
 
@@ -61,7 +60,7 @@ export class RouteTable<U> {
       const svc = this.entry(rec.service);
       // Same replica re-announced: keep its counters and pool; a fresh record ends an ejection.
       old.accelerator = rec.accelerator;
-      old.targetQps = targetQpsFor(rec.accelerator, svc.target);
+      old.targetQps = targetQpsOf(svc, rec.accelerator);
       old.ejectedUntil = 0;
       return;
     }
@@ -74,7 +73,7 @@ export class RouteTable<U> {
       url: rec.url,
       accelerator: rec.accelerator,
       inFlight: 0,
-      targetQps: targetQpsFor(rec.accelerator, svc.target),
+      targetQps: targetQpsOf(svc, rec.accelerator),
       ejectedUntil: 0,
       upstream: this.hooks.open(rec.url),
     };
@@ -93,10 +92,14 @@ export class RouteTable<U> {
     const svc = this.entry(route.name);
     svc.declared = true;
     svc.target = route.target_qps_per_replica;
-    for (const r of svc.replicas) r.targetQps = targetQpsFor(r.accelerator, svc.target);
-    if (svc.policyName !== route.load_balancing_policy) {
+    const policyChanged = svc.policyName !== route.load_balancing_policy;
+    if (policyChanged) {
       svc.policyName = route.load_balancing_policy;
       svc.policy = policies[route.load_balancing_policy];
+    }
+    // Targets before the set-change hook: the new policy may read them.
+    for (const r of svc.replicas) r.targetQps = targetQpsOf(svc, r.accelerator);
+    if (policyChanged) {
       svc.replicas = [...svc.replicas];
       svc.policy.onSetChange(svc.replicas, svc.state, this.random);
     }
@@ -152,4 +155,9 @@ export class RouteTable<U> {
     }
     this.hooks.close(r.upstream);
   }
+}
+
+/** The replica's target QPS as the service's policy weighs it (1 for a policy that does not). */
+function targetQpsOf<U>(svc: ServiceEntry<U>, accelerator: string | null): number {
+  return svc.policy.targetQps?.(accelerator, svc.target) ?? 1;
 }

@@ -1,5 +1,4 @@
-import type { NatsConnection } from "@nats-io/transport-node";
-import { connectBus, createBucket, type KV, silentLogger } from "@switchyard/bus";
+import { connectBus, createBucket, type KV, type NatsConnection, silentLogger } from "@switchyard/bus";
 import type { EndpointRecord, LbPolicy, ServiceRoute } from "@switchyard/contracts";
 import { type Proc, startNats, startTs, type TestNats } from "@switchyard/testkit";
 import type { RoutesView } from "../src/routes-view.js";

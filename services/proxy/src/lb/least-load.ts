@@ -16,6 +16,7 @@ export const leastLoad: LbPolicyImpl = {
 export const instanceAwareLeastLoad: LbPolicyImpl = {
   pick: (replicas, state, now, avoid) => pickMin(replicas, state, now, avoid, perTarget),
   onSetChange() {},
+  targetQps: targetQpsFor,
 };
 
 /**

@@ -1,8 +1,10 @@
+import type { ServiceRoute } from "@switchyard/contracts";
+
 /** What a load-balancing policy sees of a replica. The route table's replicas satisfy it. */
 export interface LbReplica {
   /** Requests assigned to this replica and not yet ended (exact; see lease.ts). */
   inFlight: number;
-  /** Target QPS of this replica's accelerator (instance_aware_least_load); 1 when unknown. */
+  /** What the policy's `targetQps` made of this replica's accelerator; 1 when it has none. */
   targetQps: number;
   /** Epoch ms until which this proxy keeps the replica out of rotation (0 = not ejected). */
   ejectedUntil: number;
@@ -30,6 +32,12 @@ export interface LbPolicyImpl {
   pick: PickFn;
   /** Called when the replica set changed (the array may be reordered in place). */
   onSetChange(replicas: LbReplica[], state: LbState, random: () => number): void;
+  /**
+   * A replica's target QPS for a policy that weighs replicas by it (instance_aware_least_load),
+   * from its accelerator and the service's `target_qps_per_replica`. The route table stores the
+   * result in `LbReplica.targetQps`; a policy without it gets 1 for every replica.
+   */
+  targetQps?(accelerator: string | null, target: ServiceRoute["target_qps_per_replica"]): number;
 }
 
 /** Lowest `score` among usable replicas, scanning from the cursor so ties rotate. */

@@ -1,0 +1,86 @@
+import type { Logger, NatsConnection } from "@switchyard/bus";
+import { createAdminServer } from "./admin.js";
+import { connectRouteTable, type ProxyBus } from "./bus.js";
+import { serveClusterWorker } from "./cluster-ipc.js";
+import type { ProxyConfig } from "./config.js";
+import { accessLogger, createDataPlane } from "./data-plane.js";
+
+export interface ProxyDeps {
+  config: ProxyConfig;
+  logger: Logger;
+  /** Made after the admin server listens, so /-/healthz answers while NATS is unreachable. */
+  connect: () => Promise<NatsConnection>;
+  /** A cluster worker: no admin server of its own, it answers the primary instead. */
+  worker: boolean;
+}
+
+export interface ProxyApp {
+  /**
+   * Admin server (unless a worker), NATS, both snapshots into the route table, then the data
+   * plane. Logs `listening` per server and `ready` once the snapshots are loaded.
+   */
+  start(): Promise<void>;
+  /** /-/ready turns 503; stop taking connections, finish every in-flight request (streams too). */
+  drain(): Promise<void>;
+  closePools(): Promise<void>;
+  stopFeed(): void;
+  drainBus(): Promise<void>;
+  closeAdmin(): Promise<void>;
+}
+
+/** One proxy process: a standalone proxy, or one of the primary's workers. */
+export function build(deps: ProxyDeps): ProxyApp {
+  const { config, logger, worker } = deps;
+  let nc: NatsConnection | null = null;
+  let bus: ProxyBus | null = null;
+  let ready = false;
+  const plane = createDataPlane(config, logger, accessLogger(logger, config.YARD_PROXY_ACCESS_LOG), (r) =>
+    bus?.hint(r),
+  );
+  const admin = worker
+    ? null
+    : createAdminServer(
+        {
+          routes: () => plane.routes(),
+          metrics: async () => ({
+            contentType: plane.metrics.registry.contentType,
+            body: await plane.metrics.registry.metrics(),
+          }),
+          ready: () => ready && !plane.isDraining(),
+        },
+        (err) => logger.warn({ err: String(err) }, "admin request failed"),
+      );
+
+  return {
+    async start() {
+      if (admin) {
+        const address = await admin.listen({
+          host: config.YARD_PROXY_ADMIN_HOST,
+          port: config.YARD_PROXY_ADMIN_PORT,
+        });
+        logger.info({ server: "admin", address }, "listening");
+      }
+      nc = await deps.connect();
+      bus = await connectRouteTable(nc, plane.table, logger);
+      await bus.ready;
+      // The data plane listens only once the table is loaded: no 404/503 from an empty table.
+      const address = await plane.server.listen({
+        host: config.YARD_PROXY_HOST,
+        port: config.YARD_PROXY_PORT,
+      });
+      logger.info({ server: "proxy", address }, worker ? "worker listening" : "listening");
+      if (worker) serveClusterWorker(() => plane.routes(), plane.metrics.registry);
+      ready = true;
+      logger.info({ version: plane.table.version, services: plane.table.services.size }, "ready");
+    },
+    drain: () => plane.drain(),
+    closePools: () => plane.closePools(),
+    stopFeed: () => bus?.stop(),
+    drainBus: async () => {
+      await nc?.drain();
+    },
+    closeAdmin: async () => {
+      await admin?.close();
+    },
+  };
+}

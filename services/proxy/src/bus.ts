@@ -1,0 +1,80 @@
+import { type Logger, type NatsConnection, openBucket, watchBucket } from "@switchyard/bus";
+import {
+  Buckets,
+  EndpointRecord,
+  EVENT_SCHEMA_VERSION,
+  type ProbeHint,
+  ServiceRoute,
+  Subjects,
+} from "@switchyard/contracts";
+import type { Replica, RouteTable } from "./route-table.js";
+
+/** Everything the proxy does on the bus: it reads two buckets and sends one kind of message. */
+export interface ProxyBus {
+  /** Resolves once both snapshots are applied to the table. */
+  ready: Promise<void>;
+  /** Ask the prober to re-probe a replica this proxy just ejected (best effort). */
+  hint(r: Replica<unknown>): void;
+  /** Stop both watches (the connection is the caller's). */
+  stop(): void;
+}
+
+/**
+ * Feed the route table from yard-endpoints (present ⇔ ready) and yard-services (policy and
+ * target QPS; never yard-specs, which holds secrets). watchBucket resumes from its last revision
+ * after a NATS outage; meanwhile the table keeps serving what it had.
+ */
+export async function connectRouteTable<U>(
+  nc: NatsConnection,
+  table: RouteTable<U>,
+  logger: Logger,
+): Promise<ProxyBus> {
+  const [endpoints, services] = await Promise.all([
+    openBucket(nc, Buckets.endpoints, { logger }),
+    openBucket(nc, Buckets.services, { logger }),
+  ]);
+  const sw = watchBucket(
+    services,
+    ServiceRoute,
+    (c) => {
+      if (c.op === "put") table.putService(c.value);
+      else table.deleteService(c.key);
+      if (!c.initial)
+        logger.info(
+          { op: c.op, service: c.key, policy: c.op === "put" ? c.value.load_balancing_policy : null },
+          "service route changed",
+        );
+    },
+    logger,
+  );
+  const ew = watchBucket(
+    endpoints,
+    EndpointRecord,
+    (c) => {
+      if (c.op === "put") table.putEndpoint(c.key, c.value, c.revision);
+      else table.deleteEndpoint(c.key, c.revision);
+      if (!c.initial) logger.info({ op: c.op, replica: c.key, version: c.revision }, "route table changed");
+    },
+    logger,
+  );
+  return {
+    ready: Promise.all([sw.ready, ew.ready]).then(() => {}),
+    hint(r) {
+      const hint: ProbeHint = {
+        schema: EVENT_SCHEMA_VERSION,
+        service: r.service,
+        replica_id: r.id,
+        url: r.url,
+      };
+      try {
+        nc.publish(Subjects.probeHint, JSON.stringify(hint));
+      } catch (err) {
+        logger.warn({ err: String(err), replica: r.key }, "could not send probe hint");
+      }
+    },
+    stop() {
+      sw.stop();
+      ew.stop();
+    },
+  };
+}
