@@ -4,15 +4,27 @@ import {
   type ApplyResult,
   type DeleteResult,
   type ListResult,
+  type ResolvedSpec,
   type SpecRecord,
   YardError,
 } from "@switchyard/contracts";
 import { resolveSpec } from "@switchyard/service-spec";
 import type { z } from "zod";
-import { applyResult, maskRecord } from "./records.js";
-import type { SpecStore } from "./spec-store.js";
+import { type ApplyDecision, applyResult, maskRecord } from "./records.js";
 
 type Parsed<T extends z.ZodType> = z.output<T>;
+
+/** Where the handlers keep specs: yard-specs and yard-services (bus.ts). */
+export interface SpecStore {
+  /** Store `spec` as the next revision unless it equals the stored one; publishes the event. */
+  apply(spec: ResolvedSpec): Promise<ApplyDecision>;
+  /** What apply would do, storing nothing. */
+  preview(spec: ResolvedSpec): Promise<ApplyDecision>;
+  get(name: string): Promise<SpecRecord | null>;
+  list(): Promise<SpecRecord[]>;
+  /** Remove the spec and its route; null when there was none. */
+  remove(name: string): Promise<SpecRecord | null>;
+}
 
 /** The four operations of the spec API, shared by NATS and HTTP. Every answer is masked. */
 export interface SpecHandlers {

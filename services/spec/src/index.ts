@@ -1,4 +1,4 @@
-export type { SpecApp } from "./app.js";
+export type { SpecApp, SpecDeps } from "./app.js";
 export { build } from "./app.js";
 export { loadConfig, SpecEnv } from "./config.js";
 export { canonicalJson, decideApply, digestOf, maskRecord } from "./records.js";

@@ -1,29 +1,64 @@
-import type { JetStreamClient } from "@nats-io/jetstream";
-import { getJson, type KV, type Logger, publishEvent } from "@switchyard/bus";
 import {
+  createBucket,
+  ensureEventsStream,
+  getJson,
+  type JetStreamClient,
+  jetstream,
+  type KV,
+  type Logger,
+  type NatsConnection,
+  publishEvent,
+  serve,
+} from "@switchyard/bus";
+import {
+  ApplyRequest,
+  Buckets,
   EVENT_SCHEMA_VERSION,
-  type ResolvedSpec,
+  NameRequest,
   routeOf,
   SpecRecord,
+  Subjects,
   YardError,
 } from "@switchyard/contracts";
-import { type ApplyDecision, decideApply } from "./records.js";
+import { z } from "zod";
+import type { SpecHandlers, SpecStore } from "./handlers.js";
+import { decideApply } from "./records.js";
 
-export interface SpecStore {
-  /** Store `spec` as the next revision unless it equals the stored one; publishes the event. */
-  apply(spec: ResolvedSpec): Promise<ApplyDecision>;
-  /** What apply would do, storing nothing. */
-  preview(spec: ResolvedSpec): Promise<ApplyDecision>;
-  get(name: string): Promise<SpecRecord | null>;
-  list(): Promise<SpecRecord[]>;
-  /** Remove the spec and its route; null when there was none. */
-  remove(name: string): Promise<SpecRecord | null>;
-}
+// The spec service's one bus adapter: its buckets, its events and its request subjects.
 
 const MAX_CAS_ATTEMPTS = 20;
 
-/** The KV side of the spec service: the only code that writes yard-specs and yard-services. */
-export function createSpecStore(o: {
+/**
+ * Create yard-specs, yard-services (the spec service is their single writer) and the events
+ * stream; the store is the only code that writes the two buckets.
+ */
+export async function openSpecStore(
+  nc: NatsConnection,
+  logger: Logger,
+  now?: () => Date,
+): Promise<SpecStore> {
+  const specs = await createBucket(nc, Buckets.specs);
+  const services = await createBucket(nc, Buckets.services);
+  await ensureEventsStream(nc);
+  return createSpecStore({ specs, services, js: jetstream(nc), logger, now });
+}
+
+/** The four operations on their NATS subjects; stop() lets requests in flight finish. */
+export function serveSpecApi(nc: NatsConnection, h: SpecHandlers, logger: Logger): { stop(): Promise<void> } {
+  const subs = [
+    serve(nc, Subjects.specApply, ApplyRequest, (r) => h.apply(r), logger),
+    serve(nc, Subjects.specGet, NameRequest, (r) => h.get(r.name), logger),
+    serve(nc, Subjects.specList, z.unknown(), () => h.list(), logger),
+    serve(nc, Subjects.specDelete, NameRequest, (r) => h.remove(r.name), logger),
+  ];
+  return {
+    async stop() {
+      await Promise.all(subs.map((s) => s.stop()));
+    },
+  };
+}
+
+function createSpecStore(o: {
   specs: KV;
   services: KV;
   js: JetStreamClient;
