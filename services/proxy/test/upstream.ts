@@ -25,6 +25,7 @@ export class Upstream extends EventEmitter {
       s.once("close", () => this.sockets.delete(s));
     });
     this.server.on("upgrade", (req, socket) => {
+      socket.on("error", () => socket.destroy()); // a proxy may reset a tunnel at any time
       socket.write(
         `HTTP/1.1 101 Switching Protocols\r\nUpgrade: ${req.headers.upgrade}\r\nConnection: Upgrade\r\nX-Replica: ${this.id}\r\n\r\n`,
       );
@@ -34,6 +35,11 @@ export class Upstream extends EventEmitter {
     await once(this.server, "listening");
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
     return this;
+  }
+
+  /** Client connections open right now (kept-alive and upgraded ones included). */
+  get openSockets(): number {
+    return this.sockets.size;
   }
 
   gate(): Promise<void> {
