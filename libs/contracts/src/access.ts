@@ -1,3 +1,4 @@
+// @pure: no I/O (tools/lint-boundaries checks it)
 import type { YardEventType } from "./events.js";
 import { type BucketName, Buckets, Streams, Subjects } from "./subjects.js";
 

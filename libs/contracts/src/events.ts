@@ -1,3 +1,4 @@
+// @pure: no I/O (tools/lint-boundaries checks it)
 import { z } from "zod";
 import { ServiceName } from "./names.js";
 import { Reason, ReplicaPhase } from "./replica.js";

@@ -1,3 +1,4 @@
+// @pure: no I/O (tools/lint-boundaries checks it)
 export type { BusAccess, BusUser } from "./access.js";
 export { BusAccessByUser, inboxPrefixOf } from "./access.js";
 export type { ApplyRequest as ApplyRequestInput } from "./api.js";

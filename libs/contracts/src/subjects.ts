@@ -1,3 +1,4 @@
+// @pure: no I/O (tools/lint-boundaries checks it)
 /**
  * Every subject, stream and KV bucket of Switchyard. Nothing else in the repo spells one.
  *

@@ -1,3 +1,4 @@
+// @pure: no I/O (tools/lint-boundaries checks it)
 import { LB_POLICIES } from "@switchyard/contracts";
 import { type Issue, isRecord, show } from "./issues.js";
 import type { ServiceView } from "./service-view.js";

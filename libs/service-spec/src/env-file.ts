@@ -1,3 +1,4 @@
+// @pure: no I/O (tools/lint-boundaries checks it)
 import { YardError } from "@switchyard/contracts";
 import { ENV_NAME_RE } from "./task-schema.js";
 

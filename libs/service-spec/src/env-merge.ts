@@ -1,3 +1,4 @@
+// @pure: no I/O (tools/lint-boundaries checks it)
 import { type Issue, YardError } from "@switchyard/contracts";
 
 export type EnvMap = Record<string, string | null>;

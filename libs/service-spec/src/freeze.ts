@@ -1,3 +1,4 @@
+// @pure: no I/O (tools/lint-boundaries checks it)
 /** Freeze an object graph so a resolved spec cannot be changed by whoever holds it. */
 export function deepFreeze<T>(value: T): T {
   if (typeof value === "object" && value !== null && !Object.isFrozen(value)) {

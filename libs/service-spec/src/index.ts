@@ -1,3 +1,4 @@
+// @pure: no I/O (tools/lint-boundaries checks it)
 // Public API of the spec resolution library (pure: no I/O).
 import { resolve } from "./resolve.js";
 import type { ResolveInput, ResolveResult } from "./types.js";

@@ -1,3 +1,4 @@
+// @pure: no I/O (tools/lint-boundaries checks it)
 import type { Issue } from "@switchyard/contracts";
 import { maskText } from "@switchyard/contracts";
 import type { z } from "zod";

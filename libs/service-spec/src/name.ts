@@ -1,3 +1,4 @@
+// @pure: no I/O (tools/lint-boundaries checks it)
 import { SERVICE_NAME_RE } from "@switchyard/contracts";
 import { type Issue, show } from "./issues.js";
 

@@ -1,3 +1,4 @@
+// @pure: no I/O (tools/lint-boundaries checks it)
 import { SKYSERVE_DEFAULTS as D, type LbPolicy, type ResolvedService } from "@switchyard/contracts";
 import type { ServiceInput } from "./service-schema.js";
 

@@ -1,3 +1,4 @@
+// @pure: no I/O (tools/lint-boundaries checks it)
 import { YardError } from "@switchyard/contracts";
 import { type Document, isMap, isScalar, parseAllDocuments } from "yaml";
 import { isRecord } from "./issues.js";

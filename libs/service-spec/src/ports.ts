@@ -1,3 +1,4 @@
+// @pure: no I/O (tools/lint-boundaries checks it)
 import { type Issue, show } from "./issues.js";
 
 // A range expands to that many numbers in the stored spec; cap it so a typo cannot bloat it.

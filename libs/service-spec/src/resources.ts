@@ -1,3 +1,4 @@
+// @pure: no I/O (tools/lint-boundaries checks it)
 import type { AcceleratorCandidate } from "@switchyard/contracts";
 import { z } from "zod";
 import { dedupe, parseAccelerators } from "./accelerators.js";

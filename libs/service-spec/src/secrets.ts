@@ -1,3 +1,4 @@
+// @pure: no I/O (tools/lint-boundaries checks it)
 /** Env names that hold credentials by convention: their values are masked wherever shown. */
 export const SECRET_NAME_RE = /TOKEN|SECRET|PASSW(OR)?D|API_?KEY|CREDENTIAL|PRIVATE_?KEY/i;
 

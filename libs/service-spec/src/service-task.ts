@@ -1,3 +1,4 @@
+// @pure: no I/O (tools/lint-boundaries checks it)
 import { type Issue, show } from "./issues.js";
 import type { Candidate } from "./resources.js";
 import { type ServiceView, usesOndemandFallback } from "./service-view.js";

@@ -1,3 +1,4 @@
+// @pure: no I/O (tools/lint-boundaries checks it)
 import { joinPath } from "./issues.js";
 
 // SkyServe's regex (sky/task.py `_fill_in_env_vars`), quirks included: `${A` and `$A}` match too.

@@ -1,3 +1,4 @@
+// @pure: no I/O (tools/lint-boundaries checks it)
 import { z } from "zod";
 import { fromZod, type Issue, isRecord, show } from "./issues.js";
 import type { ParsedYaml } from "./parse-yaml.js";

@@ -1,16 +1,32 @@
-import type { Logger, NatsConnection } from "@switchyard/bus";
+import type { JetStreamClient } from "@nats-io/jetstream";
+import type { NatsConnection, Subscription } from "@nats-io/transport-node";
 import {
-  type EventQueue,
-  eventQueue,
-  listenHints,
-  openEndpoints,
-  type ProberInputs,
-  watchInputs,
-} from "./bus.js";
+  type BucketWatch,
+  createBucket,
+  decode,
+  ensureEventsStream,
+  jetstream,
+  type Logger,
+  openBucket,
+  publishEvent,
+  watchBucket,
+} from "@switchyard/bus";
+import {
+  Buckets,
+  EndpointRecord,
+  ProbeHint,
+  ReplicaRecord,
+  replicaKey,
+  SpecRecord,
+  Subjects,
+  type YardEvent,
+} from "@switchyard/contracts";
 import type { ProberConfig } from "./config.js";
+import { createEndpointWriter, type EndpointWriter } from "./endpoint-writer.js";
 import { createHttpProber, type HttpProber } from "./probe-http.js";
 import { createProbeLoop, type Timers } from "./probe-loop.js";
-import { createReplicaProbes, type EndpointWriter, type ReplicaProbes } from "./replica-probes.js";
+import { missingRevisions, type ProbeBook, rememberSpec } from "./probe-targets.js";
+import { createReplicaProbes, type ReplicaProbes } from "./replica-probes.js";
 
 export interface ProberDeps {
   nc: NatsConnection;
@@ -36,24 +52,47 @@ export interface ProberApp {
 export function build(deps: ProberDeps): ProberApp {
   const { nc, logger } = deps;
   const http = deps.http ?? createHttpProber();
+  const book: ProbeBook = new Map();
   const abort = new AbortController();
-  let inputs: ProberInputs | null = null;
-  let hints: { stop(): void } | null = null;
+  const watches: BucketWatch[] = [];
+  let hints: Subscription | null = null;
   let writer: EndpointWriter | null = null;
   let probes: ReplicaProbes | null = null;
-  let queue: EventQueue | null = null;
+  let events: Promise<void> = Promise.resolve();
+
+  /** Events go out one after another, in the order the verdicts happened. */
+  const emit = (ev: YardEvent, onFail: () => void) => {
+    events = events
+      .then(() => publishEvent(js!, ev))
+      .catch((err) => {
+        logger.error({ event: ev.type, service: ev.service, err: String(err) }, "publishing event failed");
+        onFail();
+      });
+  };
+  let js: JetStreamClient | null = null;
 
   return {
     async start() {
-      const endpoints = await openEndpoints(nc, logger);
-      writer = endpoints.writer;
-      const q = await eventQueue(nc, logger);
-      queue = q;
-      const pr = createReplicaProbes({
+      const endpointsKv = await createBucket(nc, Buckets.endpoints);
+      await ensureEventsStream(nc);
+      js = jetstream(nc);
+      writer = createEndpointWriter(endpointsKv, logger);
+
+      // The endpoints as they are now, malformed ones included (we are their only writer).
+      const existing = new Map<string, EndpointRecord | null>();
+      for await (const key of await endpointsKv.keys()) {
+        const e = await endpointsKv.get(key);
+        if (e?.operation !== "PUT") continue;
+        const v = decode(e.string(), EndpointRecord);
+        existing.set(key, v.ok ? v.value : null);
+      }
+
+      probes = createReplicaProbes({
+        book,
         writer,
         logger,
         http,
-        emit: (ev, onFail) => q.emit(ev, onFail),
+        emit,
         now: deps.now ?? Date.now,
         failureThresholdMs: deps.config.YARD_PROBE_FAILURE_THRESHOLD_MS,
         loop: (p) =>
@@ -64,30 +103,63 @@ export function build(deps: ProberDeps): ProberApp {
             ...p,
           }),
       });
-      probes = pr;
+      const pr = probes;
 
-      inputs = await watchInputs(
-        nc,
-        { spec: (rec) => pr.specChanged(rec), replica: (key, r) => pr.replicaChanged(key, r) },
+      const opts = { logger, signal: abort.signal };
+      const [specsKv, replicasKv] = await Promise.all([
+        openBucket(nc, Buckets.specs, opts),
+        openBucket(nc, Buckets.replicas, opts),
+      ]);
+      const specsWatch = watchBucket(
+        specsKv,
+        SpecRecord,
+        (c) => {
+          // A deleted spec keeps its probes: its replicas are probed until the provisioner ends them.
+          if (c.op === "put") {
+            rememberSpec(book, c.value);
+            pr.specChanged(c.value.name);
+          }
+        },
         logger,
-        abort.signal,
       );
-      await inputs.ready;
+      const replicasWatch = watchBucket(
+        replicasKv,
+        ReplicaRecord,
+        (c) => pr.replicaChanged(c.key, c.op === "put" ? c.value : undefined),
+        logger,
+      );
+      watches.push(specsWatch, replicasWatch);
+      await Promise.all([specsWatch.ready, replicasWatch.ready]);
       if (abort.signal.aborted) return; // stopped while loading
       // Replicas of revisions older than the stored spec (we restarted mid-update): their
       // probes are in the spec key's history.
-      for (const service of pr.servicesMissingProbes())
-        for (const rec of await inputs.specHistory(service)) pr.olderSpec(rec);
+      for (const service of missingRevisions(book, pr.replicaRecords())) {
+        try {
+          for await (const e of await specsKv.history({ key: service })) {
+            const v = e.operation === "PUT" ? decode(e.string(), SpecRecord) : null;
+            if (v?.ok) rememberSpec(book, v.value, false);
+          }
+        } catch (err) {
+          logger.warn({ service, err: String(err) }, "cannot read the spec's history");
+        }
+      }
 
-      hints = listenHints(nc, (key) => pr.hint(key), logger);
-      const removed = pr.converge(endpoints.existing);
+      hints = nc.subscribe(Subjects.probeHint, {
+        callback: (err, msg) => {
+          if (err) return;
+          const h = decode(msg.string(), ProbeHint);
+          if (!h.ok) logger.warn({ subject: msg.subject, issues: h.error }, "skipping malformed probe hint");
+          else pr.hint(replicaKey(h.value.service, h.value.replica_id));
+        },
+      });
+      const removed = pr.converge(existing);
       logger.info({ removedEndpoints: removed, replicas: pr.size() }, "ready");
     },
 
     async stop() {
       abort.abort();
-      hints?.stop();
-      inputs?.stop();
+      hints?.unsubscribe();
+      for (const w of watches) w.stop();
       // Let probes in flight finish, but not for a spec's whole timeout_seconds: cut them after a while.
       const drained = probes?.stop();
       let timer: NodeJS.Timeout | undefined;
@@ -101,7 +173,7 @@ export function build(deps: ProberDeps): ProberApp {
       clearTimeout(timer);
       await drained;
       await writer?.close();
-      await queue?.drained();
+      await events;
       await http.close();
     },
   };

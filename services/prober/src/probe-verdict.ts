@@ -1,3 +1,4 @@
+// @pure: no I/O (tools/lint-boundaries checks it)
 /**
  * The readiness verdict of one replica, as SkyServe's replica manager decides it
  * (research/skyserve.md §3). Pure: previous state + one probe outcome + now → next state and

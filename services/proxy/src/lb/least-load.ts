@@ -1,3 +1,4 @@
+// @pure: no I/O (tools/lint-boundaries checks it)
 import { type LbPolicyImpl, type LbReplica, pickMin } from "./types.js";
 
 const inFlight = (r: LbReplica) => r.inFlight;

@@ -1,3 +1,4 @@
+// @pure: no I/O (tools/lint-boundaries checks it)
 import type { LbPolicy } from "@switchyard/contracts";
 import { instanceAwareLeastLoad, leastLoad } from "./least-load.js";
 import { roundRobin } from "./round-robin.js";

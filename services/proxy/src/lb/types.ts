@@ -1,3 +1,4 @@
+// @pure: no I/O (tools/lint-boundaries checks it)
 import type { ServiceRoute } from "@switchyard/contracts";
 
 /** What a load-balancing policy sees of a replica. The route table's replicas satisfy it. */
