@@ -1,32 +1,16 @@
-import type { JetStreamClient } from "@nats-io/jetstream";
-import type { NatsConnection, Subscription } from "@nats-io/transport-node";
+import type { Logger, NatsConnection } from "@switchyard/bus";
 import {
-  type BucketWatch,
-  createBucket,
-  decode,
-  ensureEventsStream,
-  jetstream,
-  type Logger,
-  openBucket,
-  publishEvent,
-  watchBucket,
-} from "@switchyard/bus";
-import {
-  Buckets,
-  EndpointRecord,
-  ProbeHint,
-  ReplicaRecord,
-  replicaKey,
-  SpecRecord,
-  Subjects,
-  type YardEvent,
-} from "@switchyard/contracts";
+  type EventQueue,
+  eventQueue,
+  listenHints,
+  openEndpoints,
+  type ProberInputs,
+  watchInputs,
+} from "./bus.js";
 import type { ProberConfig } from "./config.js";
-import { createEndpointWriter, type EndpointWriter } from "./endpoint-writer.js";
 import { createHttpProber, type HttpProber } from "./probe-http.js";
 import { createProbeLoop, type Timers } from "./probe-loop.js";
-import { missingRevisions, type ProbeBook, rememberSpec } from "./probe-targets.js";
-import { createReplicaProbes, type ReplicaProbes } from "./replica-probes.js";
+import { createReplicaProbes, type EndpointWriter, type ReplicaProbes } from "./replica-probes.js";
 
 export interface ProberDeps {
   nc: NatsConnection;
@@ -52,47 +36,24 @@ export interface ProberApp {
 export function build(deps: ProberDeps): ProberApp {
   const { nc, logger } = deps;
   const http = deps.http ?? createHttpProber();
-  const book: ProbeBook = new Map();
   const abort = new AbortController();
-  const watches: BucketWatch[] = [];
-  let hints: Subscription | null = null;
+  let inputs: ProberInputs | null = null;
+  let hints: { stop(): void } | null = null;
   let writer: EndpointWriter | null = null;
   let probes: ReplicaProbes | null = null;
-  let events: Promise<void> = Promise.resolve();
-
-  /** Events go out one after another, in the order the verdicts happened. */
-  const emit = (ev: YardEvent, onFail: () => void) => {
-    events = events
-      .then(() => publishEvent(js!, ev))
-      .catch((err) => {
-        logger.error({ event: ev.type, service: ev.service, err: String(err) }, "publishing event failed");
-        onFail();
-      });
-  };
-  let js: JetStreamClient | null = null;
+  let queue: EventQueue | null = null;
 
   return {
     async start() {
-      const endpointsKv = await createBucket(nc, Buckets.endpoints);
-      await ensureEventsStream(nc);
-      js = jetstream(nc);
-      writer = createEndpointWriter(endpointsKv, logger);
-
-      // The endpoints as they are now, malformed ones included (we are their only writer).
-      const existing = new Map<string, EndpointRecord | null>();
-      for await (const key of await endpointsKv.keys()) {
-        const e = await endpointsKv.get(key);
-        if (e?.operation !== "PUT") continue;
-        const v = decode(e.string(), EndpointRecord);
-        existing.set(key, v.ok ? v.value : null);
-      }
-
-      probes = createReplicaProbes({
-        book,
+      const endpoints = await openEndpoints(nc, logger);
+      writer = endpoints.writer;
+      const q = await eventQueue(nc, logger);
+      queue = q;
+      const pr = createReplicaProbes({
         writer,
         logger,
         http,
-        emit,
+        emit: (ev, onFail) => q.emit(ev, onFail),
         now: deps.now ?? Date.now,
         failureThresholdMs: deps.config.YARD_PROBE_FAILURE_THRESHOLD_MS,
         loop: (p) =>
@@ -103,63 +64,30 @@ export function build(deps: ProberDeps): ProberApp {
             ...p,
           }),
       });
-      const pr = probes;
+      probes = pr;
 
-      const opts = { logger, signal: abort.signal };
-      const [specsKv, replicasKv] = await Promise.all([
-        openBucket(nc, Buckets.specs, opts),
-        openBucket(nc, Buckets.replicas, opts),
-      ]);
-      const specsWatch = watchBucket(
-        specsKv,
-        SpecRecord,
-        (c) => {
-          // A deleted spec keeps its probes: its replicas are probed until the provisioner ends them.
-          if (c.op === "put") {
-            rememberSpec(book, c.value);
-            pr.specChanged(c.value.name);
-          }
-        },
+      inputs = await watchInputs(
+        nc,
+        { spec: (rec) => pr.specChanged(rec), replica: (key, r) => pr.replicaChanged(key, r) },
         logger,
+        abort.signal,
       );
-      const replicasWatch = watchBucket(
-        replicasKv,
-        ReplicaRecord,
-        (c) => pr.replicaChanged(c.key, c.op === "put" ? c.value : undefined),
-        logger,
-      );
-      watches.push(specsWatch, replicasWatch);
-      await Promise.all([specsWatch.ready, replicasWatch.ready]);
+      await inputs.ready;
       if (abort.signal.aborted) return; // stopped while loading
       // Replicas of revisions older than the stored spec (we restarted mid-update): their
       // probes are in the spec key's history.
-      for (const service of missingRevisions(book, pr.replicaRecords())) {
-        try {
-          for await (const e of await specsKv.history({ key: service })) {
-            const v = e.operation === "PUT" ? decode(e.string(), SpecRecord) : null;
-            if (v?.ok) rememberSpec(book, v.value, false);
-          }
-        } catch (err) {
-          logger.warn({ service, err: String(err) }, "cannot read the spec's history");
-        }
-      }
+      for (const service of pr.servicesMissingProbes())
+        for (const rec of await inputs.specHistory(service)) pr.olderSpec(rec);
 
-      hints = nc.subscribe(Subjects.probeHint, {
-        callback: (err, msg) => {
-          if (err) return;
-          const h = decode(msg.string(), ProbeHint);
-          if (!h.ok) logger.warn({ subject: msg.subject, issues: h.error }, "skipping malformed probe hint");
-          else pr.hint(replicaKey(h.value.service, h.value.replica_id));
-        },
-      });
-      const removed = pr.converge(existing);
+      hints = listenHints(nc, (key) => pr.hint(key), logger);
+      const removed = pr.converge(endpoints.existing);
       logger.info({ removedEndpoints: removed, replicas: pr.size() }, "ready");
     },
 
     async stop() {
       abort.abort();
-      hints?.unsubscribe();
-      for (const w of watches) w.stop();
+      hints?.stop();
+      inputs?.stop();
       // Let probes in flight finish, but not for a spec's whole timeout_seconds: cut them after a while.
       const drained = probes?.stop();
       let timer: NodeJS.Timeout | undefined;
@@ -173,7 +101,7 @@ export function build(deps: ProberDeps): ProberApp {
       clearTimeout(timer);
       await drained;
       await writer?.close();
-      await events;
+      await queue?.drained();
       await http.close();
     },
   };

@@ -6,7 +6,11 @@ import { loadConfig } from "./config.js";
 const logger = createLogger({ name: "prober" });
 const config = loadConfigOrExit(logger, loadConfig);
 
-const nc = await connectServiceBus(config, "yard-prober", logger);
+// A connection that cannot be made at all (bad URL or credentials) is fatal.
+const nc = await connectServiceBus(config, "yard-prober", logger).catch((err) => {
+  logger.error({ err: String(err) }, "cannot connect to NATS");
+  process.exit(1);
+});
 const app = build({ nc, logger, config });
 let stopping = false;
 onShutdown(logger, [

@@ -4,12 +4,20 @@ import {
   EVENT_SCHEMA_VERSION,
   type EventOf,
   type ReplicaRecord,
+  type SpecRecord,
   type YardEvent,
 } from "@switchyard/contracts";
-import type { EndpointWriter } from "./endpoint-writer.js";
 import type { HttpProber } from "./probe-http.js";
 import type { ProbeLoop, ProbeLoopDeps } from "./probe-loop.js";
-import { endpointOf, type ProbeBook, type ProbeTarget, targetOf, verdictConfig } from "./probe-targets.js";
+import {
+  endpointOf,
+  missingRevisions,
+  type ProbeBook,
+  type ProbeTarget,
+  rememberSpec,
+  targetOf,
+  verdictConfig,
+} from "./probe-targets.js";
 import {
   describeOutcome,
   INITIAL_STATE,
@@ -18,8 +26,22 @@ import {
   verdict,
 } from "./probe-verdict.js";
 
+/**
+ * Converges `yard-endpoints` to what the prober wants (bus.ts): one write in flight per key,
+ * always the latest wish, retried until it lands.
+ */
+export interface EndpointWriter {
+  /** Record a key that exists in the bucket (from the start-up snapshot). */
+  seed(key: string): void;
+  /** The endpoint of `key` should be `value`; null = absent. */
+  set(key: string, value: EndpointRecord | null): void;
+  /** Keys believed present. */
+  keys(): string[];
+  /** Wait for the writes in flight; stop retrying ones that fail from now on. */
+  close(): Promise<void>;
+}
+
 export interface ReplicaProbesDeps {
-  book: ProbeBook;
   writer: EndpointWriter;
   logger: Logger;
   http: HttpProber;
@@ -31,13 +53,18 @@ export interface ReplicaProbesDeps {
 }
 
 export interface ReplicaProbes {
+  /** A replica record was put (`r`) or deleted (undefined). */
   replicaChanged(key: string, r: ReplicaRecord | undefined): void;
-  specChanged(service: string): void;
+  /** A service's spec was put (`rec`) or deleted (null). */
+  specChanged(rec: SpecRecord | null): void;
+  /** Services with a replica of a revision whose probe is unknown (we restarted mid-update). */
+  servicesMissingProbes(): Set<string>;
+  /** An older revision of a spec, from the bucket's history (before converge). */
+  olderSpec(rec: SpecRecord): void;
   hint(key: string): void;
   /** After the snapshots: drop endpoints that must not exist, start probing. Returns how many were dropped. */
   converge(existing: Map<string, EndpointRecord | null>): number;
   size(): number;
-  replicaRecords(): Iterable<ReplicaRecord>;
   stop(): Promise<void>;
 }
 
@@ -46,9 +73,13 @@ interface Entry {
   state: ProbeState;
 }
 
-/** The prober's memory: which replicas it probes, their verdict state, and what a verdict does. */
+/**
+ * The prober's memory and its only owner: the probe of every spec revision seen (the book),
+ * which replicas it probes, their verdict state, and what a verdict does.
+ */
 export function createReplicaProbes(d: ReplicaProbesDeps): ReplicaProbes {
   const { logger, writer } = d;
+  const book: ProbeBook = new Map();
   const replicas = new Map<string, ReplicaRecord>();
   const entries = new Map<string, Entry>();
   /** The last note logged per replica key, so each is logged once (bounded: one per replica). */
@@ -63,7 +94,7 @@ export function createReplicaProbes(d: ReplicaProbesDeps): ReplicaProbes {
 
   function update(key: string): void {
     const r = replicas.get(key);
-    const res = targetOf(key, r, d.book);
+    const res = targetOf(key, r, book);
     const cur = entries.get(key);
     if (!res.target) {
       if (cur) {
@@ -181,10 +212,15 @@ export function createReplicaProbes(d: ReplicaProbesDeps): ReplicaProbes {
       }
       if (started) update(key);
     },
-    specChanged(service) {
+    specChanged(rec) {
+      // A deleted spec keeps its probes: its replicas are probed until the provisioner ends them.
+      if (!rec) return;
+      rememberSpec(book, rec);
       if (!started) return;
-      for (const [key, r] of replicas) if (r.service === service) update(key);
+      for (const [key, r] of replicas) if (r.service === rec.name) update(key);
     },
+    servicesMissingProbes: () => missingRevisions(book, replicas.values()),
+    olderSpec: (rec) => rememberSpec(book, rec, false),
     hint(key) {
       const e = entries.get(key);
       if (e && !e.state.failed) loop.kick(key);
@@ -213,7 +249,6 @@ export function createReplicaProbes(d: ReplicaProbesDeps): ReplicaProbes {
       return removed;
     },
     size: () => entries.size,
-    replicaRecords: () => replicas.values(),
     stop: () => loop.stop(),
   };
 }
