@@ -16,7 +16,7 @@ import {
   silentLogger,
   watchBucket,
 } from "@switchyard/bus";
-import { Buckets, type BusUser, Streams, Subjects, type YardEvent } from "@switchyard/contracts";
+import { Buckets, type BusUser, Durables, Subjects, type YardEvent } from "@switchyard/contracts";
 import { startNats, type TestNats } from "@switchyard/testkit";
 import { BUS_USERS, devPassword, NATS_CONF_PATH, passwordVar, renderNatsConf } from "@switchyard/up";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -123,8 +123,9 @@ describe("deploy/nats/yard.conf", () => {
 
     await ensureEventsStream(nc);
     const jsm = await jetstreamManager(nc);
-    await jsm.consumers.add(Streams.events.name, {
-      durable_name: "provisioner-failed",
+    const { stream, name } = Durables.provisionerFailures;
+    await jsm.consumers.add(stream, {
+      durable_name: name,
       filter_subject: Subjects.eventsOfType("replica.failed"),
       ack_policy: AckPolicy.Explicit,
     });
@@ -135,7 +136,7 @@ describe("deploy/nats/yard.conf", () => {
       replica_id: 1,
       at,
     } as unknown as YardEvent);
-    const consumer = await jetstream(nc).consumers.get(Streams.events.name, "provisioner-failed");
+    const consumer = await jetstream(nc).consumers.get(stream, name);
     const m = await consumer.next({ expires: 5_000 });
     expect(m?.subject).toBe("yard.events.llm.replica.failed");
     expect(await m!.ackAck()).toBe(true);

@@ -19,6 +19,16 @@ export function inboxPrefixOf(user: string): string {
   return `_INBOX_${user}`;
 }
 
+/**
+ * Durable consumers, by name: the name is in every JetStream API subject about the consumer,
+ * so a grant can name it (the provisioner may create, read and ack this one and no other).
+ */
+export const Durables = {
+  /** The prober's `replica.failed` verdicts, read by the provisioner from YARD_EVENTS. */
+  provisionerFailures: { stream: Streams.events.name, name: "provisioner-failures" },
+} as const;
+export type DurableGrant = { stream: string; name: string };
+
 export interface BusAccess {
   /** Buckets this user creates and writes (it is their single writer). */
   writes: BucketName[];
@@ -26,18 +36,22 @@ export interface BusAccess {
   reads: BucketName[];
   /** Event types it publishes on `yard.events.<service>.<type>` (into YARD_EVENTS). */
   events: YardEventType[];
-  /** Streams it reads with a durable pull consumer (consumer names are its own choice). */
-  consumes: string[];
+  /** Durable pull consumers it creates and reads (Durables). */
+  consumes: DurableGrant[];
   /** Core subjects it publishes to (requests, hints, metrics). */
   publish: string[];
-  /** Core subjects it subscribes to; a user that answers requests gets `allow_responses`. */
+  /** Core subjects it subscribes to. */
   subscribe: string[];
+  /**
+   * It answers requests on its `subscribe` subjects: it may publish to the inboxes of the users
+   * that may publish there (requestersOf), and to nothing else a caller names as its reply.
+   */
   serves: boolean;
 }
 
 export const BusAccessByUser: Record<BusUser, BusAccess> = {
   spec: {
-    writes: [Buckets.specs, Buckets.services],
+    writes: [Buckets.specs, Buckets.services, Buckets.tls],
     reads: [],
     events: ["spec.published", "spec.deleted"],
     consumes: [],
@@ -49,7 +63,7 @@ export const BusAccessByUser: Record<BusUser, BusAccess> = {
     writes: [Buckets.replicas],
     reads: [Buckets.specs, Buckets.endpoints, Buckets.scale],
     events: ["replica.launched", "replica.phase_changed", "replica.terminated"],
-    consumes: [Streams.events.name],
+    consumes: [Durables.provisionerFailures],
     publish: [],
     subscribe: [Subjects.replicaLogs],
     serves: true,
@@ -65,7 +79,7 @@ export const BusAccessByUser: Record<BusUser, BusAccess> = {
   },
   proxy: {
     writes: [],
-    reads: [Buckets.endpoints, Buckets.services],
+    reads: [Buckets.endpoints, Buckets.services, Buckets.tls],
     events: [],
     consumes: [],
     publish: [Subjects.probeHint, Subjects.metrics(">")],
@@ -82,3 +96,44 @@ export const BusAccessByUser: Record<BusUser, BusAccess> = {
     serves: false,
   },
 };
+
+/**
+ * Whether a NATS subject pattern (`*` one token, `>` one or more) covers a literal subject.
+ * Pure, like the server's own matching.
+ */
+export function subjectMatches(pattern: string, subject: string): boolean {
+  return tokensOverlap(pattern.split("."), subject.split("."));
+}
+
+/** Whether some literal subject is matched by both patterns. */
+export function subjectsOverlap(a: string, b: string): boolean {
+  return tokensOverlap(a.split("."), b.split("."));
+}
+
+function tokensOverlap(a: string[], b: string[]): boolean {
+  for (let i = 0; i < a.length && i < b.length; i++) {
+    if (a[i] === ">" || b[i] === ">") return true;
+    if (a[i] !== "*" && b[i] !== "*" && a[i] !== b[i]) return false;
+  }
+  return a.length === b.length;
+}
+
+const USERS = Object.keys(BusAccessByUser) as BusUser[];
+
+/**
+ * The users whose requests on `subject` a server takes: those the access table lets publish
+ * there. libs/bus `serve` answers only replies under their inbox prefixes (a JetStream delivery,
+ * which any reader can aim at any subject, carries a `$JS.ACK` reply or none).
+ */
+export function callersOf(subject: string): BusUser[] {
+  return USERS.filter((u) => BusAccessByUser[u].publish.some((p) => subjectMatches(p, subject)));
+}
+
+/** The users that may send requests to a serving user: the ones it answers, by inbox. */
+export function requestersOf(user: BusUser): BusUser[] {
+  const a = BusAccessByUser[user];
+  if (!a.serves) return [];
+  return USERS.filter((u) =>
+    BusAccessByUser[u].publish.some((p) => a.subscribe.some((s) => subjectsOverlap(p, s))),
+  );
+}

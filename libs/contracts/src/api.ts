@@ -3,12 +3,16 @@ import { z } from "zod";
 import { ErrorBody } from "./errors.js";
 import { ServiceName } from "./names.js";
 import { SpecRecord } from "./spec.js";
+import { TlsMaterial } from "./tls.js";
 
 export const API_SCHEMA_VERSION = 1;
 const EnvMap = z.record(z.string(), z.string());
 
+// Requests are strict: an unknown key is SY_ERR_BAD_REQUEST naming it, never silently dropped
+// (a record of another kind, e.g. a route delivered by a JetStream consumer, is not a request).
+
 /** `yard.api.spec.apply` and `POST /v1/services`. Env precedence: YAML envs < env_file < env. */
-export const ApplyRequest = z.object({
+export const ApplyRequest = z.strictObject({
   yaml: z.string(),
   name: ServiceName.optional(),
   /** The file the YAML came from: names it in messages and gives a default service name. */
@@ -16,6 +20,8 @@ export const ApplyRequest = z.object({
   env_file: EnvMap.default({}),
   env: EnvMap.default({}),
   secrets: EnvMap.default({}),
+  /** The contents of `service.tls`'s certfile and keyfile (the YAML names only paths). */
+  tls: TlsMaterial.optional(),
   /** Validate and resolve only; nothing is stored. */
   dry_run: z.boolean().default(false),
 });
@@ -30,7 +36,9 @@ export const ApplyResult = z.object({
 });
 export type ApplyResult = z.infer<typeof ApplyResult>;
 
-export const NameRequest = z.object({ name: ServiceName });
+export const NameRequest = z.strictObject({ name: ServiceName });
+/** `yard.api.spec.list`: no fields. */
+export const ListRequest = z.strictObject({});
 export const ListResult = z.object({ records: z.array(SpecRecord) });
 export const DeleteResult = z.object({ name: ServiceName, deleted: z.boolean() });
 
@@ -43,7 +51,7 @@ export function reply<T extends z.ZodType>(data: T) {
 }
 
 /** `yard.api.replica.logs`: a chunk of a replica's log, served by the provisioner. */
-export const LogsRequest = z.object({
+export const LogsRequest = z.strictObject({
   service: ServiceName,
   /** Omitted: the newest replica of the service. */
   replica_id: z.number().int().positive().optional(),

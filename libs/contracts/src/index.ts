@@ -1,12 +1,21 @@
 // @pure: no I/O (tools/lint-boundaries checks it)
-export type { BusAccess, BusUser } from "./access.js";
-export { BusAccessByUser, inboxPrefixOf } from "./access.js";
+export type { BusAccess, BusUser, DurableGrant } from "./access.js";
+export {
+  BusAccessByUser,
+  callersOf,
+  Durables,
+  inboxPrefixOf,
+  requestersOf,
+  subjectMatches,
+  subjectsOverlap,
+} from "./access.js";
 export type { ApplyRequest as ApplyRequestInput } from "./api.js";
 export {
   API_SCHEMA_VERSION,
   ApplyRequest,
   ApplyResult,
   DeleteResult,
+  ListRequest,
   ListResult,
   LogsRequest,
   LogsResult,
@@ -50,3 +59,4 @@ export {
 } from "./spec.js";
 export type { BucketName } from "./subjects.js";
 export { Buckets, parseReplicaKey, replicaKey, Streams, Subjects } from "./subjects.js";
+export { MAX_PEM_BYTES, TLS_SCHEMA_VERSION, TlsMaterial, TlsRecord } from "./tls.js";

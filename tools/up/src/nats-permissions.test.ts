@@ -28,15 +28,38 @@ describe("permissionsOf", () => {
   });
 
   it.each([
-    { user: "spec", responds: true, sub: ["_INBOX_spec.>", "yard.api.spec.*"] },
-    { user: "provisioner", responds: true, sub: ["_INBOX_provisioner.>", "yard.api.replica.logs"] },
-    { user: "prober", responds: false, sub: ["_INBOX_prober.>", "yard.hint.probe"] },
-    { user: "proxy", responds: false, sub: ["_INBOX_proxy.>"] },
-    { user: "cli", responds: false, sub: ["_INBOX_cli.>"] },
-  ])("$user subscribes to $sub", ({ user, responds, sub }) => {
+    { user: "spec", answers: ["_INBOX_cli.>"], sub: ["_INBOX_spec.>", "yard.api.spec.*"] },
+    {
+      user: "provisioner",
+      answers: ["_INBOX_cli.>"],
+      sub: ["_INBOX_provisioner.>", "yard.api.replica.logs"],
+    },
+    { user: "prober", answers: [], sub: ["_INBOX_prober.>", "yard.hint.probe"] },
+    { user: "proxy", answers: [], sub: ["_INBOX_proxy.>"] },
+    { user: "cli", answers: [], sub: ["_INBOX_cli.>"] },
+  ])("$user subscribes to $sub and answers on $answers only", ({ user, answers, sub }) => {
     expect(perms[user].subscribe).toEqual(sub);
-    expect(perms[user].allowResponses).toBe(responds);
+    // Replies go to the callers' inboxes, never to a subject a request names (no allow_responses).
+    expect(perms[user].publish.filter((s) => s.startsWith("_INBOX"))).toEqual(answers);
+    expect(perms[user]).not.toHaveProperty("allowResponses");
   });
+
+  it.each(BUS_USERS)(
+    "%s creates consumers only by name, filtered to a bucket, or its own durable",
+    (user) => {
+      const creates = perms[user].publish.filter((s) => s.startsWith("$JS.API.CONSUMER.CREATE."));
+      for (const s of creates)
+        expect(s).toMatch(
+          /^\$JS\.API\.CONSUMER\.CREATE\.(KV_([a-z-]+)\.\*\.\$KV\.\2\.>|YARD_EVENTS\.provisioner-failures(\.>)?)$/,
+        );
+      // No stream-wide verbs: purge, delete, update, message delete, snapshot, restore.
+      expect(
+        perms[user].publish.filter(
+          (s) => /\.(PURGE|DELETE|UPDATE|SNAPSHOT|RESTORE)\b/.test(s) && !s.includes("CONSUMER.DELETE"),
+        ),
+      ).toEqual([]);
+    },
+  );
 
   it.each([
     { user: "spec", events: ["yard.events.*.spec.published", "yard.events.*.spec.deleted"] },

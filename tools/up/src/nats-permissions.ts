@@ -3,7 +3,9 @@ import {
   type BusAccess,
   BusAccessByUser,
   type BusUser,
+  type DurableGrant,
   inboxPrefixOf,
+  requestersOf,
   Streams,
   Subjects,
 } from "@switchyard/contracts";
@@ -16,7 +18,6 @@ import {
 export interface UserPermissions {
   publish: string[];
   subscribe: string[];
-  allowResponses: boolean;
 }
 
 export const BUS_USERS = Object.keys(BusAccessByUser) as BusUser[];
@@ -31,14 +32,20 @@ export function devPassword(user: BusUser): string {
   return `${user}-dev`;
 }
 
-/** Watch/keys (named ordered consumers with the filter in the subject), get, status. */
+/**
+ * Watch/keys/history (named ordered push consumers with the filter in the subject), get, status.
+ * Only the create form with a name and a filter inside the bucket; info and delete of one
+ * consumer by name (an ordered consumer deletes its predecessor when it resets). A push
+ * consumer's deliver subject is in the request body, where no grant reaches: what it can aim
+ * at is closed by the receivers (libs/bus rpc.ts `admit`); see test/bus-roles.test.ts.
+ */
 export function bucketReadSubjects(b: BucketName): string[] {
   const s = `KV_${b}`;
   return [
     `$JS.API.STREAM.INFO.${s}`,
-    `$JS.API.CONSUMER.CREATE.${s}.>`,
-    `$JS.API.CONSUMER.INFO.${s}.>`,
-    `$JS.API.CONSUMER.DELETE.${s}.>`,
+    `$JS.API.CONSUMER.CREATE.${s}.*.$KV.${b}.>`,
+    `$JS.API.CONSUMER.INFO.${s}.*`,
+    `$JS.API.CONSUMER.DELETE.${s}.*`,
     `$JS.API.DIRECT.GET.${s}.>`,
     // A reader that opens (binds) a bucket without its stream info gets without direct get.
     `$JS.API.STREAM.MSG.GET.${s}`,
@@ -52,13 +59,14 @@ export function bucketWriteSubjects(b: BucketName): string[] {
   return [`$JS.API.STREAM.CREATE.KV_${b}`, `$KV.${b}.>`];
 }
 
-/** A durable pull consumer on a stream: create, info, fetch, ack. */
-export function consumerSubjects(stream: string): string[] {
+/** One durable pull consumer, by name: create or update (with or without filter), info, fetch, ack. */
+export function consumerSubjects({ stream, name }: DurableGrant): string[] {
   return [
-    `$JS.API.CONSUMER.CREATE.${stream}.>`,
-    `$JS.API.CONSUMER.INFO.${stream}.>`,
-    `$JS.API.CONSUMER.MSG.NEXT.${stream}.>`,
-    `$JS.ACK.${stream}.>`,
+    `$JS.API.CONSUMER.CREATE.${stream}.${name}`,
+    `$JS.API.CONSUMER.CREATE.${stream}.${name}.>`,
+    `$JS.API.CONSUMER.INFO.${stream}.${name}`,
+    `$JS.API.CONSUMER.MSG.NEXT.${stream}.${name}`,
+    `$JS.ACK.${stream}.${name}.>`,
   ];
 }
 
@@ -72,12 +80,15 @@ export function permissionsOf(user: BusUser, a: BusAccess): UserPermissions {
     ...a.events.map((t) => Subjects.eventsOfType(t)),
     ...a.consumes.flatMap(consumerSubjects),
     ...a.publish,
+    // Answers go to the inboxes of the users allowed to ask, not wherever a request's reply
+    // points: with `allow_responses` a caller could name, say, `$JS.API.STREAM.PURGE.<stream>`
+    // as its reply and the server would take the answer as that user's API call.
+    ...requestersOf(user).map((u) => `${inboxPrefixOf(u)}.>`),
   ];
   return {
     publish: [...new Set(publish)],
     // Replies, JetStream API answers and push-consumer deliveries arrive on the user's own
     // inboxes (libs/bus connects with this prefix); never another user's.
     subscribe: [`${inboxPrefixOf(user)}.>`, ...a.subscribe],
-    allowResponses: a.serves,
   };
 }
