@@ -1,10 +1,24 @@
 import type { NatsConnection } from "@nats-io/transport-node";
-import { connectBus, createBucket, getJson, type KV, openBucket, silentLogger } from "@switchyard/bus";
+import {
+  connectBus,
+  createBucket,
+  getJson,
+  type KV,
+  openBucket,
+  putJson,
+  silentLogger,
+} from "@switchyard/bus";
 import { Buckets, SpecRecord } from "@switchyard/contracts";
-import { type Proc, startNats, startTs, type TestNats } from "@switchyard/testkit";
+import {
+  endpointRecord,
+  type Proc,
+  replicaRecord,
+  startNats,
+  startTs,
+  type TestNats,
+} from "@switchyard/testkit";
 import { BUS_USERS, devPassword, NATS_CONF_PATH, passwordVar } from "@switchyard/up";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { replica } from "../cli/src/fixtures.test-util.js";
 import { serviceYaml, writeYaml, yard } from "./spec-cli-helpers.js";
 
 /**
@@ -56,25 +70,9 @@ describe("spec service and yard CLI as their own NATS users", () => {
     const specs = await openBucket(provisioner, Buckets.specs, { logger: silentLogger });
     expect((await getJson(specs, "perm", SpecRecord))?.value.revision).toBe(2);
 
-    const rec = replica("perm", 1, "STARTING", {
-      revision: 2,
-      url: "http://127.0.0.1:8000",
-      port: 8000,
-      updated_at: new Date().toISOString(),
-    });
-    await replicas.put("perm.1", JSON.stringify(rec));
-    await endpoints.put(
-      "perm.1",
-      JSON.stringify({
-        schema: 1,
-        service: "perm",
-        replica_id: 1,
-        url: rec.url,
-        revision: 2,
-        accelerator: null,
-        ready_at: new Date().toISOString(),
-      }),
-    );
+    const rec = replicaRecord({ service: "perm", revision: 2, url: "http://127.0.0.1:8000" });
+    await putJson(replicas, "perm.1", rec);
+    await putJson(endpoints, "perm.1", endpointRecord({ service: "perm", url: rec.url!, revision: 2 }));
     const status = await yard(["status", "--json"], cliEnv());
     expect(status.code, status.all).toBe(0);
     const doc = JSON.parse(status.stdout);

@@ -4,6 +4,7 @@ import {
   createBucket,
   getJson,
   type KV,
+  putJson,
   serve,
   silentLogger,
   watchBucket,
@@ -16,10 +17,16 @@ import {
   SpecRecord,
   Subjects,
 } from "@switchyard/contracts";
-import { type Proc, startNats, startTs, type TestNats } from "@switchyard/testkit";
+import {
+  endpointRecord,
+  type Proc,
+  replicaRecord,
+  startNats,
+  startTs,
+  type TestNats,
+} from "@switchyard/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { replica } from "../cli/src/fixtures.test-util.js";
 import { closedPort, eventCount, serviceYaml, writeYaml, yard } from "./spec-cli-helpers.js";
 
 const SEED = "examples/vllm-auth.yaml";
@@ -296,24 +303,13 @@ describe("against nats-server and the spec service", () => {
       env,
     );
     await proc.waitForLine(/Waiting for waiter revision 1 to be READY/);
-    const rec = (phase: ReplicaRecord["phase"], more: Partial<ReplicaRecord> = {}): ReplicaRecord =>
-      replica("waiter", 1, phase, { updated_at: new Date().toISOString(), ...more });
+    const rec = (phase: ReplicaRecord["phase"], more: Partial<ReplicaRecord> = {}) =>
+      replicaRecord({ service: "waiter", id: 1, phase, url: null, ...more });
     await replicas.put("waiter.1", JSON.stringify(rec("PROVISIONING")));
     await proc.waitForLine(/^\s*\d+s\s+replica 1: PROVISIONING$/);
     await replicas.put("waiter.1", JSON.stringify(rec("STARTING", { url: "http://127.0.0.1:8000" })));
     await proc.waitForLine(/replica 1: STARTING \(http:\/\/127\.0\.0\.1:8000\)/);
-    await endpoints.put(
-      "waiter.1",
-      JSON.stringify({
-        schema: 1,
-        service: "waiter",
-        replica_id: 1,
-        url: "http://127.0.0.1:8000",
-        revision: 1,
-        accelerator: null,
-        ready_at: new Date().toISOString(),
-      }),
-    );
+    await putJson(endpoints, "waiter.1", endpointRecord({ service: "waiter", url: "http://127.0.0.1:8000" }));
     expect(await proc.exited).toBe(0);
     expect(proc.lines.join("\n")).toMatch(
       /replica 1: READY \(http:\/\/127\.0\.0\.1:8000\)\nService waiter is READY/,

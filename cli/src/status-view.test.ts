@@ -1,6 +1,6 @@
 import type { ReplicaPhase } from "@switchyard/contracts";
+import { endpointRecord, replicaRecord, specRecord } from "@switchyard/testkit";
 import { describe, expect, it } from "vitest";
-import { endpoint, replica, specRecord } from "./fixtures.test-util.js";
 import {
   effectivePhase,
   replicasTable,
@@ -37,27 +37,42 @@ describe("effectivePhase", () => {
     { name: "shutting down stays so", phase: "SHUTTING_DOWN", id: 1, want: "SHUTTING_DOWN" },
     { name: "failed stays failed", phase: "FAILED_PROBING", id: 1, want: "FAILED_PROBING" },
   ])("$name", ({ phase, id, want }) => {
-    expect(effectivePhase(replica("llm", id, phase), eps)).toBe(want);
+    expect(effectivePhase(replicaRecord({ service: "llm", id, phase }), eps)).toBe(want);
   });
 });
 
 describe("serviceRows and tables", () => {
-  const specs = [specRecord("llm", 3), specRecord("idle", 1, "round_robin")];
+  const specs = [
+    specRecord({ name: "llm", revision: 3 }),
+    specRecord({ name: "idle", revision: 1, lb: "round_robin" }),
+  ];
   const replicas = [
-    replica("llm", 1, "READY", {
+    replicaRecord({
+      service: "llm",
+      id: 1,
+      phase: "READY",
       revision: 3,
       url: "http://127.0.0.1:8001",
       accelerator: "L4",
       accelerator_count: 1,
     }),
-    replica("llm", 2, "STARTING", { revision: 3, url: "http://127.0.0.1:8002" }),
-    replica("llm", 3, "FAILED_INITIAL_DELAY", {
+    replicaRecord({ service: "llm", id: 2, phase: "STARTING", revision: 3, url: "http://127.0.0.1:8002" }),
+    replicaRecord({
+      service: "llm",
+      id: 3,
+      phase: "FAILED_INITIAL_DELAY",
       revision: 2,
+      url: null,
       reason: "InitialDelayExceeded",
       message: "no probe passed within 1200 s: last probe got HTTP 401 Unauthorized from GET /v1/models",
     }),
   ];
-  const rows = serviceRows(specs, replicas, [endpoint("llm", 1, 3)], (n) => `http://${n}.localhost:8080`);
+  const rows = serviceRows(
+    specs,
+    replicas,
+    [endpointRecord({ service: "llm", replica_id: 1, revision: 3 })],
+    (n) => `http://${n}.localhost:8080`,
+  );
 
   it("derives status and counts ready/total (failed replicas not counted in total)", () => {
     expect(rows.map((r) => [r.name, r.status, r.ready, r.total])).toEqual([
@@ -75,7 +90,11 @@ describe("serviceRows and tables", () => {
   });
 
   it("prints the replicas table with accelerator and a truncated reason", () => {
-    const lines = replicasTable(replicas, [endpoint("llm", 1, 3)], 40).split("\n");
+    const lines = replicasTable(
+      replicas,
+      [endpointRecord({ service: "llm", replica_id: 1, revision: 3 })],
+      40,
+    ).split("\n");
     expect(lines[0]).toMatch(/^SERVICE\s+ID\s+REVISION\s+PHASE\s+ENDPOINT\s+ACCELERATOR\s+REASON$/);
     expect(lines[1]).toMatch(/^llm\s+1\s+3\s+READY\s+http:\/\/127\.0\.0\.1:8001\s+L4\s+-$/);
     expect(lines[2]).toMatch(/^llm\s+2\s+3\s+STARTING\s+http:\/\/127\.0\.0\.1:8002\s+-\s+-$/);

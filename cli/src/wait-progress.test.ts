@@ -1,30 +1,39 @@
+import { endpointRecord, replicaRecord } from "@switchyard/testkit";
 import { describe, expect, it } from "vitest";
-import { endpoint, replica } from "./fixtures.test-util.js";
 import { changedLines, initialWaitState, phaseLine, waitingFor, waitOutcome } from "./wait-progress.js";
 
 describe("phaseLine", () => {
   it.each([
     {
       name: "provisioning",
-      r: replica("llm", 1, "PROVISIONING", { revision: 2 }),
+      r: replicaRecord({ service: "llm", id: 1, phase: "PROVISIONING", revision: 2 }),
       phase: "PROVISIONING" as const,
       want: "replica 1: PROVISIONING",
     },
     {
       name: "starting shows its url",
-      r: replica("llm", 1, "STARTING", { revision: 2, url: "http://127.0.0.1:8000" }),
+      r: replicaRecord({
+        service: "llm",
+        id: 1,
+        phase: "STARTING",
+        revision: 2,
+        url: "http://127.0.0.1:8000",
+      }),
       phase: "STARTING" as const,
       want: "replica 1: STARTING (http://127.0.0.1:8000)",
     },
     {
       name: "ready shows its url",
-      r: replica("llm", 1, "READY", { revision: 2, url: "http://127.0.0.1:8000" }),
+      r: replicaRecord({ service: "llm", id: 1, phase: "READY", revision: 2, url: "http://127.0.0.1:8000" }),
       phase: "READY" as const,
       want: "replica 1: READY (http://127.0.0.1:8000)",
     },
     {
       name: "pending with its reason",
-      r: replica("llm", 2, "PENDING", {
+      r: replicaRecord({
+        service: "llm",
+        id: 2,
+        phase: "PENDING",
         revision: 2,
         reason: "NoAcceleratorFree",
         message: "inventory L4:1 in use",
@@ -34,7 +43,7 @@ describe("phaseLine", () => {
     },
     {
       name: "a replica of an older revision says so",
-      r: replica("llm", 3, "READY", { revision: 1 }),
+      r: replicaRecord({ service: "llm", id: 3, phase: "READY", revision: 1, url: null }),
       phase: "READY" as const,
       want: "replica 3 (revision 1): READY",
     },
@@ -48,24 +57,34 @@ describe("changedLines + waitOutcome, step by step", () => {
     const s = initialWaitState("llm", 2);
     const steps: { apply: () => void; lines: string[]; done: boolean }[] = [
       {
-        apply: () => s.replicas.set(1, replica("llm", 1, "PENDING", { revision: 2 })),
+        apply: () =>
+          s.replicas.set(1, replicaRecord({ service: "llm", id: 1, phase: "PENDING", revision: 2 })),
         lines: ["replica 1: PENDING"],
         done: false,
       },
       { apply: () => {}, lines: [], done: false },
       {
-        apply: () => s.replicas.set(1, replica("llm", 1, "PROVISIONING", { revision: 2 })),
+        apply: () =>
+          s.replicas.set(1, replicaRecord({ service: "llm", id: 1, phase: "PROVISIONING", revision: 2 })),
         lines: ["replica 1: PROVISIONING"],
         done: false,
       },
       {
-        apply: () => s.replicas.set(1, replica("llm", 1, "STARTING", { revision: 2, url: "http://h:1" })),
+        apply: () =>
+          s.replicas.set(
+            1,
+            replicaRecord({ service: "llm", id: 1, phase: "STARTING", revision: 2, url: "http://h:1" }),
+          ),
         lines: ["replica 1: STARTING (http://h:1)"],
         done: false,
       },
-      { apply: () => s.endpoints.set(9, endpoint("llm", 9, 1)), lines: [], done: false },
       {
-        apply: () => s.endpoints.set(1, endpoint("llm", 1, 2)),
+        apply: () => s.endpoints.set(9, endpointRecord({ service: "llm", replica_id: 9, revision: 1 })),
+        lines: [],
+        done: false,
+      },
+      {
+        apply: () => s.endpoints.set(1, endpointRecord({ service: "llm", replica_id: 1, revision: 2 })),
         lines: ["replica 1: READY (http://h:1)"],
         done: true,
       },
@@ -85,7 +104,10 @@ describe("changedLines + waitOutcome, step by step", () => {
     const s = initialWaitState("llm", 2);
     s.replicas.set(
       4,
-      replica("llm", 4, "FAILED_INITIAL_DELAY", {
+      replicaRecord({
+        service: "llm",
+        id: 4,
+        phase: "FAILED_INITIAL_DELAY",
         revision,
         reason: "InitialDelayExceeded",
         message: "HTTP 401",
@@ -103,7 +125,7 @@ describe("changedLines + waitOutcome, step by step", () => {
 
   it("reports a removed replica", () => {
     const s = initialWaitState("llm", 1);
-    s.replicas.set(1, replica("llm", 1, "STARTING"));
+    s.replicas.set(1, replicaRecord({ service: "llm", id: 1, phase: "STARTING" }));
     changedLines(s);
     s.replicas.delete(1);
     expect(changedLines(s)).toEqual(["replica 1: removed"]);
@@ -119,7 +141,10 @@ describe("waitingFor", () => {
     },
     {
       name: "lists phases of this revision",
-      replicas: [replica("llm", 1, "STARTING", { revision: 2 }), replica("llm", 2, "READY", { revision: 1 })],
+      replicas: [
+        replicaRecord({ service: "llm", id: 1, phase: "STARTING", revision: 2 }),
+        replicaRecord({ service: "llm", id: 2, phase: "READY", revision: 1 }),
+      ],
       want: /now: replica 1 STARTING$/,
     },
   ])("$name", ({ replicas, want }) => {

@@ -1,5 +1,5 @@
-import { Kvm } from "@nats-io/kv";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { connectBus, createBucket, type NatsConnection, silentLogger } from "@switchyard/bus";
+import { type BucketName, Buckets } from "@switchyard/contracts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startNats, type TestNats } from "../src/nats-server.js";
 import { waitForKey } from "../src/wait.js";
@@ -8,15 +8,16 @@ let nats: TestNats;
 let nc: NatsConnection;
 beforeAll(async () => {
   nats = await startNats();
-  nc = await connect({ servers: nats.url });
+  nc = await connectBus({ url: nats.url, name: "wait-test", logger: silentLogger });
 });
 afterAll(async () => {
   await nc?.close();
   await nats?.dispose();
 });
 
-let buckets = 0;
-const bucket = () => new Kvm(nc).create(`wait-${++buckets}`);
+// A fresh bucket per test: each takes the next of Switchyard's (they are all empty here).
+const fresh: BucketName[] = Object.values(Buckets);
+const bucket = () => createBucket(nc, fresh.shift()!);
 type Rec = { ready: boolean };
 const allReady = (m: Map<string, Rec>) => m.size > 0 && [...m.values()].every((v) => v.ready);
 
