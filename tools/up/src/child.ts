@@ -57,6 +57,28 @@ export function signalGroup(pid: number, sig: NodeJS.Signals): void {
   }
 }
 
+/** Facts from `/proc/<pid>/stat` (Linux); null when the process is gone or /proc is unreadable. */
+export interface ProcStat {
+  state: string;
+  ppid: number;
+  pgrp: number;
+  /** Clock ticks since boot: with the pid, names one process (pids are reused). */
+  startTime: number;
+}
+
+export function procStat(pid: number): ProcStat | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // The fields follow the command name, which is in parentheses and may hold spaces.
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return { state: f[0], ppid: Number(f[1]), pgrp: Number(f[2]), startTime: Number(f[19]) };
+  } catch {
+    return null;
+  }
+}
+
+const gone = (s: ProcStat) => s.state === "Z" || s.state === "X";
+
 /** True while the process exists and is not a zombie (an exited orphan not yet reaped). */
 export function alive(pid: number): boolean {
   try {
@@ -64,12 +86,31 @@ export function alive(pid: number): boolean {
   } catch {
     return false;
   }
+  const s = procStat(pid);
+  return s === null || !gone(s);
+}
+
+/** Every live (non-zombie) process of this system, with its stat. */
+function processes(): Map<number, ProcStat> {
+  const out = new Map<number, ProcStat>();
+  let entries: string[] = [];
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
+    entries = readdirSync("/proc");
   } catch {
-    return true;
+    return out;
   }
+  for (const e of entries) {
+    if (!/^\d+$/.test(e)) continue;
+    const s = procStat(Number(e)); // null: it ended while we read
+    if (s && !gone(s)) out.set(Number(e), s);
+  }
+  return out;
+}
+
+/** True while any live process belongs to process group `pgid` (Linux /proc). */
+export function groupAlive(pgid: number): boolean {
+  for (const s of processes().values()) if (s.pgrp === pgid) return true;
+  return false;
 }
 
 /**
@@ -78,25 +119,7 @@ export function alive(pid: number): boolean {
  */
 export function descendants(root: number): number[] {
   const children = new Map<number, number[]>();
-  let entries: string[] = [];
-  try {
-    entries = readdirSync("/proc");
-  } catch {
-    return [];
-  }
-  for (const e of entries) {
-    if (!/^\d+$/.test(e)) continue;
-    try {
-      const stat = readFileSync(`/proc/${e}/stat`, "utf8");
-      // Field 4 (ppid) follows the command name, which is in parentheses and may hold spaces.
-      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      const list = children.get(ppid) ?? [];
-      list.push(Number(e));
-      children.set(ppid, list);
-    } catch {
-      // the process ended while we read
-    }
-  }
+  for (const [pid, s] of processes()) children.set(s.ppid, [...(children.get(s.ppid) ?? []), pid]);
   const out: number[] = [];
   const stack = [...(children.get(root) ?? [])];
   while (stack.length) {
@@ -127,16 +150,23 @@ export async function stopTree(
   const left = before.filter(alive);
   if (left.length) {
     for (const p of left) signalGroup(p, "SIGTERM");
-    await waitGone(left, graceMs);
+    await until(() => !left.some(alive), graceMs);
     for (const p of left.filter(alive)) signalGroup(p, "SIGKILL");
   }
   return code;
 }
 
-async function waitGone(pids: number[], ms: number): Promise<void> {
-  // Orphans are not our children: no exit event to await, so look again every 50 ms.
+/**
+ * Resolves once `cond` holds (true) or after `ms` (false). For orphans and process groups: they
+ * are not our children, so there is no exit event to await; it looks again every 50 ms.
+ */
+export async function until(cond: () => boolean, ms: number): Promise<boolean> {
   const end = Date.now() + ms;
-  while (Date.now() < end && pids.some(alive)) await new Promise((r) => setTimeout(r, 50));
+  while (!cond()) {
+    if (Date.now() >= end) return false;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return true;
 }
 
 /**
@@ -146,13 +176,7 @@ async function waitGone(pids: number[], ms: number): Promise<void> {
  * since a process that is not our child gives no exit event.
  */
 export function onGroupLeaderGone(onGone: () => void): void {
-  let pgrp: number;
-  try {
-    const stat = readFileSync("/proc/self/stat", "utf8");
-    pgrp = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[2]);
-  } catch {
-    return;
-  }
+  const pgrp = procStat(process.pid)?.pgrp;
   if (!pgrp || pgrp === process.pid) return;
   const timer = setInterval(() => {
     if (!alive(pgrp)) {

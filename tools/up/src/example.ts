@@ -1,8 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { basename, extname } from "node:path";
-import type { NatsConnection } from "@nats-io/transport-node";
-import { call, openBucket, silentLogger, watchBucket } from "@switchyard/bus";
+import { call, type NatsConnection, openBucket, silentLogger, watchBucket } from "@switchyard/bus";
 import {
   type ApplyRequestInput,
   type ApplyResult,

@@ -5,11 +5,13 @@ import { type Child, stopTree } from "./child.js";
 import { newToken, publishExample, waitProxyRoutes, waitServiceReady } from "./example.js";
 import { chooseNats } from "./nats-choice.js";
 import { devPassword, passwordVar } from "./nats-permissions.js";
-import { findNatsServer, INSTALL_HINT, probeNats, startNatsServer } from "./nats-server.js";
+import { findNatsServer, INSTALL_HINT, probeNats, spawnNatsServer } from "./nats-server.js";
 import type { UpOptions } from "./options.js";
-import { natsServerArgs, natsServerEnv, planServices } from "./plan.js";
+import { natsServerArgs, natsServerEnv, pinPorts, planServices, type ServicePlan } from "./plan.js";
 import { colourOf, formatLine } from "./prefix.js";
+import { stopReplicaGroups } from "./replica-groups.js";
 import { type RunningService, startService } from "./services.js";
+import { Supervisor } from "./supervisor.js";
 
 export interface Output {
   /** The launcher's own progress lines. */
@@ -38,10 +40,20 @@ export function showNatsLine(line: string): boolean {
   return /\[(WRN|ERR|FTL)\]/.test(line) && !/Plaintext passwords/.test(line);
 }
 
-/** Runs the system; `stop()` tears everything down in reverse order. */
+/** A child's grace between SIGTERM (SIGINT for nats-server) and SIGKILL when stopping. */
+const STOP_GRACE_MS = 10_000;
+
+/** Our nats-server: `ready` resolves with its URL. */
+type NatsInstance = { child: Child; ready: Promise<string> };
+
+/**
+ * Runs the system under supervision: a process that exits on its own is restarted (backoff,
+ * supervisor.ts) while the others keep running; `stop()` tears everything down in reverse order,
+ * then stops any replica process group the provisioner left behind.
+ */
 export function createLauncher(o: UpOptions, repoRoot: string) {
-  const running: RunningService[] = [];
-  let nats: Child | null = null;
+  const running: Supervisor<RunningService>[] = [];
+  let nats: Supervisor<NatsInstance> | null = null;
   let stopping: Promise<void> | null = null;
   const plannedNames = ["nats", "spec", "provisioner", "prober"];
   for (let i = 1; i <= o.proxies; i++) plannedNames.push(`proxy-${i}`);
@@ -59,14 +71,51 @@ export function createLauncher(o: UpOptions, repoRoot: string) {
     const bin = findNatsServer(process.env);
     if (!bin) throw new StartError(INSTALL_HINT);
     mkdirSync(o.stateDir, { recursive: true });
-    const args = natsServerArgs(repoRoot, { ...o, natsPort: explicit ? 0 : o.natsPort });
+    let port = explicit ? 0 : o.natsPort;
     out.say(`starting nats-server (${bin}, JetStream in ${o.stateDir}/nats)`);
-    const own = await startNatsServer(bin, args, natsServerEnv(o, passwordVar), (l) => {
-      if (showNatsLine(l)) out.child("nats", 0, l);
+    const sup = new Supervisor<NatsInstance>(
+      {
+        name: "nats-server",
+        // A restart listens on the port the first run got (the services reconnect there) with
+        // the same store dir: JetStream's buckets and streams survive it.
+        spawn: () =>
+          spawnNatsServer(
+            bin,
+            natsServerArgs(repoRoot, { ...o, natsPort: port }),
+            natsServerEnv(o, passwordVar),
+            (l) => {
+              if (showNatsLine(l)) out.child("nats", 0, l);
+            },
+          ),
+        // nats-server exits 0 on SIGINT (1 on SIGTERM).
+        stop: (c) => stopTree(c, STOP_GRACE_MS, "SIGINT"),
+      },
+      o.restart,
+      out.say,
+    );
+    nats = sup;
+    const url = await sup.current.ready.catch((err: Error) => {
+      throw new StartError(err.message);
     });
-    nats = own.child;
-    out.say(`nats-server ready at ${own.url} (pid ${own.child.pid})`);
-    return own.url;
+    port = portOf(url);
+    out.say(`nats-server ready at ${url} (pid ${sup.current.child.pid})`);
+    return url;
+  }
+
+  function supervise(base: ServicePlan, i: number): Supervisor<RunningService> {
+    let plan = base;
+    return new Supervisor<RunningService>(
+      {
+        name: base.name,
+        spawn: (prev) => {
+          if (prev) plan = pinPorts(plan, prev.addresses);
+          return startService(plan, repoRoot, (l) => out.child(base.name, i + 1, l));
+        },
+        stop: (c) => stopTree(c, STOP_GRACE_MS),
+      },
+      o.restart,
+      out.say,
+    );
   }
 
   async function start(): Promise<void> {
@@ -74,22 +123,23 @@ export function createLauncher(o: UpOptions, repoRoot: string) {
     mkdirSync(o.stateDir, { recursive: true });
     const plans = planServices(o, natsUrl);
     for (const [i, plan] of plans.entries()) {
-      const svc = startService(plan, repoRoot, (l) => out.child(plan.name, i + 1, l));
-      running.push(svc);
-      out.say(`started ${plan.name} (pid ${svc.child.pid}, NATS user ${plan.user})`);
+      const sup = supervise(plan, i);
+      running.push(sup);
+      out.say(`started ${plan.name} (pid ${sup.current.child.pid}, NATS user ${plan.user})`);
     }
     let n = 0;
+    const first = running.map((s) => s.current);
     await Promise.all(
-      running.map((s) =>
+      first.map((s) =>
         s.ready.then(
-          () => out.say(`${s.plan.name} ready (${++n}/${running.length})`),
+          () => out.say(`${s.plan.name} ready (${++n}/${first.length})`),
           (err) => {
             throw new StartError(`${String(err.message)}: see its lines above`);
           },
         ),
       ),
     );
-    const proxies = running.filter((s) => s.plan.user === "proxy");
+    const proxies = first.filter((s) => s.plan.user === "proxy");
     let service: string | null = null;
     let token: string | null = null;
     if (o.example) {
@@ -115,7 +165,7 @@ export function createLauncher(o: UpOptions, repoRoot: string) {
         await nc.close();
       }
     }
-    const spec = running.find((s) => s.plan.name === "spec")?.addresses;
+    const spec = first.find((s) => s.plan.name === "spec")?.addresses;
     out.say("everything is up");
     process.stdout.write(
       `${banner({
@@ -130,29 +180,26 @@ export function createLauncher(o: UpOptions, repoRoot: string) {
     );
   }
 
-  /** Proxies first (stop taking traffic), then prober, provisioner, spec, and our nats-server. */
+  /**
+   * Proxies first (stop taking traffic), then prober, provisioner, spec; then the replica groups
+   * that outlived the provisioner (it crashed, or hung and was killed); our nats-server last.
+   */
   function stop(): Promise<void> {
     stopping ??= (async () => {
-      const proxies = running.filter((s) => s.plan.user === "proxy");
-      const others = running.filter((s) => s.plan.user !== "proxy").reverse();
-      const stopOne = async (s: RunningService) => {
-        const code = await stopTree(s.child, 10_000);
-        out.say(`${s.plan.name} stopped (${code})`);
+      const isProxy = (s: Supervisor<RunningService>) => s.current.plan.user === "proxy";
+      const stopOne = async (s: Supervisor<RunningService>) => {
+        const code = await s.stop();
+        out.say(`${s.current.plan.name} stopped (${code})`);
       };
-      await Promise.all(proxies.map(stopOne));
-      for (const s of others) await stopOne(s);
-      // nats-server exits 0 on SIGINT (1 on SIGTERM).
-      if (nats) out.say(`nats-server stopped (${await stopTree(nats, 10_000, "SIGINT")})`);
+      await Promise.all(running.filter(isProxy).map(stopOne));
+      for (const s of running.filter((s) => !isProxy(s)).reverse()) await stopOne(s);
+      const left = await stopReplicaGroups(o.stateDir, STOP_GRACE_MS);
+      if (left.length)
+        out.say(`stopped ${left.length} replica process group(s) left behind (pgid ${left.join(", ")})`);
+      if (nats) out.say(`nats-server stopped (${await nats.stop()})`);
     })();
     return stopping;
   }
 
-  /** Resolves when a started service exits on its own (a crash), with its name. */
-  const died = (): Promise<string> =>
-    Promise.race([
-      ...running.map((s) => s.child.exited.then(() => s.plan.name)),
-      ...(nats ? [(nats as Child).exited.then(() => "nats-server")] : []),
-    ]);
-
-  return { start, stop, died, say: out.say };
+  return { start, stop, say: out.say };
 }

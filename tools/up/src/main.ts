@@ -41,10 +41,10 @@ for (const s of [process.stdout, process.stderr]) s.on("error", () => void shutd
 // A bug here must not orphan the services: stop them, then fail.
 process.on("uncaughtException", (err) => void shutdown(`launcher error: ${err.stack ?? err}`, 1));
 
+// Once started, the launcher supervises: a process that exits is restarted, nothing here ends
+// but a signal (or the group leader, or our output, going away).
 try {
   await up.start();
-  const name = await up.died();
-  if (!shuttingDown) await shutdown(`${name} exited unexpectedly`, 1);
 } catch (err) {
   if (!shuttingDown) {
     const msg = err instanceof StartError ? err.message : String((err as Error)?.stack ?? err);

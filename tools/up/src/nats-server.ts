@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { delimiter, join } from "node:path";
-import { connect } from "@nats-io/transport-node";
+import { connectBus, silentLogger } from "@switchyard/bus";
 import type { BusUser } from "@switchyard/contracts";
 import { type Child, spawnChild } from "./child.js";
 import type { NatsProbe } from "./nats-choice.js";
@@ -23,7 +23,14 @@ export function findNatsServer(env: NodeJS.ProcessEnv): string | null {
 export async function probeNats(url: string, passwords: Record<BusUser, string>): Promise<NatsProbe> {
   for (const [user, pass] of Object.entries(passwords)) {
     try {
-      const nc = await connect({ servers: url, user, pass, timeout: 2_000, maxReconnectAttempts: 0 });
+      const nc = await connectBus({
+        url,
+        name: "yard-up-probe",
+        user,
+        pass,
+        timeoutMs: 2_000,
+        logger: silentLogger,
+      });
       const authRequired = nc.info?.auth_required === true;
       await nc.close();
       if (!authRequired) return { kind: "no-auth" };
@@ -35,34 +42,30 @@ export async function probeNats(url: string, passwords: Record<BusUser, string>)
   return { kind: "ok" };
 }
 
-export interface OwnNats {
-  url: string;
-  child: Child;
-}
-
-/** Start nats-server and resolve once it is ready, with the port it listens on. */
-export async function startNatsServer(
+/** Start nats-server: `ready` resolves with its URL once it serves, rejects if it exits first. */
+export function spawnNatsServer(
   bin: string,
   args: string[],
   env: Record<string, string>,
   onLine: (line: string) => void,
-): Promise<OwnNats> {
+): { child: Child; ready: Promise<string> } {
   let port = 0;
-  let readyResolve!: () => void;
-  const ready = new Promise<void>((r) => {
+  let readyResolve!: (url: string) => void;
+  const ready = new Promise<string>((r) => {
     readyResolve = r;
   });
   const child = spawnChild(bin, args, { env: { ...process.env, ...env } }, (line) => {
     onLine(line);
     const m = /Listening for client connections on [^\s]+:(\d+)/.exec(line);
     if (m) port = Number(m[1]);
-    if (/Server is ready/.test(line)) readyResolve();
+    if (/Server is ready/.test(line)) readyResolve(`nats://127.0.0.1:${port}`);
   });
-  await Promise.race([
+  const started = Promise.race([
     ready,
-    child.exited.then((code) => {
+    child.exited.then((code): never => {
       throw new Error(`nats-server exited (${code}) before it was ready; see its lines above`);
     }),
   ]);
-  return { url: `nats://127.0.0.1:${port}`, child };
+  started.catch(() => {});
+  return { child, ready: started };
 }

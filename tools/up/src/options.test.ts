@@ -19,8 +19,15 @@ describe("parseOptions", () => {
         example: true,
         stateDir: "/repo/.yard",
         examplePath: "/repo/examples/local-auth.yaml",
+        restart: { initialMs: 500, maxMs: 30_000 },
         pretty: false,
       },
+    },
+    {
+      name: "restart backoff from env",
+      argv: [],
+      env: { YARD_RESTART_DELAY_MS: "100", YARD_RESTART_MAX_DELAY_MS: "100" },
+      want: { restart: { initialMs: 100, maxMs: 100 } },
     },
     {
       name: "env overrides",
@@ -66,6 +73,18 @@ describe("parseOptions", () => {
       error: /YARD_PROXIES must be an integer from 1/,
     },
     { name: "port out of range", argv: [], env: { YARD_NATS_PORT: "70000" }, error: /YARD_NATS_PORT/ },
+    {
+      name: "no restart delay",
+      argv: [],
+      env: { YARD_RESTART_DELAY_MS: "0" },
+      error: /YARD_RESTART_DELAY_MS must be an integer from 1/,
+    },
+    {
+      name: "a cap below the first delay",
+      argv: [],
+      env: { YARD_RESTART_DELAY_MS: "5000", YARD_RESTART_MAX_DELAY_MS: "1000" },
+      error: /YARD_RESTART_MAX_DELAY_MS \(1000\) must not be below YARD_RESTART_DELAY_MS \(5000\)/,
+    },
     {
       name: "proxy ports past 65535",
       argv: [],

@@ -2,6 +2,7 @@ import { isAbsolute, join, resolve } from "node:path";
 import type { BusUser } from "@switchyard/contracts";
 import { BOOL_HELP, parseBool } from "@switchyard/runtime";
 import { BUS_USERS, devPassword, passwordVar } from "./nats-permissions.js";
+import type { RestartPolicy } from "./restart-policy.js";
 
 /**
  * What `pnpm start` was asked to do, from its arguments and env vars. Pure: no I/O.
@@ -16,6 +17,8 @@ import { BUS_USERS, devPassword, passwordVar } from "./nats-permissions.js";
  * | YARD_SPEC_HTTP_PORT       | 7070               | spec service HTTP API (0: any)                    |
  * | YARD_EXAMPLE / --no-example | 1                | publish examples/local-auth.yaml with a token     |
  * | YARD_NATS_<USER>_PASS     | <user>-dev         | NATS passwords (spec, provisioner, prober, proxy, cli) |
+ * | YARD_RESTART_DELAY_MS     | 500                | first restart of a process that exited on its own |
+ * | YARD_RESTART_MAX_DELAY_MS | 30000              | cap of the doubling restart delay (crash loop)    |
  */
 export interface UpOptions {
   /** NATS_URL when given explicitly; null → the launcher's own server on natsPort. */
@@ -29,6 +32,8 @@ export interface UpOptions {
   example: boolean;
   examplePath: string;
   passwords: Record<BusUser, string>;
+  /** Restart backoff of a process (nats-server, a service) that exited on its own. */
+  restart: RestartPolicy;
   /** Colours and aligned names (stdout is a terminal and NO_COLOR is unset). */
   pretty: boolean;
   help: boolean;
@@ -40,11 +45,14 @@ export const USAGE = `Usage: pnpm start [--no-example] [--help]
 
 Starts Switchyard on this machine without Docker: nats-server (deploy/nats/yard.conf), the spec
 service, provisioner, prober and YARD_PROXIES proxies, then publishes examples/local-auth.yaml
-with a generated token and prints a curl line to try it. Ctrl-C stops everything.
+with a generated token and prints a curl line to try it. A process that exits on its own is
+restarted (backoff doubling from YARD_RESTART_DELAY_MS to YARD_RESTART_MAX_DELAY_MS); the others
+keep running. Ctrl-C stops everything, replicas included.
 
 Env: NATS_URL, YARD_NATS_PORT (4333), YARD_STATE_DIR (<repo>/.yard), YARD_PROXIES (1),
 YARD_PROXY_PORT (8080), YARD_PROXY_ADMIN_PORT (9090), YARD_SPEC_HTTP_PORT (7070),
-YARD_EXAMPLE (1), YARD_NATS_<USER>_PASS (<user>-dev). See docs/deploy.md.`;
+YARD_EXAMPLE (1), YARD_NATS_<USER>_PASS (<user>-dev), YARD_RESTART_DELAY_MS (500),
+YARD_RESTART_MAX_DELAY_MS (30000). See docs/deploy.md.`;
 
 function intVar(
   env: NodeJS.ProcessEnv,
@@ -83,10 +91,17 @@ export function parseOptions(
     proxyPort: intVar(env, "YARD_PROXY_PORT", 8080, 0, 65535),
     adminPort: intVar(env, "YARD_PROXY_ADMIN_PORT", 9090, 0, 65535),
     specPort: intVar(env, "YARD_SPEC_HTTP_PORT", 7070, 0, 65535),
+    restartMs: intVar(env, "YARD_RESTART_DELAY_MS", 500, 1, 3_600_000),
+    restartMaxMs: intVar(env, "YARD_RESTART_MAX_DELAY_MS", 30_000, 1, 3_600_000),
   };
   const bad = Object.values(ints).find((v) => typeof v === "string");
   if (bad !== undefined) return { ok: false, error: bad as string };
-  const n = ints as Record<keyof typeof ints, number>;
+  const { restartMs, restartMaxMs, ...n } = ints as Record<keyof typeof ints, number>;
+  if (restartMaxMs < restartMs)
+    return {
+      ok: false,
+      error: `YARD_RESTART_MAX_DELAY_MS (${restartMaxMs}) must not be below YARD_RESTART_DELAY_MS (${restartMs})`,
+    };
   for (const [name, base] of [
     ["YARD_PROXY_PORT", n.proxyPort],
     ["YARD_PROXY_ADMIN_PORT", n.adminPort],
@@ -107,6 +122,7 @@ export function parseOptions(
       example,
       examplePath: join(ctx.repoRoot, "examples", "local-auth.yaml"),
       passwords,
+      restart: { initialMs: restartMs, maxMs: restartMaxMs },
       pretty: ctx.isTty && !env.NO_COLOR,
       help,
     },

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { BUS_USERS, passwordVar } from "./nats-permissions.js";
 import { parseOptions, type UpOptions } from "./options.js";
-import { natsServerArgs, natsServerEnv, planServices, serviceEnv } from "./plan.js";
+import { natsServerArgs, natsServerEnv, pinPorts, planServices, serviceEnv } from "./plan.js";
 
 function opts(env: NodeJS.ProcessEnv): UpOptions {
   const r = parseOptions([], env, { repoRoot: "/repo", cwd: "/repo", isTty: false });
@@ -45,6 +45,22 @@ describe("planServices", () => {
     const proxies = planServices(opts(env), "u").filter((p) => p.user === "proxy");
     expect(proxies.map((p) => p.env.YARD_PROXY_PORT)).toEqual(ports);
     expect(proxies.map((p) => p.env.YARD_PROXY_ADMIN_PORT)).toEqual(admin);
+  });
+
+  it("a restart keeps the ports the last run listened on (planned 0 → the port the banner printed)", () => {
+    const [spec, prov, , proxy] = planServices(opts({ YARD_PROXY_PORT: "0", YARD_SPEC_HTTP_PORT: "0" }), "u");
+    const listening = new Map([
+      ["proxy", "http://127.0.0.1:41234"],
+      ["admin", "http://[::]:41235/"],
+    ]);
+    expect(pinPorts(proxy, listening).env).toMatchObject({
+      YARD_PROXY_PORT: "41234",
+      YARD_PROXY_ADMIN_PORT: "41235",
+    });
+    expect(pinPorts(spec, new Map([["http", "http://127.0.0.1:7071"]])).env.YARD_SPEC_HTTP_PORT).toBe("7071");
+    expect(pinPorts(spec, new Map()).env.YARD_SPEC_HTTP_PORT).toBe("0"); // nothing seen yet
+    expect(pinPorts(prov, listening)).toEqual(prov); // no server of its own
+    expect(pinPorts(proxy, new Map([["proxy", "garbage"]])).env.YARD_PROXY_PORT).toBe("0");
   });
 
   it("gives the provisioner the state dir and the spec service its HTTP port", () => {

@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import type { BusUser } from "@switchyard/contracts";
+import { portOf } from "./banner.js";
 import type { UpOptions } from "./options.js";
 
 /** One process the launcher starts: a service entry run with `node --import tsx`. */
@@ -12,6 +13,8 @@ export interface ServicePlan {
   entry: string;
   /** Env vars set on top of the launcher's own environment. */
   env: Record<string, string>;
+  /** The env var that sets the port of each server it logs as listening (`server` → var). */
+  portVars: Record<string, string>;
 }
 
 const nth = (base: number, i: number) => String(base === 0 ? 0 : base + i);
@@ -29,14 +32,22 @@ export function planServices(o: UpOptions, natsUrl: string): ServicePlan[] {
       user: "spec",
       entry: "services/spec/src/main.ts",
       env: { ...bus("spec"), YARD_SPEC_HTTP_PORT: String(o.specPort) },
+      portVars: { http: "YARD_SPEC_HTTP_PORT" },
     },
     {
       name: "provisioner",
       user: "provisioner",
       entry: "services/provisioner/src/main.ts",
       env: { ...bus("provisioner"), YARD_STATE_DIR: o.stateDir },
+      portVars: {},
     },
-    { name: "prober", user: "prober", entry: "services/prober/src/main.ts", env: bus("prober") },
+    {
+      name: "prober",
+      user: "prober",
+      entry: "services/prober/src/main.ts",
+      env: bus("prober"),
+      portVars: {},
+    },
   ];
   for (let i = 0; i < o.proxies; i++) {
     plans.push({
@@ -48,9 +59,24 @@ export function planServices(o: UpOptions, natsUrl: string): ServicePlan[] {
         YARD_PROXY_PORT: nth(o.proxyPort, i),
         YARD_PROXY_ADMIN_PORT: nth(o.adminPort, i),
       },
+      portVars: { proxy: "YARD_PROXY_PORT", admin: "YARD_PROXY_ADMIN_PORT" },
     });
   }
   return plans;
+}
+
+/**
+ * The plan for a restart: every port the last run listened on, pinned (a service planned with
+ * port 0 comes back on the port the banner printed, not on a new one). Pure.
+ */
+export function pinPorts(plan: ServicePlan, listening: ReadonlyMap<string, string>): ServicePlan {
+  const env = { ...plan.env };
+  for (const [server, address] of listening) {
+    const name = plan.portVars[server];
+    const port = portOf(address);
+    if (name && Number.isInteger(port)) env[name] = String(port);
+  }
+  return { ...plan, env };
 }
 
 /** The launcher's own nats-server: deploy/nats/yard.conf, loopback, JetStream under the state dir. */
