@@ -2,8 +2,9 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { KV } from "@switchyard/bus";
-import { type Proc, startProc, startTs } from "@switchyard/testkit";
+import { type KV, putJson } from "@switchyard/bus";
+import { replicaKey } from "@switchyard/contracts";
+import { endpointRecord, type Proc, startProc, startTs } from "@switchyard/testkit";
 
 export interface Target {
   name: string;
@@ -97,17 +98,7 @@ http {
   return { name: "nginx", url: `http://127.0.0.1:${port}`, pid: proc.child.pid!, stop: () => proc.stop() };
 }
 
-export async function putEndpoint(kv: KV, service: string, id: number, url: string): Promise<number> {
-  return kv.put(
-    `${service}.${id}`,
-    JSON.stringify({
-      schema: 1,
-      service,
-      replica_id: id,
-      url,
-      revision: 1,
-      accelerator: null,
-      ready_at: new Date().toISOString(),
-    }),
-  );
+/** Put a ready endpoint as the prober does; resolves with its KV revision. */
+export function putEndpoint(kv: KV, service: string, id: number, url: string): Promise<number> {
+  return putJson(kv, replicaKey(service, id), endpointRecord({ service, replica_id: id, url }));
 }
