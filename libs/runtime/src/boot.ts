@@ -1,11 +1,18 @@
 import { formatError, YardError } from "@switchyard/contracts";
 import type { Pino } from "./logger.js";
 
+/** How a program ends: main.ts passes `process.exit`; nothing below main.ts exits by itself. */
+export type Exit = (code: number) => never;
+
 /**
  * A service's config, parsed once at start. An invalid value is fatal: the error names the env
- * var (never its value) and the process exits 1 before touching the bus.
+ * var (never its value) and the service exits 1 through `exit` before touching the bus.
  */
-export function loadConfigOrExit<C extends { LOG_LEVEL: string }>(logger: Pino, load: () => C): C {
+export function loadConfigOrExit<C extends { LOG_LEVEL: string }>(
+  logger: Pino,
+  load: () => C,
+  exit: Exit,
+): C {
   try {
     const config = load();
     logger.level = config.LOG_LEVEL;
@@ -13,6 +20,6 @@ export function loadConfigOrExit<C extends { LOG_LEVEL: string }>(logger: Pino, 
   } catch (err) {
     const code = err instanceof YardError ? err.code : "SY_ERR_CONFIG";
     logger.fatal({ code, err: formatError(err as Error) }, "invalid configuration");
-    process.exit(1);
+    return exit(1);
   }
 }

@@ -1,3 +1,4 @@
+export type { Exit } from "./boot.js";
 export { loadConfigOrExit } from "./boot.js";
 export { BOOL_HELP, bool, CommonEnv, millis, parseBool, parseEnv, port } from "./config.js";
 export type { Pino } from "./logger.js";

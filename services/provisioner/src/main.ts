@@ -7,7 +7,7 @@ import { LocalBackend } from "./local-backend.js";
 
 // The provisioner: single writer of yard-replicas; runs replicas with the local backend.
 const logger = createLogger({ name: "provisioner" });
-const config = loadConfigOrExit(logger, loadConfig);
+const config = loadConfigOrExit(logger, loadConfig, process.exit);
 // YARD_BACKEND has one value today, `local`.
 const backend = new LocalBackend({
   stateDir: config.YARD_STATE_DIR,

@@ -6,7 +6,7 @@ import { loadConfig } from "./config.js";
 import { buildPrimary, WORKER_EXIT_MARGIN_MS } from "./primary.js";
 
 const logger = createLogger({ name: "proxy" });
-const config = loadConfigOrExit(logger, loadConfig);
+const config = loadConfigOrExit(logger, loadConfig, process.exit);
 
 let started: Promise<void>;
 let stopping = false;

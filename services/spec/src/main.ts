@@ -4,7 +4,7 @@ import { build } from "./app.js";
 import { loadConfig } from "./config.js";
 
 const logger = createLogger({ name: "spec" });
-const config = loadConfigOrExit(logger, loadConfig);
+const config = loadConfigOrExit(logger, loadConfig, process.exit);
 
 // A connection that cannot be made at all (bad URL or credentials) is fatal.
 const nc = await connectServiceBus(config, "yard-spec", logger).catch((err) => {
