@@ -21,6 +21,7 @@ export const ErrorCode = z.enum([
   "SY_ERR_CONFIG", // an env var of a service is invalid
   "SY_ERR_UNAUTHORIZED", // an API request without a valid bearer token
   "SY_ERR_FORBIDDEN", // an API request from a caller or origin that may not make it
+  "SY_ERR_TOO_LARGE", // an apply request or its record is over the NATS server's max_payload
 ]);
 export type ErrorCode = z.infer<typeof ErrorCode>;
 
