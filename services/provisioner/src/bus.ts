@@ -15,13 +15,13 @@ import {
 } from "@switchyard/bus";
 import {
   Buckets,
+  Durables,
   EndpointRecord,
   LogsRequest,
   type LogsResult,
   ReplicaRecord,
   ScaleRecord,
   SpecRecord,
-  Streams,
   Subjects,
   YardEvent,
 } from "@switchyard/contracts";
@@ -29,8 +29,6 @@ import type { LogsQuery } from "./logs-api.js";
 import type { Provisioner } from "./provisioner.js";
 
 // The provisioner's one bus adapter: every bucket, stream, consumer and subject it uses.
-
-export const FAILURES_CONSUMER = "provisioner-failures";
 
 /** yard-replicas (created: the provisioner is its single writer) and the records it holds. */
 export async function openReplicas(
@@ -113,8 +111,7 @@ export function consumeFailures(
   logger: Logger,
 ): Promise<{ stop(): Promise<void> }> {
   const consumer = {
-    stream: Streams.events.name,
-    name: FAILURES_CONSUMER,
+    ...Durables.provisionerFailures,
     filterSubject: Subjects.eventsOfType("replica.failed"),
     // Short: a verdict delivered to the pull request of a provisioner that was killed
     // (nats-server 2.9 still serves it until it expires) comes back within seconds, not 30 s.
