@@ -5,7 +5,6 @@ import {
   type FSWatcher,
   mkdirSync,
   openSync,
-  readFileSync,
   rmSync,
   watch,
   writeFileSync,
@@ -17,8 +16,25 @@ import { secretValues, YardError } from "@switchyard/contracts";
 import type { Backend, BackendEvent, FoundReplica, LaunchRequest } from "./backend.js";
 import type { ExitInfo } from "./exit-reason.js";
 import { groupRunning, isRunning, startTimeOf } from "./proc-info.js";
+import type { GoneInfo } from "./recovery.js";
 import { buildReplicaEnv, RUNNER_SCRIPT } from "./replica-env.js";
-import { readExitStatus, readState, type StateFile, safeReaddir, tail, writeState } from "./replica-files.js";
+import {
+  forgetGroup,
+  markStopRequested,
+  readExitStatus,
+  readSecrets,
+  readState,
+  recordGroup,
+  type StateFile,
+  safeReaddir,
+  scrubSecrets,
+  stoppedByLauncher,
+  stopRequested,
+  sweepGroups,
+  tail,
+  writeSecrets,
+  writeState,
+} from "./replica-files.js";
 
 interface Tracked {
   service: string;
@@ -45,6 +61,9 @@ export interface LocalBackendOptions {
  * setup.sh, run.sh, secrets.json (the spec's secret values, to mask the log), replica.log,
  * state.json, and the runner's markers. Each replica leads its
  * own process group (detached), so it outlives a provisioner crash and is stopped as a whole.
+ * Each live group is also recorded in `$YARD_STATE_DIR/replica-groups/`, where `pnpm start`
+ * finds it without the provisioner. Once a replica's processes are gone, its group record is
+ * removed and its secret values leave the disk (secrets.json deleted, the log masked).
  */
 export class LocalBackend implements Backend {
   readonly name = "local";
@@ -71,8 +90,9 @@ export class LocalBackend implements Backend {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     writeFileSync(join(dir, "setup.sh"), req.spec.setup ?? "", { mode: 0o600 });
     writeFileSync(join(dir, "run.sh"), req.spec.run ?? "", { mode: 0o600 });
-    // For masking the log later, whatever spec is current then (or none, after yard down).
-    writeFileSync(join(dir, "secrets.json"), JSON.stringify(secretValues(req.spec)), { mode: 0o600 });
+    // For masking the log while the replica lives, whatever spec is current then (or none, after
+    // yard down); scrubbed once it is gone.
+    writeSecrets(dir, secretValues(req.spec));
     const log = openSync(join(dir, "replica.log"), "a", 0o600);
     const env = buildReplicaEnv({
       base: process.env,
@@ -109,6 +129,7 @@ export class LocalBackend implements Backend {
       launched_at: new Date().toISOString(),
     };
     writeState(dir, state);
+    recordGroup(this.o.stateDir, pid, state.start_time);
     const t = this.track(req.service, req.id, pid, req.port, false);
     child.once("exit", () => this.exited(t));
     return { pid };
@@ -119,6 +140,7 @@ export class LocalBackend implements Backend {
     const pgid = pid ?? t?.pid ?? null;
     if (t) t.exited = true; // an exit from here on is ours: no event
     if (pgid !== null && groupRunning(pgid)) {
+      markStopRequested(this.dir(service, id), "provisioner");
       signalGroup(pgid, "SIGTERM");
       if (!(await until(() => !groupRunning(pgid), this.o.terminateGraceMs))) {
         this.o.logger.warn({ service, replica: id, pgid }, "replica ignored SIGTERM: sending SIGKILL");
@@ -128,25 +150,44 @@ export class LocalBackend implements Backend {
     }
     t?.watcher?.close();
     this.tracked.delete(`${service}.${id}`);
+    this.settleGone(service, id);
   }
 
-  async list(): Promise<FoundReplica[]> {
+  /**
+   * Replicas on the host, from their state files. Of each one whose processes are gone it also
+   * tells how it ended (for recovery's reasons), then settles it: group record removed, secrets
+   * scrubbed (a provisioner that died, or a launcher that stopped it, could not).
+   */
+  async list(): Promise<(FoundReplica & GoneInfo)[]> {
     const root = join(this.o.stateDir, "replicas");
-    const out: FoundReplica[] = [];
+    const out: (FoundReplica & GoneInfo)[] = [];
     for (const service of safeReaddir(root))
       for (const idText of safeReaddir(join(root, service))) {
         const dir = join(root, service, idText);
         const st = readState(dir);
         if (!st || st.service !== service || String(st.id) !== idText) continue;
         const sameProcess = st.start_time === null || startTimeOf(st.pid) === st.start_time;
-        out.push({
+        const running = (isRunning(st.pid) && sameProcess) || groupRunning(st.pgid);
+        const found = {
           service,
           id: st.id,
           pid: st.pid,
-          running: (isRunning(st.pid) && sameProcess) || groupRunning(st.pgid),
+          running,
           runStarted: existsSync(join(dir, "run.started")),
-        });
+        };
+        if (running) {
+          out.push(found);
+          continue;
+        }
+        const by = stopRequested(dir)
+          ? "provisioner"
+          : stoppedByLauncher(this.o.stateDir, st.pgid, st.start_time)
+            ? "pnpm start"
+            : null;
+        out.push({ ...found, stoppedBy: by, exit: this.exitInfo(service, st.id, st.port) });
+        this.settleGone(service, st.id);
       }
+    sweepGroups(this.o.stateDir, groupRunning);
     return out;
   }
 
@@ -156,12 +197,7 @@ export class LocalBackend implements Backend {
   }
 
   secretValues(service: string, id: number): string[] {
-    try {
-      const v: unknown = JSON.parse(readFileSync(join(this.dir(service, id), "secrets.json"), "utf8"));
-      return Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : [];
-    } catch {
-      return [];
-    }
+    return readSecrets(this.dir(service, id));
   }
 
   running(service: string, id: number): boolean {
@@ -226,12 +262,22 @@ export class LocalBackend implements Backend {
     this.checkStarted(t);
     t.exited = true;
     t.watcher?.close();
-    this.emit({ type: "exited", service: t.service, id: t.id, exit: this.exitInfo(t) });
+    this.emit({ type: "exited", service: t.service, id: t.id, exit: this.exitInfo(t.service, t.id, t.port) });
+    this.settleGone(t.service, t.id);
   }
 
-  private exitInfo(t: Tracked): ExitInfo {
-    const dir = this.dir(t.service, t.id);
-    return { ...readExitStatus(dir), logTail: tail(join(dir, "replica.log"), 4096), port: t.port };
+  private exitInfo(service: string, id: number, port: number | null): ExitInfo {
+    const dir = this.dir(service, id);
+    return { ...readExitStatus(dir), logTail: tail(join(dir, "replica.log"), 4096), port };
+  }
+
+  /** No process of the replica is left: forget its group, scrub its secrets. Else nothing yet. */
+  private settleGone(service: string, id: number): void {
+    const dir = this.dir(service, id);
+    const st = readState(dir);
+    if (st && groupRunning(st.pgid)) return;
+    if (st) forgetGroup(this.o.stateDir, st.pgid, st.start_time);
+    scrubSecrets(dir);
   }
 
   private poll(): void {

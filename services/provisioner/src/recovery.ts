@@ -6,6 +6,18 @@ import {
   replicaKey,
 } from "@switchyard/contracts";
 import type { FoundReplica } from "./backend.js";
+import { classifyExit, type ExitInfo } from "./exit-reason.js";
+
+/**
+ * What a backend can tell of a replica whose processes are gone (the local backend reads its
+ * dir); absent where it cannot tell.
+ */
+export interface GoneInfo {
+  /** It was stopped on purpose, by whom ("provisioner", "pnpm start"). */
+  stoppedBy?: string | null;
+  /** How it ended: the runner's exit status and the log's tail. */
+  exit?: ExitInfo | null;
+}
 
 export type Recovery =
   /** Its process runs: watch it again (the reconciler then keeps or stops it). */
@@ -20,9 +32,16 @@ export type Recovery =
 /**
  * What a (re)starting provisioner does with the records it finds and the processes on the host:
  * never an orphan (a process nobody tracks), never a duplicate (a record whose process runs is
- * adopted, not relaunched).
+ * adopted, not relaunched). A record that says "running" while its process is gone gets the true
+ * story where the backend knows it: stopped on purpose (the stop's record never reached the bus:
+ * NATS was away, or the provisioner died first) → the stop is finished, no failure; exited on
+ * its own with a recorded status → the failure that status means, as if the provisioner had
+ * seen it exit; no status (killed with its runner) → "gone when the provisioner started".
  */
-export function planRecovery(records: readonly ReplicaRecord[], found: readonly FoundReplica[]): Recovery[] {
+export function planRecovery(
+  records: readonly ReplicaRecord[],
+  found: readonly (FoundReplica & GoneInfo)[],
+): Recovery[] {
   const out: Recovery[] = [];
   const byKey = new Map(found.map((f) => [replicaKey(f.service, f.id), f]));
   for (const r of records) {
@@ -33,7 +52,11 @@ export function planRecovery(records: readonly ReplicaRecord[], found: readonly 
     if (r.phase === "SHUTTING_DOWN") out.push({ type: "terminate", key });
     else if (RUNNING_PHASES.includes(r.phase)) {
       if (alive) out.push({ type: "adopt", key, found: f });
-      else
+      else if (f?.stoppedBy) out.push({ type: "terminate", key });
+      else if (f?.exit && f.exit.stage !== "unknown") {
+        const { reason, message } = classifyExit(f.exit);
+        out.push({ type: "fail", key, reason, message });
+      } else
         out.push({
           type: "fail",
           key,

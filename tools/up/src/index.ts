@@ -8,3 +8,4 @@ export {
   permissionsOf,
   type UserPermissions,
 } from "./nats-permissions.js";
+export { REPLICA_GROUPS_DIR, stopReplicaGroups } from "./replica-groups.js";

@@ -1,0 +1,160 @@
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { Buckets, type ReplicaRecord } from "@switchyard/contracts";
+import { groupAlive, groupMembers, quietPort, specRecord, TestSystem } from "@switchyard/testkit";
+import { stopReplicaGroups } from "@switchyard/up";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+/**
+ * The provisioner's local backend and `pnpm start`'s launcher against real processes: every
+ * replica process group is recorded where the launcher finds it without the provisioner; a
+ * replica's secret values leave the disk once it is gone; and a provisioner that finds a
+ * replica gone after an outage (NATS away, or itself dead) records what really happened.
+ */
+const TOKEN = "tok-5e1d0c2b-at-rest-never";
+/** Prints the token (so the log holds it), then the fake engine with its key from the env. */
+const RUN = [
+  'echo "serving with key $AUTH_TOKEN"',
+  'export VLLM_API_KEY="$AUTH_TOKEN"',
+  "exec fake-openai-engine --host 127.0.0.1 --port $YARD_REPLICA_PORT",
+].join("\n");
+
+const spec = (name: string) =>
+  specRecord({
+    name,
+    replicas: 1,
+    port: quietPort(),
+    envs: { AUTH_TOKEN: TOKEN },
+    secretNames: ["AUTH_TOKEN"],
+    run: RUN,
+  });
+
+describe("replica groups and secrets at rest", { timeout: 120_000 }, () => {
+  const w = new TestSystem({ buckets: [Buckets.specs, Buckets.endpoints], eventsStream: true });
+  const dirOf = (r: ReplicaRecord) => join(w.stateDir, "replicas", r.service, String(r.id));
+  const groupsDir = () => join(w.stateDir, "replica-groups");
+  const records = () => (existsSync(groupsDir()) ? readdirSync(groupsDir()).sort() : []);
+  const starting = (service: string, id: number) => (rs: ReplicaRecord[]) =>
+    rs.some((r) => r.service === service && r.id === id && r.phase === "STARTING");
+  const one = (rs: ReplicaRecord[], service: string, id: number) =>
+    rs.find((r) => r.service === service && r.id === id);
+  /** The log lines the provisioner wrote for its recovery steps. */
+  const recoverySteps = (lines: string[]) =>
+    lines
+      .filter((l) => l.includes('"msg":"recovery"'))
+      .map((l) => JSON.parse(l) as { step: string; key: string });
+
+  beforeAll(async () => {
+    await w.start();
+  });
+  afterAll(() => w.dispose());
+
+  it("a running replica's group is recorded (pgid → leader start time); once it is gone, the record and secrets.json go and its log is masked", async () => {
+    const p = await w.startService("provisioner");
+    await w.putSpec(spec("web"));
+    const [r] = await w.waitReplicas(starting("web", 1), "web.1 STARTING");
+    const stat = readFileSync(`/proc/${r.pid}/stat`, "utf8");
+    const startTime = stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
+    expect(records()).toEqual([String(r.pid)]);
+    expect(readFileSync(join(groupsDir(), String(r.pid)), "utf8").trim()).toBe(startTime);
+    expect(existsSync(join(dirOf(r), "secrets.json"))).toBe(true);
+    await expect.poll(() => readFileSync(join(dirOf(r), "replica.log"), "utf8")).toContain(TOKEN);
+
+    await w.del(Buckets.specs, "web");
+    await w.waitReplicas((rs) => rs.length === 0, "web.1 removed");
+    expect(groupAlive(r.pid!)).toBe(false);
+    expect(records()).toEqual([]);
+    expect(existsSync(join(dirOf(r), "secrets.json"))).toBe(false);
+    const log = readFileSync(join(dirOf(r), "replica.log"), "utf8");
+    expect(log).toContain("serving with key ***");
+    expect(log).not.toContain(TOKEN);
+    expect(await p.stop()).toBe(0);
+  });
+
+  it("stopped while NATS is away: the next provisioner finishes that stop (record removed, not FAILED) and relaunches", async () => {
+    const p1 = await w.startService("provisioner");
+    await w.putSpec(spec("api"));
+    const [r] = (await w.waitReplicas(starting("api", 1), "api.1 STARTING")).filter(
+      (x) => x.service === "api",
+    );
+    await w.nats.stop();
+    // SIGTERM stops every replica; none of the record writes can land.
+    await p1.stop(20_000);
+    expect(groupAlive(r.pid!)).toBe(false);
+    await w.nats.restart();
+    const before = await w.waitReplicas((rs) => !!one(rs, "api", 1), "the stale api.1 record");
+    expect(one(before, "api", 1)?.phase).toBe("STARTING"); // what the bus still says
+
+    const p2 = await w.startService("provisioner");
+    const after = await w.waitReplicas(
+      (rs) => !one(rs, "api", 1) && !!one(rs, "api", 2) && starting("api", 2)(rs),
+      "api.1 gone, api.2 STARTING",
+    );
+    expect(after.filter((x) => x.phase === "FAILED")).toEqual([]);
+    expect(recoverySteps(p2.lines)).toContainEqual(
+      expect.objectContaining({ step: "terminate", key: "api.1" }),
+    );
+    expect(existsSync(join(dirOf(r), "secrets.json"))).toBe(false);
+    expect(readFileSync(join(dirOf(r), "replica.log"), "utf8")).not.toContain(TOKEN);
+    await p2.stop();
+    await w.del(Buckets.specs, "api");
+  });
+
+  it("exited on its own while the provisioner was dead: recorded with the exit status the runner kept", async () => {
+    const p1 = await w.startService("provisioner");
+    await w.putSpec(spec("exits"));
+    const [r] = (await w.waitReplicas(starting("exits", 1), "exits.1 STARTING")).filter(
+      (x) => x.service === "exits",
+    );
+    process.kill(-p1.child.pid!, "SIGKILL");
+    await p1.exited;
+    // Kill the engine only: its runner records "run 137" and exits.
+    for (const pid of groupMembers(r.pid!)) if (pid !== r.pid) process.kill(pid, "SIGKILL");
+    await expect.poll(() => groupAlive(r.pid!), { timeout: 15_000 }).toBe(false);
+
+    const p2 = await w.startService("provisioner");
+    const rs = await w.waitReplicas((rs) => one(rs, "exits", 1)?.phase === "FAILED", "exits.1 FAILED");
+    expect(one(rs, "exits", 1)).toMatchObject({
+      reason: "ProcessExited",
+      message: "run exited with code 137 (killed by SIGKILL)",
+    });
+    expect(existsSync(join(dirOf(r), "secrets.json"))).toBe(false);
+    await p2.stop();
+    await w.del(Buckets.specs, "exits");
+  });
+
+  it("the provisioner dies, `pnpm start` stops its replica group: nothing left; the next provisioner records a stop, not a crash", async () => {
+    const p1 = await w.startService("provisioner");
+    await w.putSpec(spec("orphan"));
+    const [r] = (await w.waitReplicas(starting("orphan", 1), "orphan.1 STARTING")).filter(
+      (x) => x.service === "orphan",
+    );
+    process.kill(-p1.child.pid!, "SIGKILL");
+    await p1.exited;
+    expect(groupAlive(r.pid!)).toBe(true); // a dead provisioner's replica lives on
+
+    expect(await stopReplicaGroups(w.stateDir, 5_000)).toEqual([r.pid]);
+    expect(groupAlive(r.pid!)).toBe(false);
+    expect(records()).toEqual([`${r.pid}.stopped`]);
+    expect(await stopReplicaGroups(w.stateDir, 5_000)).toEqual([]); // nothing twice
+
+    const p2 = await w.startService("provisioner");
+    const rs = await w.waitReplicas(
+      (rs) => !one(rs, "orphan", 1) && starting("orphan", 2)(rs),
+      "orphan.1 gone, orphan.2 STARTING",
+    );
+    expect(rs.filter((x) => x.phase === "FAILED")).toEqual([]);
+    expect(recoverySteps(p2.lines)).toContainEqual(
+      expect.objectContaining({ step: "terminate", key: "orphan.1" }),
+    );
+    expect(existsSync(join(dirOf(r), "secrets.json"))).toBe(false);
+    const [r2] = rs.filter((x) => x.service === "orphan");
+    expect(records()).toEqual([String(r2.pid)]);
+    await p2.stop();
+    expect(records()).toEqual([]);
+  });
+
+  it("never prints the token in any service's output", () => {
+    expect(w.allOutput().join("\n")).not.toContain(TOKEN);
+  });
+});
