@@ -1,9 +1,5 @@
-import {
-  type ReadinessProbe,
-  type ReplicaPhase,
-  ReplicaRecord,
-  type SpecRecord,
-} from "@switchyard/contracts";
+import type { ReadinessProbe, ReplicaPhase, ReplicaRecord, SpecRecord } from "@switchyard/contracts";
+import { replicaRecord, specRecord } from "@switchyard/testkit";
 import { describe, expect, it } from "vitest";
 import {
   endpointOf,
@@ -23,24 +19,16 @@ const probe = (path: string, post_data: unknown = null): ReadinessProbe => ({
   headers: { Authorization: "Bearer K" },
 });
 
-const spec = (revision: number, p: ReadinessProbe) =>
-  ({ name: "llm", revision, spec: { service: { readiness_probe: p } } }) as unknown as SpecRecord;
+const spec = (revision: number, probe: ReadinessProbe) => specRecord({ name: "llm", revision, probe });
 
-const replica = (over: Partial<ReplicaRecord> = {}): ReplicaRecord =>
-  ReplicaRecord.parse({
-    schema: 1,
+const replica = (over: Partial<ReplicaRecord> = {}) =>
+  replicaRecord({
     service: "llm",
     id: 3,
     revision: 2,
-    phase: "STARTING",
-    backend: "local",
     url: "http://127.0.0.1:8001",
-    port: 8001,
     accelerator: "L4",
     pid: 42,
-    host: "127.0.0.1",
-    reason: null,
-    message: null,
     launched_at: "2026-11-28T10:00:00.000Z",
     updated_at: "2026-11-28T10:00:00.000Z",
     ...over,

@@ -1,8 +1,13 @@
-import type { NatsConnection } from "@nats-io/transport-node";
-import { connectBus, createBucket, type KV, putJson, silentLogger } from "@switchyard/bus";
-import { type Proc, startNats, startTs, type TestNats } from "@switchyard/testkit";
+import {
+  connectBus,
+  createBucket,
+  type KV,
+  type NatsConnection,
+  putJson,
+  silentLogger,
+} from "@switchyard/bus";
+import { type Proc, replicaRecord, specRecord, startNats, startTs, type TestNats } from "@switchyard/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { replicaRecord, specRecord } from "./records.js";
 import { waitForState } from "./wait.js";
 
 // The prober as a real process (tsx main.ts), probing real fake-engine processes with a token.
@@ -52,7 +57,11 @@ beforeAll(async () => {
   const specs = await createBucket(nc, "yard-specs");
   replicas = await createBucket(nc, "yard-replicas");
   endpoints = await createBucket(nc, "yard-endpoints");
-  await putJson(specs, "proc", specRecord("proc", 1, { headers: { Authorization: `Bearer ${TOKEN}` } }));
+  await putJson(
+    specs,
+    "proc",
+    specRecord({ name: "proc", probe: { headers: { Authorization: `Bearer ${TOKEN}` } } }),
+  );
 });
 afterAll(async () => {
   await Promise.all(procs.map((p) => p.stop(2_000)));
@@ -66,8 +75,8 @@ describe("prober process", () => {
 
   it("probes real engines with their token, drops a kill -9'd one, and exits 0 on SIGTERM", async () => {
     [e1, e2] = await Promise.all([startEngine(), startEngine()]);
-    await putJson(replicas, "proc.1", replicaRecord("proc", 1, e1.url));
-    await putJson(replicas, "proc.2", replicaRecord("proc", 2, e2.url));
+    await putJson(replicas, "proc.1", replicaRecord({ service: "proc", id: 1, url: e1.url }));
+    await putJson(replicas, "proc.2", replicaRecord({ service: "proc", id: 2, url: e2.url }));
     const p = startProber();
     await p.waitForLine(/"msg":"ready"/);
     await waitForState(endpoints, has("proc.1", "proc.2"), "both endpoints");
@@ -85,7 +94,7 @@ describe("prober process", () => {
     await waitForState(endpoints, lacks("proc.2"), "stale proc.2 endpoint deleted");
 
     // And it goes on probing: the replica comes back, so does its endpoint.
-    await putJson(replicas, "proc.2", replicaRecord("proc", 2, e2.url));
+    await putJson(replicas, "proc.2", replicaRecord({ service: "proc", id: 2, url: e2.url }));
     await waitForState(endpoints, has("proc.2"), "proc.2 endpoint back");
     process.kill(-p.child.pid!, "SIGKILL");
     await p.exited;

@@ -1,12 +1,10 @@
 import { Writable } from "node:stream";
-import type { NatsConnection } from "@nats-io/transport-node";
-import { connectBus, createBucket, type KV, putJson } from "@switchyard/bus";
+import { connectBus, createBucket, type KV, type NatsConnection, putJson } from "@switchyard/bus";
 import { EndpointRecord, replicaKey, Subjects, YardEvent } from "@switchyard/contracts";
 import { createLogger } from "@switchyard/runtime";
-import { startNats, type TestNats } from "@switchyard/testkit";
+import { endpointRecord, replicaRecord, specRecord, startNats, type TestNats } from "@switchyard/testkit";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { build, type ProberApp } from "../src/app.js";
-import { endpointRecord, replicaRecord, specRecord } from "./records.js";
 import { startUpstream } from "./upstream.js";
 import { waitForState } from "./wait.js";
 
@@ -102,10 +100,14 @@ const absent = (key: string) => (m: Map<string, unknown>) => !m.has(key);
 describe("prober (in process, real nats-server and HTTP)", () => {
   it("publishes the endpoint once GET /v1/models with the spec's bearer header answers 200", async () => {
     const up = await upstream({ token: TOKEN });
-    await putJson(specs, "llm", specRecord("llm", 1, { headers: AUTH }));
+    await putJson(specs, "llm", specRecord({ name: "llm", probe: { headers: AUTH } }));
     const events = eventsOf("llm");
     await startProber();
-    await putJson(replicas, replicaKey("llm", 1), replicaRecord("llm", 1, up.url, { accelerator: "L4" }));
+    await putJson(
+      replicas,
+      replicaKey("llm", 1),
+      replicaRecord({ service: "llm", id: 1, url: up.url, accelerator: "L4" }),
+    );
 
     const m = await waitForState(endpoints, present("llm.1"), "endpoint llm.1");
     expect(EndpointRecord.parse(m.get("llm.1"))).toMatchObject({
@@ -121,10 +123,14 @@ describe("prober (in process, real nats-server and HTTP)", () => {
 
   it("without the probe's headers it never becomes ready and fails with FAILED_INITIAL_DELAY naming the 401", async () => {
     const up = await upstream({ token: TOKEN });
-    await putJson(specs, "noauth", specRecord("noauth", 1, { initial_delay_seconds: 1 }));
+    await putJson(specs, "noauth", specRecord({ name: "noauth", probe: { initial_delay_seconds: 1 } }));
     const events = eventsOf("noauth");
     await startProber();
-    await putJson(replicas, replicaKey("noauth", 1), replicaRecord("noauth", 1, up.url));
+    await putJson(
+      replicas,
+      replicaKey("noauth", 1),
+      replicaRecord({ service: "noauth", id: 1, url: up.url }),
+    );
 
     const failed = await events.next("replica.failed");
     expect(failed).toMatchObject({
@@ -141,10 +147,14 @@ describe("prober (in process, real nats-server and HTTP)", () => {
 
   it("a ready replica whose engine dies is unready at once, and FAILED_PROBING after the threshold", async () => {
     const up = await upstream({ token: TOKEN });
-    await putJson(specs, "dies", specRecord("dies", 1, { headers: AUTH }));
+    await putJson(specs, "dies", specRecord({ name: "dies", probe: { headers: AUTH } }));
     const events = eventsOf("dies");
     await startProber(200, undefined, 1_000);
-    await putJson(replicas, replicaKey("dies", 1), replicaRecord("dies", 1, up.url, { phase: "READY" }));
+    await putJson(
+      replicas,
+      replicaKey("dies", 1),
+      replicaRecord({ service: "dies", id: 1, url: up.url, phase: "READY" }),
+    );
     await waitForState(endpoints, present("dies.1"), "endpoint dies.1");
 
     await up.kill();
@@ -164,10 +174,10 @@ describe("prober (in process, real nats-server and HTTP)", () => {
     await putJson(
       specs,
       "post",
-      specRecord("post", 1, { path: "/v1/completions", post_data, headers: AUTH }),
+      specRecord({ name: "post", probe: { path: "/v1/completions", post_data, headers: AUTH } }),
     );
     await startProber();
-    await putJson(replicas, replicaKey("post", 1), replicaRecord("post", 1, up.url));
+    await putJson(replicas, replicaKey("post", 1), replicaRecord({ service: "post", id: 1, url: up.url }));
 
     await waitForState(endpoints, present("post.1"), "endpoint post.1");
     expect(up.seen[0]).toMatchObject({
@@ -181,9 +191,13 @@ describe("prober (in process, real nats-server and HTTP)", () => {
 
   it("a 204 is not ready: no endpoint while the engine answers 204, one as soon as it answers 200", async () => {
     const up = await upstream({ status: 204 });
-    await putJson(specs, "nocontent", specRecord("nocontent", 1));
+    await putJson(specs, "nocontent", specRecord({ name: "nocontent" }));
     await startProber(60_000);
-    await putJson(replicas, replicaKey("nocontent", 1), replicaRecord("nocontent", 1, up.url));
+    await putJson(
+      replicas,
+      replicaKey("nocontent", 1),
+      replicaRecord({ service: "nocontent", id: 1, url: up.url }),
+    );
     await up.nextRequest();
     up.state.status = 200;
     // The interval is a minute: only the hint can explain a second probe.
@@ -202,13 +216,13 @@ describe("prober (in process, real nats-server and HTTP)", () => {
     [
       "the replica goes SHUTTING_DOWN",
       (kv: KV, url: string) =>
-        putJson(kv, "gone.1", replicaRecord("gone", 1, url, { phase: "SHUTTING_DOWN" })),
+        putJson(kv, "gone.1", replicaRecord({ service: "gone", id: 1, url, phase: "SHUTTING_DOWN" })),
     ],
   ])("deletes the endpoint at once when %s", async (_n, change) => {
     const up = await upstream({ token: TOKEN });
-    await putJson(specs, "gone", specRecord("gone", 1, { headers: AUTH }));
+    await putJson(specs, "gone", specRecord({ name: "gone", probe: { headers: AUTH } }));
     await startProber(60_000);
-    await putJson(replicas, "gone.1", replicaRecord("gone", 1, up.url));
+    await putJson(replicas, "gone.1", replicaRecord({ service: "gone", id: 1, url: up.url }));
     await waitForState(endpoints, present("gone.1"), "endpoint gone.1");
     await change(replicas, up.url);
     await waitForState(endpoints, absent("gone.1"), "endpoint gone.1 deleted");
@@ -216,12 +230,16 @@ describe("prober (in process, real nats-server and HTTP)", () => {
 
   it("at start, drops endpoints of deleted or non-probed replicas and keeps the ready one", async () => {
     const up = await upstream({ token: TOKEN });
-    await putJson(specs, "conv", specRecord("conv", 1, { headers: AUTH }));
-    await putJson(replicas, "conv.1", replicaRecord("conv", 1, up.url, { phase: "READY" }));
-    await putJson(replicas, "conv.2", replicaRecord("conv", 2, up.url, { phase: "FAILED_PROBING" }));
-    await putJson(endpoints, "conv.1", endpointRecord("conv", 1, up.url));
-    await putJson(endpoints, "conv.2", endpointRecord("conv", 2, up.url));
-    await putJson(endpoints, "conv.3", endpointRecord("conv", 3, up.url));
+    await putJson(specs, "conv", specRecord({ name: "conv", probe: { headers: AUTH } }));
+    await putJson(replicas, "conv.1", replicaRecord({ service: "conv", id: 1, url: up.url, phase: "READY" }));
+    await putJson(
+      replicas,
+      "conv.2",
+      replicaRecord({ service: "conv", id: 2, url: up.url, phase: "FAILED_PROBING" }),
+    );
+    await putJson(endpoints, "conv.1", endpointRecord({ service: "conv", replica_id: 1, url: up.url }));
+    await putJson(endpoints, "conv.2", endpointRecord({ service: "conv", replica_id: 2, url: up.url }));
+    await putJson(endpoints, "conv.3", endpointRecord({ service: "conv", replica_id: 3, url: up.url }));
     await endpoints.put("conv.4", "{not json");
     await startProber(60_000);
     const m = await waitForState(endpoints, (m) => m.size === 1, "only conv.1 left");
@@ -232,10 +250,14 @@ describe("prober (in process, real nats-server and HTTP)", () => {
 
   it("a probe with no answer within timeout_seconds is a failure", async () => {
     const up = await upstream({ token: TOKEN });
-    await putJson(specs, "stuck", specRecord("stuck", 1, { headers: AUTH, timeout_seconds: 0.5 }));
+    await putJson(
+      specs,
+      "stuck",
+      specRecord({ name: "stuck", probe: { headers: AUTH, timeout_seconds: 0.5 } }),
+    );
     const events = eventsOf("stuck");
     await startProber();
-    await putJson(replicas, "stuck.1", replicaRecord("stuck", 1, up.url));
+    await putJson(replicas, "stuck.1", replicaRecord({ service: "stuck", id: 1, url: up.url }));
     await waitForState(endpoints, present("stuck.1"), "endpoint stuck.1");
     up.state.hang = true;
     await waitForState(endpoints, absent("stuck.1"), "endpoint stuck.1 deleted");
@@ -246,10 +268,10 @@ describe("prober (in process, real nats-server and HTTP)", () => {
 
   it("stop cuts a probe still in flight after its grace without judging the replica by it", async () => {
     const up = await upstream({ token: TOKEN });
-    await putJson(specs, "halt", specRecord("halt", 1, { headers: AUTH, timeout_seconds: 60 }));
+    await putJson(specs, "halt", specRecord({ name: "halt", probe: { headers: AUTH, timeout_seconds: 60 } }));
     const events = eventsOf("halt");
     const app = await startProber(60_000, 100);
-    await putJson(replicas, "halt.1", replicaRecord("halt", 1, up.url));
+    await putJson(replicas, "halt.1", replicaRecord({ service: "halt", id: 1, url: up.url }));
     await waitForState(endpoints, present("halt.1"), "endpoint halt.1");
     up.state.hang = true;
     const hung = up.nextRequest(() => up.seen.length === 2);
@@ -266,9 +288,17 @@ describe("prober (in process, real nats-server and HTTP)", () => {
 
   it("probes a replica of an older revision with that revision's probe, read from the spec's history", async () => {
     const up = await upstream({ token: TOKEN });
-    await putJson(specs, "roll", specRecord("roll", 1, { headers: AUTH }));
-    await putJson(specs, "roll", specRecord("roll", 2, { path: "/v2/health", headers: AUTH }));
-    await putJson(replicas, "roll.1", replicaRecord("roll", 1, up.url, { revision: 1, phase: "READY" }));
+    await putJson(specs, "roll", specRecord({ name: "roll", probe: { headers: AUTH } }));
+    await putJson(
+      specs,
+      "roll",
+      specRecord({ name: "roll", revision: 2, probe: { path: "/v2/health", headers: AUTH } }),
+    );
+    await putJson(
+      replicas,
+      "roll.1",
+      replicaRecord({ service: "roll", id: 1, url: up.url, revision: 1, phase: "READY" }),
+    );
     // Started after revision 2 replaced revision 1 in the bucket: only the history has /v1/models.
     await startProber();
     await waitForState(endpoints, present("roll.1"), "endpoint roll.1");
@@ -278,9 +308,9 @@ describe("prober (in process, real nats-server and HTTP)", () => {
 
   it("goes on after a nats-server restart: a replica that dies afterwards still loses its endpoint", async () => {
     const up = await upstream({ token: TOKEN });
-    await putJson(specs, "bounce", specRecord("bounce", 1, { headers: AUTH }));
+    await putJson(specs, "bounce", specRecord({ name: "bounce", probe: { headers: AUTH } }));
     await startProber();
-    await putJson(replicas, "bounce.1", replicaRecord("bounce", 1, up.url));
+    await putJson(replicas, "bounce.1", replicaRecord({ service: "bounce", id: 1, url: up.url }));
     await waitForState(endpoints, present("bounce.1"), "endpoint bounce.1");
     await nats.restart();
     await up.kill();
