@@ -20,6 +20,8 @@ export const Buckets = {
   endpoints: "yard-endpoints",
   /** Desired replica count from the autoscaler. Writer: autoscaler (later). */
   scale: "yard-scale",
+  /** A service's `service.tls` certificate and key (TlsRecord). Writer: spec service. Reader: proxy. */
+  tls: "yard-tls",
 } as const;
 export type BucketName = (typeof Buckets)[keyof typeof Buckets];
 
