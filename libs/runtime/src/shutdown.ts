@@ -13,8 +13,8 @@ export type ShutdownStep =
 export interface ShutdownOptions {
   /** A step still running this long after the signal exits 1 (default 30 s). */
   graceMs?: number;
-  /** How the process ends (default process.exit); main.ts may pass its own. */
-  exit?: (code: number) => void;
+  /** How the process ends: main.ts passes process.exit (only a main.ts exits; pnpm lint checks it). */
+  exit: (code: number) => void;
 }
 
 /**
@@ -22,13 +22,8 @@ export interface ShutdownOptions {
  * each logged, then exit 0 (or the highest code an `exitCode` step gave). A second signal or a
  * step hanging past `graceMs` exits 1. Returns a function that removes the signal handlers.
  */
-export function onShutdown(
-  logger: Logger,
-  steps: ShutdownStep[],
-  options: number | ShutdownOptions = {},
-): () => void {
-  const { graceMs = 30_000, exit = (code: number) => process.exit(code) } =
-    typeof options === "number" ? { graceMs: options } : options;
+export function onShutdown(logger: Logger, steps: ShutdownStep[], options: ShutdownOptions): () => void {
+  const { graceMs = 30_000, exit } = options;
   let started = false;
   const handler = async (signal: NodeJS.Signals) => {
     if (started) {

@@ -13,16 +13,20 @@ const nc = await connectServiceBus(config, "yard-prober", logger).catch((err) =>
 });
 const app = build({ nc, logger, config });
 let stopping = false;
-onShutdown(logger, [
-  {
-    name: "stop probing",
-    run: () => {
-      stopping = true;
-      return app.stop();
+onShutdown(
+  logger,
+  [
+    {
+      name: "stop probing",
+      run: () => {
+        stopping = true;
+        return app.stop();
+      },
     },
-  },
-  { name: "drain nats", run: () => nc.drain() },
-]);
+    { name: "drain nats", run: () => nc.drain() },
+  ],
+  { exit: process.exit },
+);
 try {
   await app.start();
 } catch (err) {

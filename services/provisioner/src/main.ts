@@ -25,7 +25,7 @@ onShutdown(
     { name: "stop replicas", run: () => running?.stop() },
     { name: "drain nats", run: () => running && nc?.drain() },
   ],
-  config.YARD_TERMINATE_GRACE_MS + 20_000,
+  { graceMs: config.YARD_TERMINATE_GRACE_MS + 20_000, exit: process.exit },
 );
 nc = await connectServiceBus(config, "yard-provisioner", logger).catch((err) => {
   logger.error({ err: String(err) }, "cannot connect to NATS");

@@ -19,7 +19,7 @@ if (config.YARD_PROXY_WORKERS > 1 && cluster.isPrimary) {
       { name: "drain workers", exitCode: () => primary.stopWorkers() },
       { name: "close admin server", run: () => primary.closeAdmin() },
     ],
-    config.YARD_PROXY_DRAIN_MS + WORKER_EXIT_MARGIN_MS,
+    { graceMs: config.YARD_PROXY_DRAIN_MS + WORKER_EXIT_MARGIN_MS, exit: process.exit },
   );
   started = primary.start();
 } else {
@@ -45,7 +45,7 @@ if (config.YARD_PROXY_WORKERS > 1 && cluster.isPrimary) {
       { name: "drain NATS", run: () => app.drainBus() },
       { name: "close admin server", run: () => app.closeAdmin() },
     ],
-    config.YARD_PROXY_DRAIN_MS,
+    { graceMs: config.YARD_PROXY_DRAIN_MS, exit: process.exit },
   );
   started = app.start();
 }

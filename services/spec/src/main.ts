@@ -12,11 +12,15 @@ const nc = await connectServiceBus(config, "yard-spec", logger).catch((err) => {
   process.exit(1);
 });
 const app = build({ nc, logger, config });
-onShutdown(logger, [
-  { name: "stop bus requests", run: () => app.stopBus() },
-  { name: "close http", run: () => app.closeHttp() },
-  { name: "drain nats", run: () => nc.drain() },
-]);
+onShutdown(
+  logger,
+  [
+    { name: "stop bus requests", run: () => app.stopBus() },
+    { name: "close http", run: () => app.closeHttp() },
+    { name: "drain nats", run: () => nc.drain() },
+  ],
+  { exit: process.exit },
+);
 try {
   await app.start();
 } catch (err) {
