@@ -23,4 +23,46 @@ describe("endpointOf", () => {
   ])("$name", ({ env, want }) => {
     expect(endpointOf("llm", env)).toBe(want);
   });
+
+  it.each([
+    { name: "a service with service.tls", env: {}, tls: true, want: "https://llm.localhost:8080" },
+    {
+      name: "port 443 is left out",
+      env: { YARD_PROXY_PORT: "443" },
+      tls: true,
+      want: "https://llm.localhost",
+    },
+    {
+      name: "port 80 stays for https",
+      env: { YARD_PROXY_PORT: "80" },
+      tls: true,
+      want: "https://llm.localhost:80",
+    },
+    {
+      name: "a proxy-wide certificate",
+      env: { YARD_PROXY_TLS_CERT: "/etc/yard/tls.crt" },
+      tls: false,
+      want: "https://llm.localhost:8080",
+    },
+    {
+      name: "YARD_PROXY_TLS=yes",
+      env: { YARD_PROXY_TLS: "yes" },
+      tls: false,
+      want: "https://llm.localhost:8080",
+    },
+    {
+      name: "YARD_PROXY_TLS=false",
+      env: { YARD_PROXY_TLS: "false" },
+      tls: false,
+      want: "http://llm.localhost:8080",
+    },
+    {
+      name: "YARD_PROXY_URL still wins",
+      env: { YARD_PROXY_URL: "http://gw.example.com/{service}" },
+      tls: true,
+      want: "http://gw.example.com/llm",
+    },
+  ])("https: $name", ({ env, tls, want }) => {
+    expect(endpointOf("llm", env, tls)).toBe(want);
+  });
 });

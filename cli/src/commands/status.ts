@@ -42,7 +42,9 @@ export async function status(names: string[], o: StatusOptions, ctx: Ctx): Promi
   const endpoints = (await readAll(bus.nc, Buckets.endpoints, EndpointRecord)).filter((e) =>
     wanted(e.service),
   );
-  const url = (n: string) => endpointOf(n, ctx.io.env);
+  // https:// for a service with service.tls: the proxy serves its certificate by SNI.
+  const tls = new Set(specs.filter((s) => s.spec.service.tls !== null).map((s) => s.name));
+  const url = (n: string) => endpointOf(n, ctx.io.env, tls.has(n));
   const rows = serviceRows(specs, replicas, endpoints, url);
   const { io } = ctx;
 

@@ -7,13 +7,20 @@ import {
   Subjects,
   secretValues,
 } from "@switchyard/contracts";
-import { parseEnvFile, resolveSpec, SECRET_NAME_RE } from "@switchyard/service-spec";
+import {
+  checkTlsMaterial,
+  parseEnvFile,
+  resolveSpec,
+  SECRET_NAME_RE,
+  tlsMaterialError,
+} from "@switchyard/service-spec";
 import { stringify } from "yaml";
 import { describeError, UsageError } from "../cli-error.js";
 import type { Ctx } from "../context.js";
 import { endpointOf } from "../endpoint.js";
 import { maskedIo } from "../io.js";
 import { collectKeyValues } from "../kv-args.js";
+import { readTlsFiles } from "../tls-files.js";
 import { waitReady } from "./wait.js";
 
 export interface UpOptions {
@@ -67,11 +74,23 @@ export async function up(file: string, o: UpOptions, ctx: Ctx): Promise<number> 
   }
 
   async function apply(): Promise<number> {
+    // Resolved here as well: `service.tls` names files that only this machine can read, and the
+    // request carries their contents. A spec that does not resolve gets its error from the server.
+    const r = resolveSpec({ yaml, name: o.name, fileName: file, envFile, env, secrets });
+    const tlsFiles = r.ok ? r.spec.service.tls : null;
+    const where = { cwd: ctx.io.cwd, home: ctx.io.env.HOME };
+    const tls = tlsFiles ? await readTlsFiles(tlsFiles, where, readText) : undefined;
+    if (tls) guessed.push(tls.key);
     if (o.dryRun) {
-      const r = resolveSpec({ yaml, name: o.name, fileName: file, envFile, env, secrets });
       if (!r.ok) throw r.error;
       known = secretValues(r.spec);
+      const cert = tls ? checkTlsMaterial(tls) : null;
+      if (cert && !cert.ok) throw tlsMaterialError(cert.issues);
       io.out(`# ${r.spec.name}: resolved from ${file} (dry run: nothing stored; secrets shown as ***)`);
+      if (cert?.ok)
+        io.out(
+          `# service.tls: ${cert.facts.subject}, SHA-256 ${cert.facts.fingerprint256}, until ${cert.facts.notAfter}`,
+        );
       io.out(stringify(maskSpec(r.spec), { lineWidth: 0 }).trimEnd());
       for (const w of r.warnings) io.err(`warning: ${w}`);
       return 0;
@@ -84,6 +103,7 @@ export async function up(file: string, o: UpOptions, ctx: Ctx): Promise<number> 
       env_file: envFile,
       env,
       secrets,
+      tls,
     };
     const bus = await ctx.bus();
     const res = await bus.request<ApplyResult>(Subjects.specApply, req);
@@ -95,7 +115,8 @@ export async function up(file: string, o: UpOptions, ctx: Ctx): Promise<number> 
         : `Service ${name}: unchanged, revision ${revision} (identical to the stored spec).`,
     );
     for (const w of res.warnings) io.err(`warning: ${w}`);
-    io.out(`Endpoint: ${endpointOf(name, ctx.io.env)}  (through the Switchyard proxy)`);
+    const endpoint = endpointOf(name, ctx.io.env, res.record.spec.service.tls !== null);
+    io.out(`Endpoint: ${endpoint}  (through the Switchyard proxy)`);
     if (!o.wait) {
       io.out(`Status:   pnpm yard status ${name}`);
       return 0;

@@ -10,6 +10,8 @@ export { nameFromFile } from "./name.js";
 export { parsePorts } from "./ports.js";
 export { SECRET_NAME_RE } from "./secrets.js";
 export { IGNORED_TASK_KEYS } from "./task-schema.js";
+export type { CertFacts, TlsCheck } from "./tls-pair.js";
+export { checkTlsMaterial, tlsMaterialError } from "./tls-pair.js";
 export type { ResolveInput, ResolveResult };
 
 /**

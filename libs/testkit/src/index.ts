@@ -1,3 +1,5 @@
+export type { TestCert } from "./certs.js";
+export { TestCa } from "./certs.js";
 export type { TestNats } from "./nats-server.js";
 export { containerRuntimeAvailable, natsServerBinary, startNats } from "./nats-server.js";
 export { freePort, holdPort, quietPort } from "./ports.js";

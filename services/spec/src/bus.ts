@@ -18,6 +18,7 @@ import {
   routeOf,
   SpecRecord,
   Subjects,
+  TlsRecord,
   YardError,
 } from "@switchyard/contracts";
 import { z } from "zod";
@@ -39,8 +40,10 @@ export async function openSpecStore(
 ): Promise<SpecStore> {
   const specs = await createBucket(nc, Buckets.specs);
   const services = await createBucket(nc, Buckets.services);
+  // History 1: a replaced or deleted private key does not linger in the stream.
+  const tls = await createBucket(nc, Buckets.tls, 1);
   await ensureEventsStream(nc);
-  return createSpecStore({ specs, services, js: jetstream(nc), logger, now });
+  return createSpecStore({ specs, services, tls, js: jetstream(nc), logger, now });
 }
 
 /** The four operations on their NATS subjects; stop() lets requests in flight finish. */
@@ -61,6 +64,7 @@ export function serveSpecApi(nc: NatsConnection, h: SpecHandlers, logger: Logger
 function createSpecStore(o: {
   specs: KV;
   services: KV;
+  tls: KV;
   js: JetStreamClient;
   logger: Logger;
   now?: () => Date;
@@ -131,6 +135,19 @@ function createSpecStore(o: {
         at: now().toISOString(),
       });
       return r.value;
+    },
+    async putTls(rec) {
+      const stored = (await getJson(o.tls, rec.name, TlsRecord, o.logger))?.value;
+      if (stored && stored.cert === rec.cert && stored.key === rec.key) return false;
+      await o.tls.put(rec.name, JSON.stringify(rec));
+      return true;
+    },
+    async removeTls(name) {
+      const e = await o.tls.get(name);
+      if (e?.operation !== "PUT") return false;
+      // Purge, not delete: no earlier revision of the key stays readable.
+      await o.tls.purge(name);
+      return true;
     },
   };
 }

@@ -6,11 +6,13 @@ import {
   type ListResult,
   type ResolvedSpec,
   type SpecRecord,
+  type TlsRecord,
   YardError,
 } from "@switchyard/contracts";
 import { resolveSpec } from "@switchyard/service-spec";
 import type { z } from "zod";
 import { type ApplyDecision, applyResult, maskRecord } from "./records.js";
+import { tlsRecordFor } from "./tls.js";
 
 type Parsed<T extends z.ZodType> = z.output<T>;
 
@@ -24,6 +26,10 @@ export interface SpecStore {
   list(): Promise<SpecRecord[]>;
   /** Remove the spec and its route; null when there was none. */
   remove(name: string): Promise<SpecRecord | null>;
+  /** Store a service's certificate (yard-tls); false when the same pair is stored already. */
+  putTls(rec: TlsRecord): Promise<boolean>;
+  /** Remove a service's certificate; false when it had none. */
+  removeTls(name: string): Promise<boolean>;
 }
 
 /** The four operations of the spec API, shared by NATS and HTTP. Every answer is masked. */
@@ -54,7 +60,16 @@ export function createHandlers(store: SpecStore, logger: Logger): SpecHandlers {
         throw r.error;
       }
       const name = r.spec.name;
+      const tls = tlsRecordFor(r.spec, req.tls, new Date());
+      // The certificate goes first: when a proxy sees the route, it can already serve it.
+      if (tls && !req.dry_run && (await store.putTls(tls)))
+        logger.info(
+          { service: name, fingerprint256: tls.fingerprint256, not_after: tls.not_after },
+          "tls stored",
+        );
       const d = req.dry_run ? await store.preview(r.spec) : await store.apply(r.spec);
+      if (!tls && !req.dry_run && (await store.removeTls(name)))
+        logger.info({ service: name }, "tls removed");
       logger.info(
         { service: name, revision: d.record.revision, changed: d.changed, dry_run: req.dry_run },
         req.dry_run ? "spec checked (dry run)" : d.changed ? "spec published" : "spec unchanged",
@@ -72,6 +87,7 @@ export function createHandlers(store: SpecStore, logger: Logger): SpecHandlers {
     async remove(name) {
       const rec = await store.remove(name);
       if (!rec) throw notFound(name);
+      await store.removeTls(name);
       logger.info({ service: name, revision: rec.revision }, "spec deleted");
       return { name, deleted: true };
     },
