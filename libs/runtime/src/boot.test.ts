@@ -1,20 +1,14 @@
-import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { loadConfigOrExit } from "./boot.js";
 import { CommonEnv, parseEnv, port } from "./config.js";
+import { logSink } from "./log-sink.test-util.js";
 import { createLogger } from "./logger.js";
 
 const Schema = z.object({ ...CommonEnv, YARD_X_PORT: port(1) });
 
 function setup() {
-  const lines: string[] = [];
-  const destination = new Writable({
-    write(chunk, _enc, cb) {
-      lines.push(...chunk.toString().split("\n").filter(Boolean));
-      cb();
-    },
-  });
+  const { lines, dest: destination } = logSink();
   const exits: number[] = [];
   const exit = (code: number): never => {
     exits.push(code);

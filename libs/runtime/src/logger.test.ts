@@ -1,17 +1,6 @@
-import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
+import { logSink as sink } from "./log-sink.test-util.js";
 import { createLogger } from "./logger.js";
-
-function sink() {
-  const lines: string[] = [];
-  const dest = new Writable({
-    write(chunk, _enc, cb) {
-      lines.push(...chunk.toString().split("\n").filter(Boolean));
-      cb();
-    },
-  });
-  return { lines, dest };
-}
 
 const TOKEN = "tok-planted-9f8e7d";
 
