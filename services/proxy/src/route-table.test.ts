@@ -1,29 +1,18 @@
 import type { EndpointRecord, ServiceRoute } from "@switchyard/contracts";
+import { endpointRecord, routeRecord } from "@switchyard/testkit";
 import { describe, expect, it } from "vitest";
 import { Lease } from "./lease.js";
 import { RouteTable } from "./route-table.js";
 import { routesView } from "./routes-view.js";
 
-const ep = (service: string, id: number, url: string, accelerator: string | null = null): EndpointRecord => ({
-  schema: 1,
-  service,
-  replica_id: id,
-  url,
-  revision: 1,
-  accelerator,
-  ready_at: "2026-11-28T00:00:00Z",
-});
+// The tables below name endpoints and routes positionally; the builders make whole records.
+const ep = (service: string, id: number, url: string, accelerator: string | null = null) =>
+  endpointRecord({ service, replica_id: id, url, accelerator });
 const route = (
   name: string,
   policy: ServiceRoute["load_balancing_policy"],
   target: ServiceRoute["target_qps_per_replica"] = null,
-): ServiceRoute => ({
-  schema: 1,
-  name,
-  revision: 1,
-  load_balancing_policy: policy,
-  target_qps_per_replica: target,
-});
+) => routeRecord({ name, load_balancing_policy: policy, target_qps_per_replica: target });
 
 function table() {
   const opened: string[] = [];

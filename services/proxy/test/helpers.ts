@@ -1,6 +1,20 @@
-import { connectBus, createBucket, type KV, type NatsConnection, silentLogger } from "@switchyard/bus";
-import type { EndpointRecord, LbPolicy, ServiceRoute } from "@switchyard/contracts";
-import { type Proc, startNats, startTs, type TestNats } from "@switchyard/testkit";
+import {
+  connectBus,
+  createBucket,
+  type KV,
+  type NatsConnection,
+  putJson,
+  silentLogger,
+} from "@switchyard/bus";
+import { type LbPolicy, replicaKey, type ServiceRoute } from "@switchyard/contracts";
+import {
+  endpointRecord,
+  type Proc,
+  routeRecord,
+  startNats,
+  startTs,
+  type TestNats,
+} from "@switchyard/testkit";
 import type { RoutesView } from "../src/routes-view.js";
 
 /** A real proxy process (services/proxy/src/main.ts) on free ports. */
@@ -86,16 +100,8 @@ export class TestBus {
 
   /** Put an endpoint as the prober does; returns its KV revision. */
   putEndpoint(service: string, id: number, url: string, accelerator: string | null = null): Promise<number> {
-    const rec: EndpointRecord = {
-      schema: 1,
-      service,
-      replica_id: id,
-      url,
-      revision: 1,
-      accelerator,
-      ready_at: new Date().toISOString(),
-    };
-    return this.retry(() => this.endpoints.put(`${service}.${id}`, JSON.stringify(rec)));
+    const rec = endpointRecord({ service, replica_id: id, url, accelerator });
+    return this.retry(() => putJson(this.endpoints, replicaKey(service, id), rec));
   }
 
   /** Right after a nats-server restart, JetStream may time out a first publish: retry those. */
@@ -121,14 +127,8 @@ export class TestBus {
     policy: LbPolicy,
     target: ServiceRoute["target_qps_per_replica"] = null,
   ): Promise<number> {
-    const r: ServiceRoute = {
-      schema: 1,
-      name,
-      revision: 1,
-      load_balancing_policy: policy,
-      target_qps_per_replica: target,
-    };
-    return this.services.put(name, JSON.stringify(r));
+    const r = routeRecord({ name, load_balancing_policy: policy, target_qps_per_replica: target });
+    return putJson(this.services, name, r);
   }
 
   async close(): Promise<void> {
