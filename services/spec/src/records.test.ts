@@ -1,5 +1,6 @@
-import type { ResolvedSpec, SpecRecord } from "@switchyard/contracts";
+import type { ResolvedSpec } from "@switchyard/contracts";
 import { resolveSpec } from "@switchyard/service-spec";
+import { specRecord } from "@switchyard/testkit";
 import { describe, expect, it } from "vitest";
 import { applyResult, canonicalJson, decideApply, digestOf } from "./records.js";
 
@@ -28,16 +29,8 @@ const NOW = new Date("2026-01-02T03:04:05.000Z");
 const a = spec({ AUTH_TOKEN: "t0k" });
 const b = spec({ AUTH_TOKEN: "other" });
 
-function stored(s: ResolvedSpec, revision: number): SpecRecord {
-  return {
-    schema: 1,
-    name: s.name,
-    revision,
-    digest: digestOf(s),
-    applied_at: "2026-01-01T00:00:00.000Z",
-    spec: s,
-  };
-}
+const stored = (spec: ResolvedSpec, revision: number) =>
+  specRecord({ spec, revision, digest: digestOf(spec) });
 
 describe("canonicalJson", () => {
   it.each([
