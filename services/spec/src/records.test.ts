@@ -29,8 +29,7 @@ const NOW = new Date("2026-01-02T03:04:05.000Z");
 const a = spec({ AUTH_TOKEN: "t0k" });
 const b = spec({ AUTH_TOKEN: "other" });
 
-const stored = (spec: ResolvedSpec, revision: number) =>
-  specRecord({ spec, revision, digest: digestOf(spec) });
+const stored = (s: ResolvedSpec, revision: number) => specRecord({ spec: s, revision, digest: digestOf(s) });
 
 describe("canonicalJson", () => {
   it.each([
