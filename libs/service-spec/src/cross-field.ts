@@ -1,6 +1,6 @@
 // @pure: no I/O (tools/lint-boundaries checks it)
 import { LB_POLICIES } from "@switchyard/contracts";
-import { type Issue, isRecord, show } from "./issues.js";
+import { type Issue, isRecord, keyPath, show } from "./issues.js";
 import type { ServiceView } from "./service-view.js";
 
 export const SPOT_PLACERS = ["dynamic_fallback"] as const;
@@ -12,13 +12,34 @@ function enumIssue(value: string, allowed: readonly string[], what: string, path
   return { path, message: `Unknown ${what}: ${show(value)}. Available: ${allowed.join(", ")}` };
 }
 
+// The prober writes the path into its request line and the headers into its request: a CR or
+// LF (from the YAML or a substituted $VAR) would split them into a second request or header.
+const PATH_CTL = /[\u0000-\u0020\u007f]/; // controls and space: percent-encode them
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/; // RFC 9110 token
+const VALUE_CTL = /[\u0000-\u0008\u000a-\u001f\u007f]/; // controls but HTAB (RFC 9110 §5.5)
+
 function probeIssues(v: ServiceView): Issue[] {
   const out: Issue[] = [];
-  if (v.path !== undefined && !v.path.startsWith("/")) {
+  const pathAt = v.probeIsString ? "service.readiness_probe" : "service.readiness_probe.path";
+  if (v.path !== undefined && PATH_CTL.test(v.path)) {
+    // Not quoted: the path may hold a substituted value.
     out.push({
-      path: v.probeIsString ? "service.readiness_probe" : "service.readiness_probe.path",
+      path: pathAt,
+      message:
+        "readiness path must not contain spaces or control characters (CR, LF, ...): percent-encode them",
+    });
+  } else if (v.path !== undefined && !v.path.startsWith("/")) {
+    out.push({
+      path: pathAt,
       message: `readiness path must start with a slash (/). Got: ${show(v.path)}`,
     });
+  }
+  for (const [name, value] of Object.entries(v.headers ?? {})) {
+    const at = keyPath("service.readiness_probe.headers", name);
+    if (!HEADER_NAME.test(name))
+      out.push({ path: at, message: "not a valid header name (letters, digits and !#$%&'*+-.^_`|~ only)" });
+    else if (typeof value === "string" && VALUE_CTL.test(value))
+      out.push({ path: at, message: "header value must not contain control characters (CR, LF, ...)" });
   }
   if (typeof v.postData === "string") {
     try {

@@ -6,6 +6,8 @@ import type { ResolveInput, ResolveResult } from "./types.js";
 export { parseAccelerators } from "./accelerators.js";
 export { SPOT_PLACERS } from "./cross-field.js";
 export { parseEnvFile, parseKeyValue } from "./env-file.js";
+export { DENIED_ENV_RE } from "./env-merge.js";
+export { DEFAULT_SPEC_LIMITS, type SpecLimits } from "./limits.js";
 export { nameFromFile } from "./name.js";
 export { parsePorts } from "./ports.js";
 export { SECRET_NAME_RE } from "./secrets.js";

@@ -32,6 +32,14 @@ export function joinPath(prefix: string, path: readonly PropertyKey[]): string {
   return out;
 }
 
+/**
+ * `prefix.key`, or `prefix["key"]` (JSON-quoted) when the key is not a plain word: a hostile key
+ * (`A;touch /tmp/y`, one with CR/LF) then shows exactly, on one line.
+ */
+export function keyPath(prefix: string, key: string): string {
+  return /^[A-Za-z0-9_-]+$/.test(key) ? `${prefix}.${key}` : `${prefix}[${JSON.stringify(key)}]`;
+}
+
 /** zod issues as our issues, one per unknown key (so each names its own path). */
 export function fromZod(error: z.ZodError, prefix: string): Issue[] {
   const out: Issue[] = [];

@@ -2,6 +2,8 @@
 import { YardError } from "@switchyard/contracts";
 import { type Document, isMap, isScalar, parseAllDocuments } from "yaml";
 import { isRecord } from "./issues.js";
+import { DEFAULT_SPEC_LIMITS, type SpecLimits } from "./limits.js";
+import { checkYamlText, yamlError } from "./yaml-limits.js";
 
 export interface ParsedYaml {
   data: Record<string, unknown>;
@@ -20,7 +22,12 @@ function where(fileName: string | undefined): string {
  * Parse a service YAML: exactly one document whose top level is a mapping. Syntax errors carry
  * line and column; the source snippet yaml prints is left out (the line could hold a secret).
  */
-export function parseYaml(text: string, fileName?: string): ParsedYaml {
+export function parseYaml(
+  text: string,
+  fileName?: string,
+  limits: Pick<SpecLimits, "maxYamlBytes" | "maxYamlDepth" | "maxYamlAliases"> = DEFAULT_SPEC_LIMITS,
+): ParsedYaml {
+  checkYamlText(text, fileName, limits);
   const docs = parseAllDocuments(text, { prettyErrors: true }) as unknown as Document[];
   const list = Array.isArray(docs) ? docs : [];
   const errors = list.flatMap((d) => d.errors);
@@ -50,7 +57,7 @@ export function parseYaml(text: string, fileName?: string): ParsedYaml {
     );
   }
   const doc = nonEmpty[0];
-  const data: unknown = doc ? doc.toJS() : null;
+  const data: unknown = doc ? build(doc, fileName, limits.maxYamlAliases) : null;
   if (!isRecord(data)) {
     throw new YardError(
       "SY_ERR_SPEC_INVALID",
@@ -68,4 +75,17 @@ export function parseYaml(text: string, fileName?: string): ParsedYaml {
       return typeof value.source === "string" ? value.source : undefined;
     },
   };
+}
+
+/** The document as plain data, with aliases expanded at most `maxAliases` times. */
+function build(doc: Document, fileName: string | undefined, maxAliases: number): unknown {
+  try {
+    return doc.toJS({ maxAliasCount: maxAliases });
+  } catch (e) {
+    // The yaml package throws a ReferenceError past maxAliasCount ("Excessive alias count").
+    const message = /alias count|alias resolution is disabled/i.test(String(e))
+      ? `too many aliases: more than ${maxAliases} alias expansions (an alias bomb expands a few lines into millions of nodes)`
+      : `the document cannot be built: ${e instanceof Error ? e.message : String(e)}`;
+    throw yamlError(fileName, "", message);
+  }
 }

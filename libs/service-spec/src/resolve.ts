@@ -7,9 +7,11 @@ import {
   YardError,
 } from "@switchyard/contracts";
 import { crossFieldIssues } from "./cross-field.js";
-import { definedOnly, mergeLayers, nullEnvError, nullIssues } from "./env-merge.js";
+import { definedOnly, envNameIssues, mergeLayers, nullEnvError, nullIssues } from "./env-merge.js";
 import { deepFreeze } from "./freeze.js";
 import { fromZod, isRecord, redactMessage } from "./issues.js";
+import { replicaLimitIssues } from "./limit-issues.js";
+import { specLimits } from "./limits.js";
 import { resolveName } from "./name.js";
 import { normaliseService } from "./normalise.js";
 import { parseYaml } from "./parse-yaml.js";
@@ -21,6 +23,7 @@ import { serviceView } from "./service-view.js";
 import { substitute } from "./substitute.js";
 import { readTask } from "./task-schema.js";
 import type { ResolveInput, ResolveResult } from "./types.js";
+import { unusedFieldWarnings } from "./unused-fields.js";
 
 function redactError(e: YardError, secrets: readonly string[]): YardError {
   const issues = e.issues.map((i) => ({ path: i.path, message: redactMessage(i.message, secrets) }));
@@ -29,15 +32,24 @@ function redactError(e: YardError, secrets: readonly string[]): YardError {
 
 /** YAML text + overrides → a validated, resolved, frozen spec, or every problem found. */
 export function resolve(input: ResolveInput): ResolveResult {
+  const limits = specLimits(input.limits);
   let yaml: ReturnType<typeof parseYaml>;
   try {
-    yaml = parseYaml(input.yaml, input.fileName);
+    yaml = parseYaml(input.yaml, input.fileName, limits);
   } catch (e) {
     if (e instanceof YardError) return { ok: false, error: e };
     throw e;
   }
   const task = readTask(yaml);
-  const issues: Issue[] = [...task.issues];
+  // Names from outside the YAML (an API request's maps) follow the rule YAML envs follow.
+  const issues: Issue[] = [
+    ...task.issues,
+    ...envNameIssues(task.envs, "envs", false),
+    ...envNameIssues(task.secrets, "secrets", false),
+    ...envNameIssues(input.envFile, "env_file", true),
+    ...envNameIssues(input.env, "env", true),
+    ...envNameIssues(input.secrets, "secrets", true),
+  ];
   const warnings = task.ignored.map((k) => `\`${k}\` is ignored: the local backend does not act on it`);
 
   const envs = mergeLayers(task.envs, input.envFile, input.env);
@@ -64,7 +76,8 @@ export function resolve(input: ResolveInput): ResolveResult {
   issues.push(...res.issues);
   let port: number | undefined;
   if (hasService) {
-    issues.push(...crossFieldIssues(view));
+    issues.push(...crossFieldIssues(view), ...replicaLimitIssues(view, limits.maxReplicasPerService));
+    warnings.push(...unusedFieldWarnings(view, res.candidates));
     const t = serviceTaskIssues(view, res.candidates);
     issues.push(...t.issues);
     port = t.port;

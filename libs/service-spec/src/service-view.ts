@@ -13,6 +13,7 @@ export interface ServiceView {
   probeIsString: boolean;
   path?: string;
   postData?: unknown;
+  headers?: Record<string, unknown>;
   replicas?: number;
   workers?: number;
   pool: boolean;
@@ -42,6 +43,7 @@ export function serviceView(raw: Record<string, unknown>): ServiceView {
     probeIsString: typeof probeRaw === "string",
     path: str(probe.path),
     postData: probe.post_data,
+    headers: isRecord(probe.headers) ? probe.headers : undefined,
     replicas: int(raw.replicas),
     workers: int(raw.workers),
     pool: raw.pool === true,

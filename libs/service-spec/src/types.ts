@@ -1,5 +1,6 @@
 // @pure: no I/O (tools/lint-boundaries checks it)
 import type { ResolvedSpec, YardError } from "@switchyard/contracts";
+import type { SpecLimits } from "./limits.js";
 
 export interface ResolveInput {
   /** The service YAML text. */
@@ -14,6 +15,8 @@ export interface ResolveInput {
   env?: Record<string, string>;
   /** Values from `--secret K=V` (merged over the YAML's `secrets:` section). */
   secrets?: Record<string, string>;
+  /** Size, nesting, alias and replica limits; each one not given is DEFAULT_SPEC_LIMITS's. */
+  limits?: Partial<SpecLimits>;
 }
 
 export type ResolveResult =
