@@ -1,11 +1,19 @@
 import { once } from "node:events";
-import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connectBus, getJson, openBucket, silentLogger } from "@switchyard/bus";
 import { Buckets } from "@switchyard/contracts";
-import { type Proc, startNats, startProc } from "@switchyard/testkit";
-import { alive, BUS_USERS, descendants, devPassword, NATS_CONF_PATH, passwordVar } from "@switchyard/up";
+import { groupAlive, type Proc, startNats, startProc } from "@switchyard/testkit";
+import {
+  alive,
+  BUS_USERS,
+  descendants,
+  devPassword,
+  NATS_CONF_PATH,
+  passwordVar,
+  REPLICA_GROUPS_DIR,
+} from "@switchyard/up";
 import { Agent, request } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
@@ -66,6 +74,42 @@ function processesUnder(dir: string): number[] {
     }
   }
   return out;
+}
+
+/** The replicas' processes: those whose working directory is a replica dir of the run. */
+function replicaProcesses(stateDir: string): number[] {
+  const root = join(stateDir, "replicas");
+  return processesUnder(root).filter((pid) => {
+    try {
+      return readlinkSync(`/proc/${pid}/cwd`).startsWith(root);
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** Process group of a live process (field 5 of /proc/<pid>/stat). */
+function pgidOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[2]);
+}
+
+/** The replica groups the run recorded (`<state>/replica-groups/<pgid>`). */
+function recordedGroups(stateDir: string): number[] {
+  const dir = join(stateDir, REPLICA_GROUPS_DIR);
+  return existsSync(dir)
+    ? readdirSync(dir)
+        .filter((n) => /^\d+$/.test(n))
+        .map(Number)
+        .sort()
+    : [];
+}
+
+/** Every secrets.json left under the run's replica dirs. */
+function secretFiles(stateDir: string): string[] {
+  const root = join(stateDir, "replicas");
+  if (!existsSync(root)) return [];
+  return readdirSync(root, { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith("secrets.json"));
 }
 
 /** What a test reads off a launcher's output once the system is up. */
@@ -293,4 +337,134 @@ describe("pnpm start when it cannot start", () => {
       await plain.dispose();
     }
   });
+});
+
+describe("pnpm start supervises: a crash restarts one process, never the system", () => {
+  let up: Up;
+  const pidOf = (name: string) =>
+    Number(
+      /\(pid (\d+)/.exec(up.proc.lines.filter((l) => l.includes(name) && /\(pid \d+/.test(l)).at(-1)!)![1],
+    );
+  const groups = () => [...new Set(replicaProcesses(up.stateDir).map(pgidOf))].sort();
+
+  beforeAll(async () => {
+    up = await launch(process.execPath, ["--import", "tsx", ENTRY], {});
+  }, 300_000);
+  afterAll(async () => {
+    await up?.proc.stop(20_000);
+  });
+
+  it("runs the example's engine with its key in the environment, never in argv", () => {
+    const pids = replicaProcesses(up.stateDir);
+    expect(pids.length).toBeGreaterThan(0);
+    for (const pid of pids) expect(readFileSync(`/proc/${pid}/cmdline`, "utf8")).not.toContain(up.token);
+    const engine = pids.find((p) =>
+      readFileSync(`/proc/${p}/cmdline`, "utf8").includes("fake-openai-engine"),
+    );
+    expect(engine).toBeDefined();
+    expect(readFileSync(`/proc/${engine}/environ`, "utf8").split("\0")).toContain(`VLLM_API_KEY=${up.token}`);
+  });
+
+  it("kill -9 of the provisioner: the example keeps serving, the provisioner is restarted and adopts its replica (no orphan, no duplicate)", async () => {
+    const before = groups();
+    expect(before).toHaveLength(1);
+    expect(recordedGroups(up.stateDir)).toEqual(before);
+    process.kill(pidOf("started provisioner"), "SIGKILL");
+    await up.proc.waitForLine(
+      /^up \| provisioner exited unexpectedly \(signal SIGKILL\) .*; restarting it in/,
+    );
+    // Nobody to manage it, and the replica still answers through the proxy.
+    const during = await get(up.curlUrl, up.token);
+    expect(during.statusCode).toBe(200);
+    await during.body.dump();
+    await up.proc.waitForLine(/^up \| provisioner ready again \(pid \d+, restart 1\)/, 60_000);
+    await up.proc.waitForLine(/"step":"adopt","key":"local-auth\.1"/);
+    expect(groups()).toEqual(before);
+    expect(recordedGroups(up.stateDir)).toEqual(before);
+    const after = await get(up.curlUrl, up.token);
+    expect(after.statusCode).toBe(200);
+    await after.body.dump();
+  }, 120_000);
+
+  it("kill -9 of nats-server: restarted on its port with its store; the services reconnect and the control plane works again", async () => {
+    const natsPid = pidOf("nats-server ready at");
+    process.kill(natsPid, "SIGKILL");
+    await up.proc.waitForLine(/^up \| nats-server exited unexpectedly \(signal SIGKILL\)/);
+    await up.proc.waitForLine(/^up \| nats-server ready again/, 60_000);
+    for (const svc of ["spec", "provisioner", "prober", "proxy-1"])
+      await up.proc.waitForLine(new RegExp(`^${svc}\\s*\\| .*"event":"bus.reconnected"`), 60_000);
+    // JetStream state survived: the route published before the crash is still there (read as
+    // the proxies read it).
+    const nc = await connectBus({
+      url: up.natsUrl,
+      name: "t",
+      user: "proxy",
+      pass: "proxy-dev",
+      logger: silentLogger,
+    });
+    try {
+      const route = await getJson(
+        await openBucket(nc, Buckets.services),
+        "local-auth",
+        z.object({ name: z.string() }),
+      );
+      expect(route?.value.name).toBe("local-auth");
+    } finally {
+      await nc.close();
+    }
+    // The whole loop runs over the new server: a replica that dies is replaced, probed, routed.
+    const engine = replicaProcesses(up.stateDir).find((p) =>
+      readFileSync(`/proc/${p}/cmdline`, "utf8").includes("fake-openai-engine"),
+    )!;
+    process.kill(engine, "SIGKILL");
+    await up.proc.waitForLine(/"replica":1,.*"phase":"FAILED","reason":"ProcessExited"/, 60_000);
+    await up.proc.waitForLine(/"op":"put","replica":"local-auth\.2"/, 90_000);
+    const res = await get(up.curlUrl, up.token);
+    expect(res.statusCode).toBe(200);
+    await res.body.dump();
+  }, 180_000);
+
+  it("Ctrl-C: exit 0, no replica process or group left, no secrets file left", async () => {
+    const pgids = groups();
+    expect(pgids.length).toBeGreaterThan(0);
+    expect(secretFiles(up.stateDir).length).toBeGreaterThan(0);
+    const all = owned(up);
+    up.proc.child.kill("SIGINT");
+    expect(await up.proc.exited).toBe(0);
+    await waitAllGone(all);
+    expect(all.filter(alive)).toEqual([]);
+    expect(pgids.filter(groupAlive)).toEqual([]);
+    expect(replicaProcesses(up.stateDir)).toEqual([]);
+    expect(recordedGroups(up.stateDir)).toEqual([]);
+    expect(secretFiles(up.stateDir)).toEqual([]);
+    expect(up.proc.lines.filter((l) => l.includes(up.token))).toHaveLength(1); // the banner's curl line
+  }, 120_000);
+});
+
+describe("pnpm start stopped while its provisioner is down", () => {
+  it("stops the replica groups the dead provisioner left behind", async () => {
+    // A long restart delay keeps the provisioner down until the launcher stops.
+    const up = await launch(process.execPath, ["--import", "tsx", ENTRY], {
+      YARD_RESTART_DELAY_MS: "600000",
+      YARD_RESTART_MAX_DELAY_MS: "600000",
+    });
+    try {
+      const replicas = replicaProcesses(up.stateDir);
+      const pgids = [...new Set(replicas.map(pgidOf))];
+      expect(pgids).toHaveLength(1);
+      const prov = Number(/started provisioner \(pid (\d+)/.exec(up.proc.lines.join("\n"))![1]);
+      process.kill(prov, "SIGKILL");
+      await up.proc.waitForLine(/^up \| provisioner exited unexpectedly .*restarting it in 600 s/);
+      expect(pgids.filter(groupAlive)).toEqual(pgids); // orphaned, still running
+      up.proc.child.kill("SIGTERM");
+      expect(await up.proc.exited).toBe(0);
+      expect(up.proc.lines).toContain(
+        `up | stopped 1 replica process group(s) left behind (pgid ${pgids[0]})`,
+      );
+      expect(pgids.filter(groupAlive)).toEqual([]);
+      expect(replicas.filter(alive)).toEqual([]);
+    } finally {
+      await up.proc.stop(20_000);
+    }
+  }, 300_000);
 });
