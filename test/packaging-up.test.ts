@@ -386,6 +386,18 @@ describe("pnpm start supervises: a crash restarts one process, never the system"
     await after.body.dump();
   }, 120_000);
 
+  it("kill -9 of the proxy: restarted alone on the port the banner printed; the URL answers again", async () => {
+    const others = ["spec", "provisioner", "prober"].map((n) => pidOf(`started ${n}`));
+    process.kill(pidOf("started proxy-1"), "SIGKILL");
+    await up.proc.waitForLine(/^up \| proxy-1 exited unexpectedly \(signal SIGKILL\)/);
+    await up.proc.waitForLine(/^up \| proxy-1 ready again/, 60_000);
+    const res = await get(up.curlUrl, up.token);
+    expect(res.statusCode).toBe(200);
+    await res.body.dump();
+    expect(others.filter(alive)).toEqual(others);
+    expect(up.proc.lines.filter((l) => /stopping everything/.test(l))).toEqual([]);
+  }, 120_000);
+
   it("kill -9 of nats-server: restarted on its port with its store; the services reconnect and the control plane works again", async () => {
     const natsPid = pidOf("nats-server ready at");
     process.kill(natsPid, "SIGKILL");
