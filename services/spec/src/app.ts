@@ -1,12 +1,13 @@
 import type { Logger, NatsConnection } from "@switchyard/bus";
 import { openSpecStore, serveSpecApi } from "./bus.js";
+import type { SpecConfig } from "./config.js";
 import { createHandlers } from "./handlers.js";
 import { type HttpApi, type HttpApiConfig, startHttpApi } from "./http.js";
 
 export interface SpecDeps {
   nc: NatsConnection;
   logger: Logger;
-  config: HttpApiConfig;
+  config: HttpApiConfig & Pick<SpecConfig, "YARD_MAX_REPLICAS_PER_SERVICE">;
 }
 
 export interface SpecApp {
@@ -28,7 +29,10 @@ export function build(deps: SpecDeps): SpecApp {
 
   return {
     async start() {
-      const h = createHandlers(await openSpecStore(nc, logger), logger);
+      const h = createHandlers(await openSpecStore(nc, logger), logger, {
+        maxReplicasPerService: config.YARD_MAX_REPLICAS_PER_SERVICE,
+        maxPayload: () => nc.info?.max_payload,
+      });
       api = serveSpecApi(nc, h, logger);
       http = await startHttpApi(h, config, logger);
       logger.info({}, "ready");

@@ -1,6 +1,7 @@
 import { readFileSync, statSync } from "node:fs";
 import { YardError } from "@switchyard/contracts";
 import { CommonEnv, parseEnv, port } from "@switchyard/runtime";
+import { DEFAULT_SPEC_LIMITS } from "@switchyard/service-spec";
 import { z } from "zod";
 
 /**
@@ -12,6 +13,8 @@ import { z } from "zod";
  *   or a file holding it (mode 0600); with neither, the HTTP API stays off (NATS API only).
  * - YARD_SPEC_HTTP_ALLOWED_HOSTS: extra Host values accepted (comma-separated `host:port`).
  * - YARD_SPEC_HTTP_ALLOWED_ORIGINS: browser origins accepted (none by default).
+ * - YARD_MAX_REPLICAS_PER_SERVICE (64): a spec whose replicas, min_replicas or max_replicas
+ *   is larger is refused (SY_ERR_SPEC_INVALID naming the field).
  */
 export const SpecEnv = z.object({
   ...CommonEnv,
@@ -21,6 +24,11 @@ export const SpecEnv = z.object({
   YARD_SPEC_API_TOKEN_FILE: z.string().optional(),
   YARD_SPEC_HTTP_ALLOWED_HOSTS: list(),
   YARD_SPEC_HTTP_ALLOWED_ORIGINS: list(),
+  YARD_MAX_REPLICAS_PER_SERVICE: z.coerce
+    .number()
+    .int("must be a whole number")
+    .positive("must be 1 or more")
+    .default(DEFAULT_SPEC_LIMITS.maxReplicasPerService),
 });
 export type SpecConfig = z.infer<typeof SpecEnv>;
 

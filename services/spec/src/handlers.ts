@@ -40,7 +40,14 @@ export interface SpecHandlers {
   remove(name: string): Promise<z.infer<typeof DeleteResult>>;
 }
 
-export function createHandlers(store: SpecStore, logger: Logger): SpecHandlers {
+export interface HandlerOptions {
+  /** YARD_MAX_REPLICAS_PER_SERVICE (default: the resolver's). */
+  maxReplicasPerService?: number;
+  /** The NATS server's max_payload now (it may change with a reconnect); default 1 MiB. */
+  maxPayload?: () => number | undefined;
+}
+
+export function createHandlers(store: SpecStore, logger: Logger, opts: HandlerOptions = {}): SpecHandlers {
   return {
     async apply(req) {
       const r = resolveSpec({
@@ -50,6 +57,7 @@ export function createHandlers(store: SpecStore, logger: Logger): SpecHandlers {
         envFile: req.env_file,
         env: req.env,
         secrets: req.secrets,
+        limits: { maxReplicasPerService: opts.maxReplicasPerService },
       });
       if (!r.ok) {
         // Name and issue count only: the request and the issues' text stay out of the log.
@@ -61,13 +69,16 @@ export function createHandlers(store: SpecStore, logger: Logger): SpecHandlers {
       }
       const name = r.spec.name;
       const tls = tlsRecordFor(r.spec, req.tls, new Date());
+      // Before any write: a record over max_payload would fail half-way as SY_ERR_INTERNAL.
+      checkPayload(r.spec, r.warnings, tls, opts.maxPayload?.() ?? DEFAULT_MAX_PAYLOAD);
+      if (r.warnings.length > 0) logger.warn({ service: name, warnings: r.warnings }, "spec warnings");
       // The certificate goes first: when a proxy sees the route, it can already serve it.
       if (tls && !req.dry_run && (await store.putTls(tls)))
         logger.info(
           { service: name, fingerprint256: tls.fingerprint256, not_after: tls.not_after },
           "tls stored",
         );
-      const d = req.dry_run ? await store.preview(r.spec) : await store.apply(r.spec);
+      const d = req.dry_run ? await store.preview(r.spec) : await tooLargeAsCoded(store.apply(r.spec));
       if (!tls && !req.dry_run && (await store.removeTls(name)))
         logger.info({ service: name }, "tls removed");
       logger.info(
@@ -92,6 +103,48 @@ export function createHandlers(store: SpecStore, logger: Logger): SpecHandlers {
       return { name, deleted: true };
     },
   };
+}
+
+/** NATS's default max_payload, for a connection that has not said its own. */
+const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
+/** The record's envelope (name, revision, digest, times) and the answer's, beside the spec. */
+const ENVELOPE_BYTES = 4096;
+
+const bytes = (v: unknown) => Buffer.byteLength(JSON.stringify(v));
+
+/**
+ * The stored record, the answer (which carries it back) and the certificate record must each
+ * fit one NATS message. Names the sizes, not the content.
+ */
+export function checkPayload(
+  spec: ResolvedSpec,
+  warnings: readonly string[],
+  tls: TlsRecord | null,
+  maxPayload: number,
+): void {
+  const sizes: [what: string, path: string, n: number][] = [
+    ["the resolved spec and its answer", "", bytes(spec) + bytes(warnings) + ENVELOPE_BYTES],
+    ["the certificate and key of service.tls", "service.tls", tls ? bytes(tls) : 0],
+  ];
+  for (const [what, path, n] of sizes) {
+    if (n <= maxPayload) continue;
+    throw new YardError(
+      "SY_ERR_TOO_LARGE",
+      `${what} would take about ${n} bytes; the NATS server takes at most ${maxPayload} bytes in one message (its max_payload)`,
+      [{ path, message: `about ${n} bytes, more than ${maxPayload}` }],
+    );
+  }
+}
+
+/** A KV write the server refused for its size, as the coded error (a race with a smaller server). */
+async function tooLargeAsCoded<T>(p: Promise<T>): Promise<T> {
+  try {
+    return await p;
+  } catch (err) {
+    if (/max_payload/i.test(String(err)))
+      throw new YardError("SY_ERR_TOO_LARGE", "the record is larger than the NATS server's max_payload");
+    throw err;
+  }
 }
 
 export function notFound(name: string): YardError {
