@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Buckets, type ReplicaRecord } from "@switchyard/contracts";
-import { groupAlive, groupMembers, quietPort, specRecord, TestSystem } from "@switchyard/testkit";
+import { groupAlive, groupMembers, type Proc, quietPort, specRecord, TestSystem } from "@switchyard/testkit";
 import { stopReplicaGroups } from "@switchyard/up";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -38,6 +38,18 @@ describe("replica groups and secrets at rest", { timeout: 120_000 }, () => {
     rs.some((r) => r.service === service && r.id === id && r.phase === "STARTING");
   const one = (rs: ReplicaRecord[], service: string, id: number) =>
     rs.find((r) => r.service === service && r.id === id);
+  /** A provisioner running replica 1 of a new service `service`, once it is STARTING. */
+  const runOne = async (service: string) => {
+    const p = await w.startService("provisioner");
+    await w.putSpec(spec(service));
+    const r = one(await w.waitReplicas(starting(service, 1), `${service}.1 STARTING`), service, 1)!;
+    return { p, r };
+  };
+  /** kill -9 of a provisioner (its replicas, in their own groups, live on). */
+  const killHard = async (p: Proc) => {
+    process.kill(-p.child.pid!, "SIGKILL");
+    await p.exited;
+  };
   /** The log lines the provisioner wrote for its recovery steps. */
   const recoverySteps = (lines: string[]) =>
     lines
@@ -50,9 +62,7 @@ describe("replica groups and secrets at rest", { timeout: 120_000 }, () => {
   afterAll(() => w.dispose());
 
   it("a running replica's group is recorded (pgid → leader start time); once it is gone, the record and secrets.json go and its log is masked", async () => {
-    const p = await w.startService("provisioner");
-    await w.putSpec(spec("web"));
-    const [r] = await w.waitReplicas(starting("web", 1), "web.1 STARTING");
+    const { p, r } = await runOne("web");
     const stat = readFileSync(`/proc/${r.pid}/stat`, "utf8");
     const startTime = stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
     expect(records()).toEqual([String(r.pid)]);
@@ -72,11 +82,7 @@ describe("replica groups and secrets at rest", { timeout: 120_000 }, () => {
   });
 
   it("stopped while NATS is away: the next provisioner finishes that stop (record removed, not FAILED) and relaunches", async () => {
-    const p1 = await w.startService("provisioner");
-    await w.putSpec(spec("api"));
-    const [r] = (await w.waitReplicas(starting("api", 1), "api.1 STARTING")).filter(
-      (x) => x.service === "api",
-    );
+    const { p: p1, r } = await runOne("api");
     await w.nats.stop();
     // SIGTERM stops every replica; none of the record writes can land.
     await p1.stop(20_000);
@@ -101,13 +107,8 @@ describe("replica groups and secrets at rest", { timeout: 120_000 }, () => {
   });
 
   it("exited on its own while the provisioner was dead: recorded with the exit status the runner kept", async () => {
-    const p1 = await w.startService("provisioner");
-    await w.putSpec(spec("exits"));
-    const [r] = (await w.waitReplicas(starting("exits", 1), "exits.1 STARTING")).filter(
-      (x) => x.service === "exits",
-    );
-    process.kill(-p1.child.pid!, "SIGKILL");
-    await p1.exited;
+    const { p: p1, r } = await runOne("exits");
+    await killHard(p1);
     // Kill the engine only: its runner records "run 137" and exits.
     for (const pid of groupMembers(r.pid!)) if (pid !== r.pid) process.kill(pid, "SIGKILL");
     await expect.poll(() => groupAlive(r.pid!), { timeout: 15_000 }).toBe(false);
@@ -124,13 +125,8 @@ describe("replica groups and secrets at rest", { timeout: 120_000 }, () => {
   });
 
   it("the provisioner dies, `pnpm start` stops its replica group: nothing left; the next provisioner records a stop, not a crash", async () => {
-    const p1 = await w.startService("provisioner");
-    await w.putSpec(spec("orphan"));
-    const [r] = (await w.waitReplicas(starting("orphan", 1), "orphan.1 STARTING")).filter(
-      (x) => x.service === "orphan",
-    );
-    process.kill(-p1.child.pid!, "SIGKILL");
-    await p1.exited;
+    const { p: p1, r } = await runOne("orphan");
+    await killHard(p1);
     expect(groupAlive(r.pid!)).toBe(true); // a dead provisioner's replica lives on
 
     expect(await stopReplicaGroups(w.stateDir, 5_000)).toEqual([r.pid]);
