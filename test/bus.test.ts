@@ -8,7 +8,10 @@ import {
   call,
   connectBus,
   connectServiceBus,
+  countEvents,
   createBucket,
+  ensureEventsStream,
+  jetstream,
   type NatsConnection,
   readAll,
   serve,
@@ -17,7 +20,7 @@ import {
   type WatchChange,
   watchBucket,
 } from "@switchyard/bus";
-import { Buckets, YardError } from "@switchyard/contracts";
+import { Buckets, Subjects, YardError } from "@switchyard/contracts";
 import { startNats, type TestNats } from "@switchyard/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
@@ -99,6 +102,21 @@ describe("tryOpenBucket and readAll", () => {
     await kv.delete("gone");
     expect(await tryOpenBucket(nc, Buckets.specs)).not.toBeNull();
     expect(await readAll(nc, Buckets.specs, Val)).toEqual([{ n: 1 }, { n: 2 }]);
+  });
+});
+
+describe("events", () => {
+  it("counts one service's events of one type in the stream", async () => {
+    await ensureEventsStream(nc);
+    const js = jetstream(nc);
+    const emit = (service: string, type: string) => js.publish(Subjects.events(service, type), "{}");
+    expect(await countEvents(nc, "alpha", "spec.applied")).toBe(0);
+    await emit("alpha", "spec.applied");
+    await emit("alpha", "spec.applied");
+    await emit("alpha", "spec.deleted");
+    await emit("beta", "spec.applied");
+    expect(await countEvents(nc, "alpha", "spec.applied")).toBe(2);
+    expect(await countEvents(nc, "beta", "spec.applied")).toBe(1);
   });
 });
 

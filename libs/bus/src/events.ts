@@ -23,6 +23,14 @@ export async function ensureEventsStream(nc: NatsConnection): Promise<void> {
   }
 }
 
+/** How many events of `type` from `service` the events stream holds now. */
+export async function countEvents(nc: NatsConnection, service: string, type: string): Promise<number> {
+  const subject = Subjects.events(service, type);
+  const jsm = await jetstreamManager(nc);
+  const info = await jsm.streams.info(Streams.events.name, { subjects_filter: subject });
+  return info.state.subjects?.[subject] ?? 0;
+}
+
 /** Publish an event on `yard.events.<service>.<type>` (persisted by the events stream). */
 export async function publishEvent(js: JetStreamClient, ev: YardEvent): Promise<void> {
   await js.publish(Subjects.events(ev.service, ev.type), JSON.stringify(ev));

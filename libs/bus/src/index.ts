@@ -6,7 +6,7 @@ export type { BusOptions } from "./connect.js";
 export { connectBus, redactUrl } from "./connect.js";
 export type { DurableConsumer } from "./consumer.js";
 export { consumeDurable, ensureDurableConsumer } from "./consumer.js";
-export { ensureEventsStream, jetstream, publishEvent } from "./events.js";
+export { countEvents, ensureEventsStream, jetstream, publishEvent } from "./events.js";
 export type { KV } from "./kv.js";
 export { createBucket, decode, getJson, openBucket, putJson, readAll, tryOpenBucket } from "./kv.js";
 export type { Logger } from "./logger.js";
