@@ -20,12 +20,20 @@ describe("planRecovery: the true story of a replica found gone", () => {
     {
       name: "the provisioner stopped it, the record never said so (NATS away) → finish the stop",
       info: { stoppedBy: "provisioner", exit: exit({ code: 0 }) },
-      plan: { type: "terminate", key: "svc.1" },
+      plan: {
+        type: "terminate",
+        key: "svc.1",
+        message: "stopped by the provisioner before its record reached the bus",
+      },
     },
     {
       name: "pnpm start stopped it while the provisioner was dead → finish the stop",
       info: { stoppedBy: "pnpm start", exit: exit({ stage: "unknown", code: null }) },
-      plan: { type: "terminate", key: "svc.1" },
+      plan: {
+        type: "terminate",
+        key: "svc.1",
+        message: "stopped by pnpm start while the provisioner was down",
+      },
     },
     {
       name: "its run exited by itself → the failure its status means",

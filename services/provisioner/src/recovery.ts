@@ -24,8 +24,11 @@ export type Recovery =
   | { type: "adopt"; key: string; found: FoundReplica }
   /** Its process is gone: record the failure (it is then replaced). */
   | { type: "fail"; key: string; reason: Reason; message: string }
-  /** It was being stopped when the provisioner went down: finish that. */
-  | { type: "terminate"; key: string }
+  /**
+   * It was being stopped when the provisioner went down, or was stopped and the record never
+   * said so: finish that. `message`: who stopped it, when the backend knows.
+   */
+  | { type: "terminate"; key: string; message?: string }
   /** A process with no (running) record: stop it, keep the record as it is. */
   | { type: "kill"; service: string; id: number; pid: number };
 
@@ -52,7 +55,7 @@ export function planRecovery(
     if (r.phase === "SHUTTING_DOWN") out.push({ type: "terminate", key });
     else if (RUNNING_PHASES.includes(r.phase)) {
       if (alive) out.push({ type: "adopt", key, found: f });
-      else if (f?.stoppedBy) out.push({ type: "terminate", key });
+      else if (f?.stoppedBy) out.push({ type: "terminate", key, message: stoppedMessage(f.stoppedBy) });
       else if (f?.exit && f.exit.stage !== "unknown") {
         const { reason, message } = classifyExit(f.exit);
         out.push({ type: "fail", key, reason, message });
@@ -69,4 +72,10 @@ export function planRecovery(
   for (const f of byKey.values())
     if (f.running) out.push({ type: "kill", service: f.service, id: f.id, pid: f.pid });
   return out;
+}
+
+function stoppedMessage(by: string): string {
+  return by === "provisioner"
+    ? "stopped by the provisioner before its record reached the bus"
+    : `stopped by ${by} while the provisioner was down`;
 }
