@@ -30,4 +30,8 @@ server.listen(Number(portArg ?? 0), "127.0.0.1", () => {
   const a = server.address();
   console.log(`listening ${typeof a === "object" && a ? a.port : portArg}`);
 });
-process.on("SIGTERM", () => process.exit(0));
+// SIGTERM: close the server and its kept-alive connections; the process then ends by itself.
+process.on("SIGTERM", () => {
+  server.close();
+  server.closeAllConnections();
+});
