@@ -1,14 +1,14 @@
 import { readFileSync } from "node:fs";
-import { AckPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
-import { Kvm } from "@nats-io/kv";
-import type { NatsConnection } from "@nats-io/transport-node";
 import {
   call,
   connectBus,
+  consumeDurable,
   createBucket,
   ensureEventsStream,
   getJson,
+  jetstream,
   type KV,
+  type NatsConnection,
   openBucket,
   publishEvent,
   putJson,
@@ -122,13 +122,19 @@ describe("deploy/nats/yard.conf", () => {
     expect(await w.value).toEqual({ url: "u" });
 
     await ensureEventsStream(nc);
-    const jsm = await jetstreamManager(nc);
+    // The provisioner's durable, read as the provisioner reads it (libs/bus consumeDurable).
     const { stream, name } = Durables.provisionerFailures;
-    await jsm.consumers.add(stream, {
-      durable_name: name,
-      filter_subject: Subjects.eventsOfType("replica.failed"),
-      ack_policy: AckPolicy.Explicit,
+    let delivered!: (subject: string) => void;
+    const subject = new Promise<string>((r) => {
+      delivered = r;
     });
+    const reader = await consumeDurable(
+      nc,
+      { stream, name, filterSubject: Subjects.eventsOfType("replica.failed"), ackWaitMs: 3_000 },
+      Any,
+      (_v, s) => delivered(s),
+      silentLogger,
+    );
     await publishEvent(jetstream(conns.prober), {
       schema: 1,
       type: "replica.failed",
@@ -136,10 +142,11 @@ describe("deploy/nats/yard.conf", () => {
       replica_id: 1,
       at,
     } as unknown as YardEvent);
-    const consumer = await jetstream(nc).consumers.get(stream, name);
-    const m = await consumer.next({ expires: 5_000 });
-    expect(m?.subject).toBe("yard.events.llm.replica.failed");
-    expect(await m!.ackAck()).toBe(true);
+    expect(await subject).toBe("yard.events.llm.replica.failed");
+    await reader.stop();
+    await nc.flush(); // the ack is on its way before the server is asked
+    const info = JSON.parse((await nc.request(`$JS.API.CONSUMER.INFO.${stream}.${name}`)).string());
+    expect(info).toMatchObject({ num_ack_pending: 0, ack_floor: { consumer_seq: 1 } });
     await publishEvent(jetstream(nc), {
       schema: 1,
       type: "replica.launched",
@@ -201,17 +208,26 @@ describe("deploy/nats/yard.conf", () => {
   it("proxy is refused on yard-specs (open, get, watch, keys) and on every KV write", async () => {
     const nc = conns.proxy;
     await expect(openBucket(nc, Buckets.specs)).rejects.toThrow(refused);
-    // Even bound without the stream lookup, no read goes through.
-    const specs = await new Kvm(nc).open(Buckets.specs);
-    await expect(specs.get("llm")).rejects.toThrow(refused);
-    await expect(specs.watch({ key: ">" })).rejects.toThrow(refused);
-    await expect(specs.keys()).rejects.toThrow(refused);
+    // Even a client bound without the stream lookup gets no read through: what it would send
+    // for a get (direct or not), and for a watch or keys (an ordered consumer).
+    const s = `KV_${Buckets.specs}`;
+    const ask = (subject: string, body: unknown = {}) => nc.request(subject, JSON.stringify(body));
+    await expect(ask(`$JS.API.DIRECT.GET.${s}.$KV.${Buckets.specs}.llm`)).rejects.toThrow(refused);
+    await expect(
+      ask(`$JS.API.STREAM.MSG.GET.${s}`, { last_by_subj: `$KV.${Buckets.specs}.llm` }),
+    ).rejects.toThrow(refused);
+    await expect(
+      ask(`$JS.API.CONSUMER.CREATE.${s}.w.$KV.${Buckets.specs}.>`, {
+        stream_name: s,
+        config: { name: "w", deliver_subject: "_INBOX_proxy.w", filter_subject: `$KV.${Buckets.specs}.>` },
+      }),
+    ).rejects.toThrow(refused);
     // Writes: JetStream publishes into any bucket are refused.
     const js = jetstream(nc);
     for (const b of Object.values(Buckets)) {
       await expect(js.publish(`$KV.${b}.llm`, "{}")).rejects.toThrow(refused);
     }
-    await expect(new Kvm(nc).create("yard-new")).rejects.toThrow(refused);
+    await expect(ask("$JS.API.STREAM.CREATE.KV_yard-new")).rejects.toThrow(refused);
   });
 
   it("proxy cannot listen on other users' inboxes, where their yard-specs deliveries arrive", async () => {

@@ -152,20 +152,26 @@ function respond<R>(m: Msg, r: Reply<R>): void {
 }
 
 /**
- * A warn that writes at most one line a second and counts the lines it held back: refusals
- * come as fast as a consumer can deliver, and must not fill the disk.
+ * A warn that writes at most `burst` lines a second and counts the lines it held back (given
+ * on the next line written): refusals come as fast as a consumer can deliver, and must not
+ * fill the disk.
  */
-function throttled(logger: Logger, everyMs = 1_000): (obj: object, msg: string) => void {
-  let last = 0;
+function throttled(logger: Logger, burst = 10, windowMs = 1_000): (obj: object, msg: string) => void {
+  let windowStart = 0;
+  let written = 0;
   let held = 0;
   return (obj, msg) => {
     const now = Date.now();
-    if (now - last < everyMs) {
+    if (now - windowStart >= windowMs) {
+      windowStart = now;
+      written = 0;
+    }
+    if (written >= burst) {
       held++;
       return;
     }
+    written++;
     logger.warn({ ...obj, heldBack: held }, msg);
-    last = now;
     held = 0;
   };
 }
