@@ -1,9 +1,11 @@
+import type { Server as HttpsServer } from "node:https";
 import type { Logger, NatsConnection } from "@switchyard/bus";
 import { createAdminServer } from "./admin.js";
 import { connectRouteTable, type ProxyBus } from "./bus.js";
 import { serveClusterWorker } from "./cluster-ipc.js";
 import type { ProxyConfig } from "./config.js";
 import { accessLogger, createDataPlane } from "./data-plane.js";
+import { createProxyTls, tlsEnabled } from "./tls.js";
 
 export interface ProxyDeps {
   config: ProxyConfig;
@@ -34,8 +36,13 @@ export function build(deps: ProxyDeps): ProxyApp {
   let nc: NatsConnection | null = null;
   let bus: ProxyBus | null = null;
   let ready = false;
-  const plane = createDataPlane(config, logger, accessLogger(logger, config.YARD_PROXY_ACCESS_LOG), (r) =>
-    bus?.hint(r),
+  const tls = tlsEnabled(config) ? createProxyTls(config, logger) : null;
+  const plane = createDataPlane(
+    config,
+    logger,
+    accessLogger(logger, config.YARD_PROXY_ACCESS_LOG),
+    (r) => bus?.hint(r),
+    tls?.serverOptions,
   );
   const admin = worker
     ? null
@@ -61,8 +68,10 @@ export function build(deps: ProxyDeps): ProxyApp {
         logger.info({ server: "admin", address }, "listening");
       }
       nc = await deps.connect();
-      bus = await connectRouteTable(nc, plane.table, logger);
+      bus = await connectRouteTable(nc, plane.table, logger, tls?.services);
       await bus.ready;
+      // An https.Server when TLS is on (createProxyServer); its default certificate goes in now.
+      if (tls) tls.start(plane.server.server as unknown as HttpsServer);
       // The data plane listens only once the table is loaded: no 404/503 from an empty table.
       const address = await plane.server.listen({
         host: config.YARD_PROXY_HOST,
@@ -75,7 +84,10 @@ export function build(deps: ProxyDeps): ProxyApp {
     },
     drain: () => plane.drain(),
     closePools: () => plane.closePools(),
-    stopFeed: () => bus?.stop(),
+    stopFeed: () => {
+      bus?.stop();
+      tls?.stop();
+    },
     drainBus: async () => {
       await nc?.drain();
     },

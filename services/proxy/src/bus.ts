@@ -6,12 +6,17 @@ import {
   type ProbeHint,
   ServiceRoute,
   Subjects,
+  TlsRecord,
 } from "@switchyard/contracts";
 import type { Replica, RouteTable } from "./route-table.js";
+import type { ServiceCerts } from "./tls.js";
 
-/** Everything the proxy does on the bus: it reads two buckets and sends one kind of message. */
+/**
+ * Everything the proxy does on the bus: it reads two buckets (three when it serves HTTPS) and
+ * sends one kind of message.
+ */
 export interface ProxyBus {
-  /** Resolves once both snapshots are applied to the table. */
+  /** Resolves once every snapshot is applied (to the table, and to `certs` when given). */
   ready: Promise<void>;
   /** Ask the prober to re-probe a replica this proxy just ejected (best effort). */
   hint(r: Replica<unknown>): void;
@@ -22,12 +27,14 @@ export interface ProxyBus {
 /**
  * Feed the route table from yard-endpoints (present ⇔ ready) and yard-services (policy and
  * target QPS; never yard-specs, which holds secrets). watchBucket resumes from its last revision
- * after a NATS outage; meanwhile the table keeps serving what it had.
+ * after a NATS outage; meanwhile the table keeps serving what it had. With `certs` (HTTPS on),
+ * yard-tls feeds each service's `service.tls` certificate to it.
  */
 export async function connectRouteTable<U>(
   nc: NatsConnection,
   table: RouteTable<U>,
   logger: Logger,
+  certs?: ServiceCerts,
 ): Promise<ProxyBus> {
   const [endpoints, services] = await Promise.all([
     openBucket(nc, Buckets.endpoints, { logger }),
@@ -57,8 +64,19 @@ export async function connectRouteTable<U>(
     },
     logger,
   );
+  const tw = certs
+    ? watchBucket(
+        await openBucket(nc, Buckets.tls, { logger }),
+        TlsRecord,
+        (c) => {
+          if (c.op === "put") certs.put(c.value);
+          else certs.delete(c.key);
+        },
+        logger,
+      )
+    : null;
   return {
-    ready: Promise.all([sw.ready, ew.ready]).then(() => {}),
+    ready: Promise.all([sw.ready, ew.ready, tw?.ready]).then(() => {}),
     hint(r) {
       const hint: ProbeHint = {
         schema: EVENT_SCHEMA_VERSION,
@@ -75,6 +93,7 @@ export async function connectRouteTable<U>(
     stop() {
       sw.stop();
       ew.stop();
+      tw?.stop();
     },
   };
 }

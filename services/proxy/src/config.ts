@@ -1,5 +1,7 @@
+import { YardError } from "@switchyard/contracts";
 import { bool, CommonEnv, millis, parseEnv, port } from "@switchyard/runtime";
 import { z } from "zod";
+import { type CertFiles, readCertPair } from "./cert-files.js";
 
 /** Every env var of the proxy, with its default. */
 export const ProxyEnv = z.object({
@@ -31,9 +33,35 @@ export const ProxyEnv = z.object({
   YARD_PROXY_WORKERS: z.coerce.number().int().min(1).max(64).default(1),
   /** How long SIGTERM waits for in-flight requests (streams included) before exiting 1. */
   YARD_PROXY_DRAIN_MS: millis(60_000),
+  /** PEM certificate (chain, leaf first) of the data plane: HTTPS on, reloaded when the file changes. */
+  YARD_PROXY_TLS_CERT: z.string().optional(),
+  /** PEM private key of YARD_PROXY_TLS_CERT (unencrypted; keep it 0600). */
+  YARD_PROXY_TLS_KEY: z.string().optional(),
+  /** HTTPS with no proxy-wide certificate: only services with `service.tls` (by SNI) are served. */
+  YARD_PROXY_TLS: bool(false),
 });
 export type ProxyConfig = z.infer<typeof ProxyEnv>;
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): ProxyConfig {
-  return parseEnv(ProxyEnv, env);
+  const cfg = parseEnv(ProxyEnv, env);
+  const [cert, key] = [cfg.YARD_PROXY_TLS_CERT, cfg.YARD_PROXY_TLS_KEY];
+  if ((cert === undefined) !== (key === undefined)) {
+    const missing = cert === undefined ? "YARD_PROXY_TLS_CERT" : "YARD_PROXY_TLS_KEY";
+    throw new YardError("SY_ERR_CONFIG", `invalid configuration: ${missing}`, [
+      { path: missing, message: "YARD_PROXY_TLS_CERT and YARD_PROXY_TLS_KEY go together" },
+    ]);
+  }
+  // A bad file fails here, before the bus or any port: the message names the variable and the path.
+  const files = proxyCertFiles(cfg);
+  if (files) readCertPair(files);
+  return cfg;
+}
+
+/** The proxy-wide certificate's files, or null when none is configured. */
+export function proxyCertFiles(cfg: ProxyConfig): CertFiles | null {
+  if (!cfg.YARD_PROXY_TLS_CERT || !cfg.YARD_PROXY_TLS_KEY) return null;
+  return {
+    cert: { path: cfg.YARD_PROXY_TLS_CERT, env: "YARD_PROXY_TLS_CERT" },
+    key: { path: cfg.YARD_PROXY_TLS_KEY, env: "YARD_PROXY_TLS_KEY" },
+  };
 }

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { ServerOptions as HttpsOptions } from "node:https";
 import type { Logger } from "@switchyard/bus";
 import type { FastifyInstance } from "fastify";
 import { Pool } from "undici";
@@ -36,6 +37,8 @@ export function createDataPlane(
   logger: Logger,
   accessLog: AccessLog,
   onEject: (r: Replica<Pool>) => void,
+  /** Serve HTTPS with these options (ProxyTls.serverOptions); plain HTTP without. */
+  https?: HttpsOptions,
 ): DataPlane {
   const pools = new Set<Pool>();
   const table = new RouteTable<Pool>({
@@ -88,7 +91,7 @@ export function createDataPlane(
     },
   };
   const forward = createForwarder(deps);
-  const server = createProxyServer(forward, createUpgradeHandler(deps));
+  const server = createProxyServer(forward, createUpgradeHandler(deps), https);
   return {
     table,
     metrics,

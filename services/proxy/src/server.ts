@@ -1,17 +1,21 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { ServerOptions as HttpsOptions } from "node:https";
 import type { Duplex } from "node:stream";
 import Fastify, { type FastifyInstance } from "fastify";
 
 /**
  * The data-plane HTTP server: fastify with one catch-all route that hands the raw Node
  * request/response to the forwarder (hijacked: fastify neither parses nor buffers bodies; the
- * catch-all content-type parser leaves the stream unread for undici to pipe).
+ * catch-all content-type parser leaves the stream unread for undici to pipe). With `https`, the
+ * same server over TLS (an https.Server, whose setSecureContext swaps the default certificate).
  */
 export function createProxyServer(
   forward: (req: IncomingMessage, res: ServerResponse) => void,
   upgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void,
+  https?: HttpsOptions,
 ): FastifyInstance {
   const app = Fastify({
+    ...(https ? { https } : {}),
     logger: false,
     requestIdHeader: false,
     // In-flight requests finish on close; new requests on kept-alive connections still
