@@ -167,6 +167,34 @@ describe("services with service.tls behind an HTTPS proxy", () => {
     }
   });
 
+  it("YARD_PROXY_WORKERS=2: every worker serves HTTPS with the proxy-wide and service certificates", async () => {
+    const cluster = await startProxy(sys.nats.url, {
+      YARD_PROXY_WORKERS: "2",
+      YARD_PROXY_TLS_CERT: proxyCert,
+      YARD_PROXY_TLS_KEY: proxyKey,
+    });
+    try {
+      expect(cluster.url).toMatch(/^https:\/\//);
+      const at = Number(new URL(cluster.url).port);
+      const hello = (servername: string) =>
+        new Promise<PeerCertificate>((resolve, reject) => {
+          const opts = { host: "127.0.0.1", port: at, servername, ca: ca.ca.cert };
+          const s = connect({ ...opts, checkServerIdentity: () => undefined }, () => {
+            resolve(s.getPeerCertificate());
+            s.end();
+          });
+          s.on("error", reject);
+        });
+      // Connections are spread over the workers: several handshakes reach both.
+      for (let i = 0; i < 6; i++) {
+        expect((await hello("alpha.localhost")).fingerprint256).toBe(fp(alpha));
+        expect((await hello("other.localhost")).fingerprint256).toBe(fp(first));
+      }
+    } finally {
+      expect(await cluster.proc.stop()).toBe(0);
+    }
+  });
+
   it("yard up --dry-run checks the pair locally and shows the certificate, never the key", async () => {
     const r = await sys.yard([
       "up",

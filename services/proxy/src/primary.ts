@@ -5,6 +5,7 @@ import { createAdminServer } from "./admin.js";
 import type { ToPrimary, ToWorker } from "./cluster-ipc.js";
 import type { ProxyConfig } from "./config.js";
 import { mergeViews, type RoutesView } from "./routes-view.js";
+import { tlsEnabled } from "./tls.js";
 
 /**
  * How long the primary's shutdown waits beyond YARD_PROXY_DRAIN_MS: each worker gives up its
@@ -30,12 +31,18 @@ export interface Primary {
 export function buildPrimary(deps: {
   config: Pick<
     ProxyConfig,
-    "YARD_PROXY_WORKERS" | "YARD_PROXY_HOST" | "YARD_PROXY_ADMIN_HOST" | "YARD_PROXY_ADMIN_PORT"
+    | "YARD_PROXY_WORKERS"
+    | "YARD_PROXY_HOST"
+    | "YARD_PROXY_ADMIN_HOST"
+    | "YARD_PROXY_ADMIN_PORT"
+    | "YARD_PROXY_TLS"
+    | "YARD_PROXY_TLS_CERT"
   >;
   logger: Logger;
 }): Primary {
   const { config, logger } = deps;
   const want = config.YARD_PROXY_WORKERS;
+  const scheme = tlsEnabled(config) ? "https" : "http";
   const readyWorkers = new Set<number>();
   let allReady: () => void = () => {};
   const everyWorkerReady = new Promise<void>((r) => {
@@ -59,7 +66,10 @@ export function buildPrimary(deps: {
       if (announced) return;
       announced = true;
       logger.info(
-        { server: "proxy", address: `http://${address.address ?? config.YARD_PROXY_HOST}:${address.port}` },
+        {
+          server: "proxy",
+          address: `${scheme}://${address.address ?? config.YARD_PROXY_HOST}:${address.port}`,
+        },
         "listening",
       );
     });

@@ -23,7 +23,7 @@ export interface ProxyTls {
 }
 
 /** HTTPS is on with a proxy-wide certificate, or with YARD_PROXY_TLS=true (service certificates only). */
-export function tlsEnabled(cfg: ProxyConfig): boolean {
+export function tlsEnabled(cfg: Pick<ProxyConfig, "YARD_PROXY_TLS" | "YARD_PROXY_TLS_CERT">): boolean {
   return cfg.YARD_PROXY_TLS || cfg.YARD_PROXY_TLS_CERT !== undefined;
 }
 
