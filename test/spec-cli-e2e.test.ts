@@ -1,8 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { NatsConnection } from "@nats-io/transport-node";
-import { connectBus, openBucket, silentLogger } from "@switchyard/bus";
+import { connectBus, type NatsConnection, openBucket, silentLogger } from "@switchyard/bus";
 import { Buckets } from "@switchyard/contracts";
 import { type Proc, startNats, startTs, type TestNats, waitForKey } from "@switchyard/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

@@ -2,8 +2,6 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { jetstreamManager } from "@nats-io/jetstream";
-import type { NatsConnection } from "@nats-io/transport-node";
 import { type Io, runCli } from "@switchyard/cli";
 import { Streams } from "@switchyard/contracts";
 import { REPO_ROOT, run } from "@switchyard/testkit";
@@ -54,14 +52,6 @@ service:
       Authorization: Bearer $AUTH_TOKEN
   replicas: ${replicas}
 ${extra}`;
-}
-
-/** How many events of this type the events stream holds for the service. */
-export async function eventCount(nc: NatsConnection, service: string, type: string): Promise<number> {
-  const jsm = await jetstreamManager(nc);
-  const subject = `yard.events.${service}.${type}`;
-  const info = await jsm.streams.info(Streams.events.name, { subjects_filter: subject });
-  return info.state.subjects?.[subject] ?? 0;
 }
 
 /** A port nothing listens on (bound, then released). */

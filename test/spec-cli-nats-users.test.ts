@@ -1,9 +1,9 @@
-import type { NatsConnection } from "@nats-io/transport-node";
 import {
   connectBus,
   createBucket,
   getJson,
   type KV,
+  type NatsConnection,
   openBucket,
   putJson,
   silentLogger,

@@ -1,9 +1,10 @@
-import type { NatsConnection } from "@nats-io/transport-node";
 import {
   connectBus,
+  countEvents,
   createBucket,
   getJson,
   type KV,
+  type NatsConnection,
   putJson,
   serve,
   silentLogger,
@@ -27,7 +28,7 @@ import {
 } from "@switchyard/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { closedPort, eventCount, serviceYaml, writeYaml, yard } from "./spec-cli-helpers.js";
+import { closedPort, serviceYaml, writeYaml, yard } from "./spec-cli-helpers.js";
 
 const SEED = "examples/vllm-auth.yaml";
 
@@ -93,7 +94,7 @@ describe("against nats-server and the spec service", () => {
       load_balancing_policy: "least_load",
       target_qps_per_replica: null,
     });
-    expect(await eventCount(nc, "vllm-auth", "spec.published")).toBe(1);
+    expect(await countEvents(nc, "vllm-auth", "spec.published")).toBe(1);
 
     const status = await cli(["status", "--json"]);
     expect(status.code, status.stderr).toBe(0);
@@ -110,7 +111,7 @@ describe("against nats-server and the spec service", () => {
     const same = await cli(["up", SEED, "--env", `AUTH_TOKEN=${TOKEN}`, "--env", "HF_TOKEN=hf-seed-123"]);
     expect(same.stdout).toContain("Service vllm-auth: unchanged, revision 1");
     expect((await getJson(specs, "vllm-auth", SpecRecord))!.value.revision).toBe(1);
-    expect(await eventCount(nc, "vllm-auth", "spec.published")).toBe(1);
+    expect(await countEvents(nc, "vllm-auth", "spec.published")).toBe(1);
 
     const { readFileSync } = await import("node:fs");
     const changed = writeYaml(
@@ -122,7 +123,7 @@ describe("against nats-server and the spec service", () => {
     const rec2 = (await getJson(specs, "vllm-auth", SpecRecord))!.value;
     expect([rec2.revision, rec2.spec.service.replica_policy.min_replicas]).toEqual([2, 2]);
     expect((await getJson(services, "vllm-auth", ServiceRoute))!.value.revision).toBe(2);
-    expect(await eventCount(nc, "vllm-auth", "spec.published")).toBe(2);
+    expect(await countEvents(nc, "vllm-auth", "spec.published")).toBe(2);
 
     const table = await cli(["status", "vllm-auth"]);
     expect(table.stdout).toMatch(
@@ -140,7 +141,7 @@ describe("against nats-server and the spec service", () => {
     expect(down.stdout).toContain("Removed service gone");
     expect(await getJson(specs, "gone", SpecRecord)).toBeNull();
     expect(await getJson(services, "gone", ServiceRoute)).toBeNull();
-    expect(await eventCount(nc, "gone", "spec.deleted")).toBe(1);
+    expect(await countEvents(nc, "gone", "spec.deleted")).toBe(1);
     const again = await cli(["down", "gone"]);
     expect(again.code).toBe(1);
     expect(again.stderr).toContain("no service named 'gone'");
@@ -195,7 +196,7 @@ describe("against nats-server and the spec service", () => {
     sub.unsubscribe();
     expect(seenKeys.filter((k) => k !== "sentinel")).toEqual([]);
     expect(seenEvents).toEqual(["yard.events.sentinel.spec.published"]);
-    expect(await eventCount(nc, "broken", "spec.published")).toBe(0);
+    expect(await countEvents(nc, "broken", "spec.published")).toBe(0);
   });
 
   it("HTTP API: POST, GET, list, DELETE, 400 with issue paths, 404", async () => {
@@ -219,7 +220,7 @@ describe("against nats-server and the spec service", () => {
     const preview = await dry.json();
     expect([dry.status, preview.changed, preview.record.revision]).toEqual([200, true, 2]);
     expect((await getJson(specs, "web", SpecRecord))!.value.revision).toBe(1);
-    expect(await eventCount(nc, "web", "spec.published")).toBe(1);
+    expect(await countEvents(nc, "web", "spec.published")).toBe(1);
 
     const one = await api(`/v1/services/web`);
     expect(one.status).toBe(200);
@@ -240,7 +241,7 @@ describe("against nats-server and the spec service", () => {
     expect(err.code).toBe("SY_ERR_SPEC_INVALID");
     expect(err.issues.map((i: { path: string }) => i.path)).toContain("service.readiness_probe.path");
     expect(await getJson(specs, "web2", SpecRecord)).toBeNull();
-    expect(await eventCount(nc, "web2", "spec.published")).toBe(0);
+    expect(await countEvents(nc, "web2", "spec.published")).toBe(0);
 
     const notJson = await api(`/v1/services`, {
       method: "POST",
@@ -268,7 +269,7 @@ describe("against nats-server and the spec service", () => {
     const results = await Promise.all(applies);
     expect(results.map((r) => r.changed)).toEqual([true, true, true, true, true]);
     expect(results.map((r) => r.record.revision).sort()).toEqual([1, 2, 3, 4, 5]);
-    expect(await eventCount(nc, "race", "spec.published")).toBe(5);
+    expect(await countEvents(nc, "race", "spec.published")).toBe(5);
     const same = await Promise.all(
       [1, 2, 3].map(() =>
         api(`/v1/services`, {
