@@ -30,3 +30,29 @@ export function maskedIo(io: Io, secrets: () => readonly string[]): Io {
     write: (t) => io.write(m(t)),
   };
 }
+
+const strict = new TextDecoder("utf-8", { fatal: true });
+// Keeps a BOM as U+FEFF, so that byte offsets count it.
+const lenient = new TextDecoder("utf-8", { ignoreBOM: true });
+
+/**
+ * File bytes as text, or the offset of the first byte that is not UTF-8 (a file in Latin-1 or
+ * UTF-16 would otherwise reach the spec with U+FFFD in place of what the user wrote). Up to the
+ * first bad sequence the lenient decoder maps bytes one-to-one, so the first U+FFFD that the
+ * bytes do not spell (EF BF BD) is where it is.
+ */
+export function decodeUtf8(bytes: Uint8Array): { ok: true; text: string } | { ok: false; offset: number } {
+  try {
+    return { ok: true, text: strict.decode(bytes) };
+  } catch {
+    const text = lenient.decode(bytes);
+    let offset = 0;
+    let from = 0;
+    for (let i = text.indexOf("\ufffd"); i !== -1; i = text.indexOf("\ufffd", i + 1)) {
+      offset += Buffer.byteLength(text.slice(from, i));
+      from = i;
+      if (!(bytes[offset] === 0xef && bytes[offset + 1] === 0xbf && bytes[offset + 2] === 0xbd)) break;
+    }
+    return { ok: false, offset };
+  }
+}
