@@ -117,7 +117,8 @@ export class Provisioner {
         if (r.phase === "PROVISIONING" && step.found.runStarted) this.ops.started(key);
       } else if (step.type === "fail")
         this.ops.fail(key, { phase: "FAILED", reason: step.reason, message: step.message });
-      else if (step.type === "terminate") void this.ops.terminate(key, null, "stopping (interrupted)");
+      else if (step.type === "terminate")
+        void this.ops.terminate(key, null, step.message ?? "stopping (interrupted)");
       else this.ops.kill(step.service, step.id, step.pid);
     }
   }
