@@ -1,15 +1,10 @@
-import Fastify, { type FastifyInstance, type FastifyReply } from "fastify";
+import Fastify, { type FastifyInstance } from "fastify";
 import type { EngineOptions } from "./args.js";
 import { isAuthorized, isGuarded, UNAUTHORIZED_BODY } from "./auth.js";
-import {
-  fullResponse,
-  type Kind,
-  modelList,
-  modelNotFound,
-  newGeneration,
-  sse,
-  streamChunks,
-} from "./openai.js";
+import { completionRoute } from "./completion.js";
+import { newEngineMetrics, renderMetrics } from "./metrics.js";
+import { modelList } from "./openai.js";
+import { Slots } from "./slots.js";
 
 export interface EngineHooks {
   /** One line per answered request: method, path, status. Never headers or bodies. */
@@ -24,7 +19,8 @@ export function buildEngine(o: EngineOptions, hooks: EngineHooks = {}): FastifyI
   const app = Fastify({ logger: false, forceCloseConnections: true });
   const created = Math.floor(Date.now() / 1000);
   let answered = 0;
-  let seq = 0;
+  const slots = new Slots(o.maxNumSeqs);
+  const metrics = newEngineMetrics();
 
   app.addHook("onRequest", async (req, reply) => {
     reply.raw.once("finish", () => {
@@ -43,29 +39,15 @@ export function buildEngine(o: EngineOptions, hooks: EngineHooks = {}): FastifyI
   app.get("/health", async (_req, reply) => reply.code(200).send(""));
   app.get("/v1/models", async () => modelList(o.model, created));
 
-  const completion = (kind: Kind) => async (req: { body: unknown }, reply: FastifyReply) => {
-    const body = (req.body ?? {}) as { model?: unknown; stream?: unknown };
-    if (typeof body.model === "string" && body.model !== o.model)
-      return reply.code(404).send(modelNotFound(body.model));
-    const g = newGeneration(kind, o.model, body, o.tokens, ++seq);
-    if (body.stream !== true) return fullResponse(g);
-    // Write the SSE stream ourselves: each chunk is written (and so flushed) on its own.
-    reply.hijack();
-    const res = reply.raw;
-    res.writeHead(200, {
-      "content-type": "text/event-stream; charset=utf-8",
-      "cache-control": "no-cache",
-      connection: "keep-alive",
-    });
-    for (const chunk of streamChunks(g)) {
-      if (res.destroyed) return;
-      res.write(sse(chunk));
-      if (o.tokenDelayMs > 0) await new Promise((r) => setTimeout(r, o.tokenDelayMs));
-    }
-    res.end(sse("[DONE]"));
-  };
-  app.post("/v1/completions", completion("completion"));
-  app.post("/v1/chat/completions", completion("chat"));
+  const deps = { o, slots, metrics, log: hooks.log };
+  app.post("/v1/completions", completionRoute("completion", deps));
+  app.post("/v1/chat/completions", completionRoute("chat", deps));
+  // Outside /v1, so open without the key, as vLLM's /metrics (its auth guards /v1 only).
+  app.get("/metrics", async (_req, reply) =>
+    reply
+      .type("text/plain; version=0.0.4; charset=utf-8")
+      .send(renderMetrics(o.model, metrics, { running: slots.running, waiting: slots.waiting })),
+  );
 
   // The echo route shows what reached the engine: `headers` is node's rawHeaders, a flat list
   // [name1, value1, name2, value2, ...] in arrival order with repeated headers kept. It needs no key even with --api-key, so header tests see the raw Authorization.

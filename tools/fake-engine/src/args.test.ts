@@ -12,6 +12,8 @@ describe("parseEngineArgs", () => {
         model: "fake-model",
         startupDelayMs: 0,
         failAfter: null,
+        maxNumSeqs: 256,
+        prefillMs: 0,
         tokenDelayMs: 0,
         tokens: 8,
       },
@@ -30,7 +32,7 @@ describe("parseEngineArgs", () => {
 
   it("reads every option", () => {
     const r = parseEngineArgs(
-      "--host 127.0.0.1 --port 0 --model m --startup-delay-ms 5 --fail-after 3 --token-delay-ms 7 --tokens 2".split(
+      "--host 127.0.0.1 --port 0 --model m --startup-delay-ms 5 --fail-after 3 --token-delay-ms 7 --tokens 2 --max-num-seqs 4 --prefill-ms 9".split(
         " ",
       ),
     );
@@ -43,8 +45,19 @@ describe("parseEngineArgs", () => {
         failAfter: 3,
         tokenDelayMs: 7,
         tokens: 2,
+        maxNumSeqs: 4,
+        prefillMs: 9,
       },
     });
+  });
+
+  it.each([
+    { rate: "50", delay: 20 },
+    { rate: "2.5", delay: 400 },
+    { rate: "1000000", delay: 0.001 },
+  ])("--tokens-per-second $rate = a token every $delay ms", ({ rate, delay }) => {
+    const r = parseEngineArgs(["--tokens-per-second", rate]);
+    expect(r.help === false && r.options.tokenDelayMs).toBeCloseTo(delay, 9);
   });
 
   it.each([
@@ -53,6 +66,30 @@ describe("parseEngineArgs", () => {
     { name: "fail-after 0", argv: ["--fail-after", "0"], err: /--fail-after must be an integer from 1/ },
     { name: "tokens 0", argv: ["--tokens", "0"], err: /--tokens/ },
     { name: "unknown flag", argv: ["--gpu"], err: /gpu/ },
+    {
+      name: "max-num-seqs 0",
+      argv: ["--max-num-seqs", "0"],
+      err: /--max-num-seqs must be an integer from 1/,
+    },
+    { name: "max-num-seqs -1", argv: ["--max-num-seqs", "-1"], err: /--max-num-seqs/ },
+    { name: "prefill-ms 1.5", argv: ["--prefill-ms", "1.5"], err: /--prefill-ms/ },
+    {
+      name: "tokens-per-second 0",
+      argv: ["--tokens-per-second", "0"],
+      err: /--tokens-per-second must be a number above 0/,
+    },
+    { name: "tokens-per-second 1e3", argv: ["--tokens-per-second", "1e3"], err: /--tokens-per-second/ },
+    { name: "tokens-per-second NaN", argv: ["--tokens-per-second", "NaN"], err: /--tokens-per-second/ },
+    {
+      name: "tokens-per-second too big",
+      argv: ["--tokens-per-second", "1000001"],
+      err: /--tokens-per-second/,
+    },
+    {
+      name: "both a rate and a delay",
+      argv: ["--tokens-per-second", "5", "--token-delay-ms", "5"],
+      err: /give one/,
+    },
   ])("rejects $name", ({ argv, err }) => {
     expect(() => parseEngineArgs(argv)).toThrow(err);
   });

@@ -1,4 +1,8 @@
 import { parseArgs } from "node:util";
+import { delayFromRate } from "./timing.js";
+
+/** vLLM's `--max-num-seqs` default (V0 and V1 on smaller GPUs; V1 picks 1024 on large ones). */
+export const VLLM_MAX_NUM_SEQS = 256;
 
 export interface EngineOptions {
   host: string;
@@ -10,6 +14,11 @@ export interface EngineOptions {
   startupDelayMs: number;
   /** Exit with code 1 once this many requests were answered (a crash); null = never. */
   failAfter: number | null;
+  /** At most this many sequences run at once; the rest wait in a FIFO queue (vLLM's --max-num-seqs). */
+  maxNumSeqs: number;
+  /** Time from a sequence starting to run to its first token (the prefill). */
+  prefillMs: number;
+  /** Time between a sequence's tokens (one decode step); may be fractional (--tokens-per-second). */
   tokenDelayMs: number;
   tokens: number;
 }
@@ -28,10 +37,15 @@ Options (as vLLM's):
   --api-key KEY            require "Authorization: Bearer KEY" on every /v1/* route;
                            also read from env VLLM_API_KEY. /health and /echo/* stay open.
   --model NAME             the served model id (default fake-model)
+  --max-num-seqs N         at most N sequences run at once; the others wait in a FIFO
+                           queue (default 256)
+GET /metrics (no key needed, as vLLM's) has vLLM's Prometheus metrics.
 Test options:
   --startup-delay-ms N     listen only after N ms (a model loading)
   --fail-after N           exit with code 1 after answering N requests (a crash)
-  --token-delay-ms N       delay between streamed tokens (default 0)
+  --prefill-ms N           time from a sequence starting to run to its first token (default 0)
+  --token-delay-ms N       time between a sequence's tokens, streamed or not (default 0)
+  --tokens-per-second R    the same as a rate: --token-delay-ms 1000/R (R may be fractional)
   --tokens N               tokens per completion when max_tokens is not given (default 8)
   -h, --help               show this help
 `;
@@ -51,13 +65,19 @@ export function parseEngineArgs(argv: string[], env: NodeJS.ProcessEnv = {}): Pa
       model: { type: "string" },
       "startup-delay-ms": { type: "string" },
       "fail-after": { type: "string" },
+      "max-num-seqs": { type: "string" },
+      "prefill-ms": { type: "string" },
       "token-delay-ms": { type: "string" },
+      "tokens-per-second": { type: "string" },
       tokens: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
   if (values.help) return { help: true };
   const apiKey = values["api-key"] ?? env.VLLM_API_KEY ?? null;
+  const rate = values["tokens-per-second"];
+  if (rate !== undefined && values["token-delay-ms"] !== undefined)
+    throw new Error("--token-delay-ms and --tokens-per-second say the same thing: give one");
   return {
     help: false,
     options: {
@@ -67,7 +87,12 @@ export function parseEngineArgs(argv: string[], env: NodeJS.ProcessEnv = {}): Pa
       model: values.model ?? "fake-model",
       startupDelayMs: int("--startup-delay-ms", values["startup-delay-ms"], 0, 0),
       failAfter: values["fail-after"] === undefined ? null : int("--fail-after", values["fail-after"], 0, 1),
-      tokenDelayMs: int("--token-delay-ms", values["token-delay-ms"], 0, 0),
+      maxNumSeqs: int("--max-num-seqs", values["max-num-seqs"], VLLM_MAX_NUM_SEQS, 1),
+      prefillMs: int("--prefill-ms", values["prefill-ms"], 0, 0),
+      tokenDelayMs:
+        rate === undefined
+          ? int("--token-delay-ms", values["token-delay-ms"], 0, 0)
+          : delayFromRate(positive("--tokens-per-second", rate)),
       tokens: int("--tokens", values.tokens, 8, 1),
     },
   };
@@ -78,5 +103,13 @@ function int(name: string, raw: string | undefined, def: number, min: number, ma
   const n = Number(raw);
   if (!/^\d+$/.test(raw) || n < min || n > max)
     throw new Error(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
+  return n;
+}
+
+/** A positive decimal number (1, 2.5), at most 1e6. */
+function positive(name: string, raw: string): number {
+  const n = Number(raw);
+  if (!/^\d+(\.\d+)?$/.test(raw) || n <= 0 || n > 1e6)
+    throw new Error(`${name} must be a number above 0 and at most 1000000, got "${raw}"`);
   return n;
 }

@@ -36,7 +36,8 @@ process.on("SIGTERM", () => {
 process.on("SIGINT", () => process.exit(0));
 
 out(
-  `fake-openai-engine (vLLM stand-in) starting: model ${o.model}, auth ${o.apiKey === null ? "off" : "on"}` +
+  `fake-openai-engine (vLLM stand-in) starting: model ${o.model}, auth ${o.apiKey === null ? "off" : "on"}, ` +
+    `max-num-seqs ${o.maxNumSeqs}` +
     (o.startupDelayMs ? `, loading for ${o.startupDelayMs} ms` : ""),
 );
 if (o.startupDelayMs) await new Promise((r) => setTimeout(r, o.startupDelayMs));
