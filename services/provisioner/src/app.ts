@@ -12,7 +12,15 @@ import { ReplicaStore } from "./replica-store.js";
 export interface ProvisionerDeps {
   nc: NatsConnection;
   logger: Logger;
-  config: Pick<ProvisionerConfig, "YARD_GPUS" | "YARD_HOST_ADDRESS" | "YARD_KEEP_REPLICAS_ON_EXIT">;
+  config: Pick<
+    ProvisionerConfig,
+    | "YARD_GPUS"
+    | "YARD_HOST_ADDRESS"
+    | "YARD_KEEP_REPLICAS_ON_EXIT"
+    | "YARD_MAX_REPLICAS"
+    | "YARD_LAUNCHES_PER_INTERVAL"
+    | "YARD_LAUNCH_INTERVAL_MS"
+  >;
   /** Where replicas run (main.ts picks it from YARD_BACKEND); closed by stop(). */
   backend: Backend;
 }
@@ -48,6 +56,11 @@ export function build(deps: ProvisionerDeps): ProvisionerApp {
         inventory,
         hostAddress: config.YARD_HOST_ADDRESS,
         publish,
+        limits: {
+          maxReplicas: config.YARD_MAX_REPLICAS,
+          launchesPerInterval: config.YARD_LAUNCHES_PER_INTERVAL,
+          launchIntervalMs: config.YARD_LAUNCH_INTERVAL_MS,
+        },
       });
       const inputs = await watchInputs(nc, p, logger);
       await inputs.ready;

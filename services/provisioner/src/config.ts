@@ -7,6 +7,13 @@ import { z } from "zod";
 /** The Switchyard checkout this provisioner runs from (for its node_modules/.bin). */
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
 
+export const DEFAULT_MAX_REPLICAS = 256;
+export const DEFAULT_LAUNCHES_PER_INTERVAL = 8;
+export const DEFAULT_LAUNCH_INTERVAL_MS = 1_000;
+
+const atLeastOne = (def: number) =>
+  z.coerce.number().int("must be a whole number").positive("must be 1 or more").default(def);
+
 /** Provisioner env vars; each has a documented default (README table). */
 export const ProvisionerEnv = z.object({
   ...CommonEnv,
@@ -24,6 +31,11 @@ export const ProvisionerEnv = z.object({
   YARD_BACKEND: z.enum(["local"]).default("local"),
   /** Dirs put first on each replica's PATH (`:`-separated); default: the checkout's node_modules/.bin. */
   YARD_REPLICA_PATH: z.string().default(join(REPO_ROOT, "node_modules", ".bin")),
+  /** Replica records (pending, running or stopping) across all services at once; the rest wait. */
+  YARD_MAX_REPLICAS: atLeastOne(DEFAULT_MAX_REPLICAS),
+  /** Launches started in any YARD_LAUNCH_INTERVAL_MS window; the rest wait for the next. */
+  YARD_LAUNCHES_PER_INTERVAL: atLeastOne(DEFAULT_LAUNCHES_PER_INTERVAL),
+  YARD_LAUNCH_INTERVAL_MS: atLeastOne(DEFAULT_LAUNCH_INTERVAL_MS),
 });
 export type ProvisionerConfig = z.infer<typeof ProvisionerEnv>;
 

@@ -12,13 +12,21 @@ import {
 } from "@switchyard/contracts";
 import type { Backend, BackendEvent, FoundReplica } from "./backend.js";
 import { type Backoff, recordFailure } from "./backoff.js";
+import { DEFAULT_LAUNCH_INTERVAL_MS, DEFAULT_LAUNCHES_PER_INTERVAL, DEFAULT_MAX_REPLICAS } from "./config.js";
 import { classifyExit } from "./exit-reason.js";
 import type { Gpu } from "./inventory.js";
 import { launchKey } from "./launch-key.js";
-import { type Action, reconcile } from "./reconcile.js";
+import { type Action, launchBudget, reconcile } from "./reconcile.js";
 import { planRecovery } from "./recovery.js";
 import { ReplicaOps } from "./replica-ops.js";
 import type { ReplicaStore } from "./replica-store.js";
+
+/** Without YARD_* limits given (tests): the configuration's defaults. */
+const DEFAULT_LIMITS: ProvisionerLimits = {
+  maxReplicas: DEFAULT_MAX_REPLICAS,
+  launchesPerInterval: DEFAULT_LAUNCHES_PER_INTERVAL,
+  launchIntervalMs: DEFAULT_LAUNCH_INTERVAL_MS,
+};
 
 export interface ReconcileLoopDeps {
   backend: Backend;
@@ -28,6 +36,14 @@ export interface ReconcileLoopDeps {
   inventory: Gpu[];
   hostAddress: string;
   now?: () => number;
+  /** YARD_MAX_REPLICAS, YARD_LAUNCHES_PER_INTERVAL, YARD_LAUNCH_INTERVAL_MS (default: config's defaults). */
+  limits?: ProvisionerLimits;
+}
+
+export interface ProvisionerLimits {
+  maxReplicas: number;
+  launchesPerInterval: number;
+  launchIntervalMs: number;
 }
 
 /**
@@ -45,12 +61,18 @@ export class Provisioner {
   private readonly ops: ReplicaOps;
   private readonly now: () => number;
   private wake: { at: number; timer: NodeJS.Timeout } | null = null;
+  private readonly limits: ProvisionerLimits;
+  /** When the launches of the current pacing window started. */
+  private launchTimes: number[] = [];
+  /** The last hold logged per service (cause), so that a wait is logged once, not per pass. */
+  private readonly held = new Map<string, string>();
   private scheduled = false;
   /** No pass before recovery: launching first would duplicate replicas that still run. */
   private paused = true;
 
   constructor(private readonly d: ReconcileLoopDeps) {
     this.now = d.now ?? Date.now;
+    this.limits = d.limits ?? DEFAULT_LIMITS;
     this.ops = new ReplicaOps({
       ...d,
       now: this.now,
@@ -152,8 +174,13 @@ export class Provisioner {
   }
 
   private pass(): void {
+    const now = this.now();
+    const { maxReplicas, launchesPerInterval, launchIntervalMs } = this.limits;
+    this.launchTimes = this.launchTimes.filter((t) => t > now - launchIntervalMs);
+    const pace = launchBudget(this.launchTimes, now, launchesPerInterval, launchIntervalMs);
     const actions = reconcile({
-      now: this.now(),
+      now,
+      limits: { maxReplicas, launchBudget: pace.budget, nextLaunchAt: pace.nextAt },
       specs: this.specs,
       scale: this.scale,
       replicas: this.d.store.all(),
@@ -168,12 +195,15 @@ export class Provisioner {
       },
     });
     for (const a of actions) this.apply(a);
+    const holding = new Set(actions.flatMap((a) => (a.type === "hold" ? [a.service] : [])));
+    for (const svc of this.held.keys()) if (!holding.has(svc)) this.held.delete(svc);
   }
 
   private apply(a: Action): void {
     const { store } = this.d;
     switch (a.type) {
       case "launch":
+        this.launchTimes.push(this.now());
         this.bumpNextId(a.service, a.id);
         this.ops.launch(a.service, a.id, a.revision, this.specs.get(a.service)!.spec, a.accelerator);
         break;
@@ -203,6 +233,9 @@ export class Provisioner {
         break;
       case "wake":
         this.wakeAt(a.at);
+        break;
+      case "hold":
+        this.logHold(a);
     }
   }
 
@@ -211,6 +244,14 @@ export class Provisioner {
     if (e.type === "run_started") this.ops.started(key);
     else if (RUNNING_PHASES.includes(this.d.store.get(key)?.phase ?? "UNKNOWN"))
       this.ops.fail(key, classifyExit(e.exit));
+  }
+
+  /** A wait is logged when it starts or changes cause (a paced count changes every pass). */
+  private logHold(a: Extract<Action, { type: "hold" }>): void {
+    if (this.held.get(a.service) === a.cause) return;
+    this.held.set(a.service, a.cause);
+    const log = a.cause === "max_replicas" ? this.d.logger.warn : this.d.logger.info;
+    log.call(this.d.logger, { service: a.service, waiting: a.waiting, cause: a.cause }, a.message);
   }
 
   private wakeAt(at: number): void {

@@ -28,6 +28,18 @@ export interface World {
   nextId: ReadonlyMap<string, number>;
   /** True when `revision`'s launch fields equal the current spec's: update such replicas in place. */
   sameLaunch: (service: string, revision: number) => boolean;
+  /** Caps over all services (absent: none). */
+  limits?: Limits;
+}
+
+/** The provisioner's caps, whatever the specs ask for (a spec is already capped per service). */
+export interface Limits {
+  /** YARD_MAX_REPLICAS: replica records that may exist at once (pending, running or stopping). */
+  maxReplicas: number;
+  /** Launches this pass may start (launchBudget: YARD_LAUNCHES_PER_INTERVAL pacing). */
+  launchBudget: number;
+  /** When the budget grows again once spent (a reconcile pass then wakes to launch more). */
+  nextLaunchAt: number;
 }
 
 export type Action =
@@ -41,7 +53,9 @@ export type Action =
   /** The spec changed only in its `service:` section: the replica now counts as the new revision. */
   | { type: "retag"; key: string; revision: number }
   /** Reconcile again at this time (a backoff ends). */
-  | { type: "wake"; at: number };
+  | { type: "wake"; at: number }
+  /** Replicas the spec wants that are not created yet, and why (for the log). */
+  | { type: "hold"; service: string; waiting: number; cause: "max_replicas" | "paced"; message: string };
 
 export const KEEP_FAILED = 3;
 
@@ -57,15 +71,69 @@ export function gpusInUse(replicas: readonly ReplicaRecord[]): Set<number> {
   return new Set(held.flatMap((r) => r.gpu_indices));
 }
 
+/** Phases that take one of YARD_MAX_REPLICAS's places: a record that is or may become a process. */
+const COUNTED_PHASES = [...ACTIVE_PHASES, "SHUTTING_DOWN"];
+
+/**
+ * Launches allowed now in a sliding window: at most `perInterval` in any `intervalMs`, given
+ * the times of the recent ones. `nextAt` is when the budget grows again once spent: when the
+ * oldest launch in the window leaves it (or, with none in it, one interval after launches now).
+ */
+export function launchBudget(
+  recent: readonly number[],
+  now: number,
+  perInterval: number,
+  intervalMs: number,
+): { budget: number; nextAt: number } {
+  const inWindow = recent.filter((t) => t > now - intervalMs);
+  const budget = Math.max(0, perInterval - inWindow.length);
+  return { budget, nextAt: (inWindow.length > 0 ? Math.min(...inWindow) : now) + intervalMs };
+}
+
+/** What is left of the caps in this pass; shared by every service, in name order. */
+class Budget {
+  private used: number;
+  private launches: number;
+  constructor(
+    private readonly limits: Limits | undefined,
+    replicas: readonly ReplicaRecord[],
+  ) {
+    this.used = replicas.filter((r) => COUNTED_PHASES.includes(r.phase)).length;
+    this.launches = limits?.launchBudget ?? Number.POSITIVE_INFINITY;
+  }
+  canLaunch(): boolean {
+    return this.launches > 0;
+  }
+  launched(): void {
+    this.launches--;
+  }
+  /** A place for a new replica record, if the total cap leaves one. */
+  takePlace(): boolean {
+    if (this.limits && this.used >= this.limits.maxReplicas) return false;
+    this.used++;
+    return true;
+  }
+  held(service: string, waiting: number, cause: "max_replicas" | "paced"): Action[] {
+    const l = this.limits!;
+    const message =
+      cause === "max_replicas"
+        ? `${waiting} replica(s) wait: ${l.maxReplicas} replicas exist across all services (YARD_MAX_REPLICAS)`
+        : `${waiting} replica(s) wait for their launch: launches are paced (YARD_LAUNCHES_PER_INTERVAL)`;
+    const hold: Action = { type: "hold", service, waiting, cause, message };
+    return cause === "paced" ? [hold, { type: "wake", at: l.nextLaunchAt }] : [hold];
+  }
+}
+
 /** Level-triggered and idempotent: the same world gives the same actions, applied or not. */
 export function reconcile(w: World): Action[] {
   const actions: Action[] = [];
   const inUse = gpusInUse(w.replicas);
+  const budget = new Budget(w.limits, w.replicas);
   const services = new Set([...w.specs.keys(), ...w.replicas.map((r) => r.service)]);
   for (const svc of [...services].sort()) {
     const recs = w.replicas.filter((r) => r.service === svc);
     const spec = w.specs.get(svc);
-    if (spec) reconcileService(w, spec, recs, inUse, actions);
+    if (spec) reconcileService(w, spec, recs, inUse, budget, actions);
     else
       for (const r of recs) {
         const key = replicaKey(r.service, r.id);
@@ -81,6 +149,7 @@ function reconcileService(
   spec: SpecRecord,
   recs: readonly ReplicaRecord[],
   inUse: Set<number>,
+  budget: Budget,
   out: Action[],
 ): void {
   const svc = spec.name;
@@ -125,6 +194,7 @@ function reconcileService(
     const acc = cands.length ? allocate(cands, w.inventory, inUse) : null;
     if (cands.length === 0 || acc) {
       for (const i of acc?.indices ?? []) inUse.add(i);
+      budget.launched();
       out.push({ type: "launch", service: svc, id, revision: R, accelerator: acc });
       return;
     }
@@ -133,7 +203,18 @@ function reconcileService(
     if (existing?.message !== message || existing?.reason !== "NoAcceleratorFree")
       out.push({ type: "pend", service: svc, id, revision: R, reason: "NoAcceleratorFree", message });
   };
-  for (const r of kept.filter((r) => r.phase === "PENDING")) place(r.id, r);
+  // Paced: what is not placed now is placed in a later pass (no record meanwhile, so a
+  // million-replica spec never becomes a million records).
+  let paced = 0;
+  let capped = 0;
+  const pending = kept.filter((r) => r.phase === "PENDING");
+  for (const [i, r] of pending.entries()) {
+    if (!budget.canLaunch()) {
+      paced = pending.length - i;
+      break;
+    }
+    place(r.id, r);
+  }
 
   const missing = D - kept.length;
   if (missing > 0) {
@@ -141,14 +222,25 @@ function reconcileService(
     if (wait !== null) out.push({ type: "wake", at: wait });
     else {
       let next = Math.max(w.nextId.get(svc) ?? 1, ...recs.map((r) => r.id + 1));
-      for (let i = 0; i < missing; i++) place(next++, null);
+      for (let i = 0; i < missing; i++) {
+        if (!budget.canLaunch()) paced += missing - i;
+        else if (!budget.takePlace()) capped = missing - i;
+        else {
+          place(next++, null);
+          continue;
+        }
+        break;
+      }
     }
   }
+  if (capped > 0) out.push(...budget.held(svc, capped, "max_replicas"));
+  if (paced > 0) out.push(...budget.held(svc, paced, "paced"));
 
   // Rolling update: keep old replicas while the new revision is not ready; when the inventory
   // is full (new ones pending for a GPU), give an old replica's GPU up instead of waiting forever.
   const newReady = kept.filter((r) => r.phase === "READY").length;
-  const keepOld = Math.max(0, D - newReady - pendingForGpu);
+  // Replicas held back by YARD_MAX_REPLICAS count like those: old ones give their places up.
+  const keepOld = Math.max(0, D - newReady - pendingForGpu - capped);
   for (const r of byDownOrder(old).slice(0, Math.max(0, old.length - keepOld))) stop(r, "SpecChanged");
 
   function stop(r: ReplicaRecord, reason: Reason) {
