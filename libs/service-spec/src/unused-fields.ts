@@ -32,8 +32,6 @@ export function unusedFieldWarnings(v: ServiceView, candidates: readonly Candida
       `${list([...paths])} ${paths.size === 1 ? "is" : "are"} accepted but not acted on: the local backend runs replicas as processes on this host (no clouds, regions, spot instances, images or instance types; cpus, memory and disk are not reserved)`,
     );
   }
-  if (v.present.has("tls"))
-    out.push("`service.tls` is accepted but not acted on yet: the proxy serves this service over plain HTTP");
   const spot = SPOT_POLICY.filter((k) => v.policyPresent.has(k)).map((k) => `${P}.${k}`);
   if (spot.length > 0)
     out.push(
