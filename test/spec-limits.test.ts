@@ -4,6 +4,7 @@ import { call } from "@switchyard/bus";
 import { Buckets, type ErrorBody, Subjects, YardError } from "@switchyard/contracts";
 import { alive, TestSystem } from "@switchyard/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { aliasBomb } from "../libs/service-spec/test/hostile-yaml.js";
 
 // Issue 8 item 6 against real processes: nats-server, the spec service, the provisioner and
 // the `yard` CLI. A hostile spec gets a coded error naming its cause, nothing is stored or
@@ -19,17 +20,7 @@ resources:
 ${body}`;
 
 const HUGE = service("huge", "service:\n  replicas: 1000000\n");
-const BOMB = `${service("bomb", "service:\n  replicas: 1\n")}envs:
-  A: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]
-  B: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]
-  C: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]
-  D: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]
-  E: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]
-  F: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]
-  G: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]
-  H: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]
-  I: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]
-`;
+const BOMB = `${service("bomb", "service:\n  replicas: 1\n")}${aliasBomb(9)}`;
 
 /** An apply over NATS as any API client sends it; resolves with the error body it got. */
 async function applyError(req: Record<string, unknown>): Promise<ErrorBody> {

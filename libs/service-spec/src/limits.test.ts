@@ -1,23 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { stringify } from "yaml";
+import { aliasBomb } from "../test/hostile-yaml.js";
 import { DEFAULT_SPEC_LIMITS, resolveSpec } from "./index.js";
 import { base } from "./test-helpers.js";
 import { lineColumn, utf8Length } from "./yaml-limits.js";
 
-const BOMB = `name: lol
-run: x
-resources: {ports: 8080}
-service: {replicas: 1}
-envs:
-  A: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]
-  B: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]
-  C: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]
-  D: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]
-  E: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]
-  F: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]
-  G: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]
-  H: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]
-`;
+const BOMB = `name: lol\nrun: x\nresources: {ports: 8080}\nservice: {replicas: 1}\n${aliasBomb(8)}`;
 const ok = stringify(base);
 
 function rejected(yaml: string, extra: Parameters<typeof resolveSpec>[0] = { yaml }) {
