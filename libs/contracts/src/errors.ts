@@ -18,6 +18,7 @@ export const ErrorCode = z.enum([
   "SY_ERR_NO_READY_REPLICA", // proxy: the service has no ready replica now
   "SY_ERR_UNKNOWN_SERVICE", // proxy: no service matches the request's Host
   "SY_ERR_UPSTREAM", // proxy: every attempt to reach a replica failed
+  "SY_ERR_BODY_TIMEOUT", // proxy: the client sent no request-body byte for YARD_PROXY_BODY_TIMEOUT_MS
   "SY_ERR_CONFIG", // an env var of a service is invalid
   "SY_ERR_UNAUTHORIZED", // an API request without a valid bearer token
   "SY_ERR_FORBIDDEN", // an API request from a caller or origin that may not make it

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { resolveService, serviceFromHost } from "./host.js";
+import { resolveService, serviceFromHost, splitTarget } from "./host.js";
 
 describe("serviceFromHost", () => {
   it.each([
@@ -57,5 +57,44 @@ describe("resolveService", () => {
   ])("$name", ({ host, def, only, want }) => {
     const r = resolveService(host, "localhost", def, lookup, () => only);
     expect(r.kind === "service" ? r.service : `unknown:${r.name}`).toBe(want);
+  });
+});
+
+describe("splitTarget (RFC 9112 §3.2)", () => {
+  it.each([
+    { name: "origin-form", url: "/v1/models?x=1", want: { authority: null, path: "/v1/models?x=1" } },
+    { name: "asterisk-form", url: "*", want: { authority: null, path: "*" } },
+    {
+      name: "absolute-form",
+      url: "http://llm.localhost:8080/v1/models?x=1",
+      want: { authority: "llm.localhost:8080", path: "/v1/models?x=1" },
+    },
+    {
+      name: "scheme in any case",
+      url: "HTTP://llm.localhost/",
+      want: { authority: "llm.localhost", path: "/" },
+    },
+    {
+      name: "https scheme",
+      url: "https://llm.localhost/a",
+      want: { authority: "llm.localhost", path: "/a" },
+    },
+    { name: "empty path", url: "http://llm.localhost", want: { authority: "llm.localhost", path: "/" } },
+    {
+      name: "query without path",
+      url: "http://llm.localhost?q",
+      want: { authority: "llm.localhost", path: "/?q" },
+    },
+    {
+      name: "fragment dropped",
+      url: "http://llm.localhost/a#frag",
+      want: { authority: "llm.localhost", path: "/a" },
+    },
+    { name: "userinfo refused", url: "http://user:pw@llm.localhost/", want: null },
+    { name: "empty authority", url: "http:///v1/models", want: null },
+    { name: "authority-form (CONNECT)", url: "llm.localhost:443", want: null },
+    { name: "other scheme", url: "ftp://llm.localhost/", want: null },
+  ])("$name", ({ url, want }) => {
+    expect(splitTarget(url)).toEqual(want);
   });
 });

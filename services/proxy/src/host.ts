@@ -43,3 +43,36 @@ export function resolveService<S>(
   const s = only();
   return s ? { kind: "service", service: s } : { kind: "unknown", name: null };
 }
+
+export interface Target {
+  /** The authority of an absolute-form target (it replaces Host: RFC 9112 §3.2.2); else null. */
+  authority: string | null;
+  /** What the replica gets: the origin-form path and query (or `*`). */
+  path: string;
+}
+
+const ABSOLUTE = /^https?:\/\//i;
+
+/**
+ * The request target split for routing (RFC 9112 §3.2). Origin-form (`/v1/models?x`) and
+ * asterisk-form pass as they are; absolute-form (`http://llm.localhost/v1/models`, what a
+ * client configured to use us as an HTTP proxy sends) yields its authority and `/v1/models`.
+ * null for anything else (authority-form, a userinfo `@`, an empty authority, garbage).
+ */
+export function splitTarget(url: string): Target | null {
+  if (url.charCodeAt(0) === 47 /* / */ || url === "*") return { authority: null, path: url };
+  const scheme = ABSOLUTE.exec(url);
+  if (scheme === null) return null;
+  const from = scheme[0].length;
+  let end = from;
+  while (end < url.length) {
+    const c = url.charCodeAt(end);
+    if (c === 47 /* / */ || c === 63 /* ? */ || c === 35 /* # */) break;
+    end++;
+  }
+  const authority = url.slice(from, end);
+  if (authority === "" || authority.includes("@")) return null;
+  const hash = url.indexOf("#", end);
+  const rest = url.slice(end, hash === -1 ? url.length : hash);
+  return { authority, path: rest.charCodeAt(0) === 47 ? rest : `/${rest}` };
+}
