@@ -27,6 +27,14 @@ export const ProxyEnv = z.object({
   YARD_PROXY_IDLE_TIMEOUT_MS: millis(300_000),
   /** How long a replica that refused or reset a connection stays out of this proxy's rotation. */
   YARD_PROXY_EJECT_MS: millis(5_000),
+  /** Failures in a row (after the request reached it) that eject a replica; a refused connect ejects at once. */
+  YARD_PROXY_EJECT_AFTER: z.coerce.number().int().min(1).max(100).default(3),
+  /** At most this share of a service's replicas ejected at once (one always may be). */
+  YARD_PROXY_EJECT_MAX_SHARE: z.coerce.number().min(0).max(1).default(0.5),
+  /** Retry POST/PATCH on another replica even after their bytes reached one (RFC 9110 §9.2.2). */
+  YARD_PROXY_RETRY_NON_IDEMPOTENT: bool(false),
+  /** Longest wait for the next byte of a request body (0 = none): 408, like nginx's client_body_timeout. */
+  YARD_PROXY_BODY_TIMEOUT_MS: millis(60_000),
   /** `all`: a line per request; `errors`: only status >= 500, aborts and failures; `off`. */
   YARD_PROXY_ACCESS_LOG: z.enum(["all", "errors", "off"]).default("errors"),
   /** Processes serving the port (node:cluster). 1 = no cluster. */

@@ -6,6 +6,7 @@ import { Pool } from "undici";
 import type { ProxyConfig } from "./config.js";
 import { type AccessLog, createForwarder, type ForwardDeps } from "./forward.js";
 import { ProxyMetrics } from "./metrics.js";
+import { replicaConnector } from "./replica-socket.js";
 import { type Replica, RouteTable } from "./route-table.js";
 import { inFlightByService, routesView } from "./routes-view.js";
 import { createProxyServer } from "./server.js";
@@ -46,7 +47,7 @@ export function createDataPlane(
       const p = new Pool(url, {
         connections: null,
         pipelining: 1,
-        connectTimeout: cfg.YARD_PROXY_CONNECT_TIMEOUT_MS,
+        connect: replicaConnector({ timeout: cfg.YARD_PROXY_CONNECT_TIMEOUT_MS }),
         headersTimeout: cfg.YARD_PROXY_HEADERS_TIMEOUT_MS,
         bodyTimeout: cfg.YARD_PROXY_IDLE_TIMEOUT_MS,
         keepAliveTimeout: 4_000,
@@ -80,18 +81,22 @@ export function createDataPlane(
       forwardedHeaders: cfg.YARD_PROXY_FORWARDED_HEADERS,
       headersTimeoutMs: cfg.YARD_PROXY_HEADERS_TIMEOUT_MS,
       idleTimeoutMs: cfg.YARD_PROXY_IDLE_TIMEOUT_MS,
+      bodyTimeoutMs: cfg.YARD_PROXY_BODY_TIMEOUT_MS,
+      ejectAfter: cfg.YARD_PROXY_EJECT_AFTER,
+      ejectMaxShare: cfg.YARD_PROXY_EJECT_MAX_SHARE,
+      retryNonIdempotent: cfg.YARD_PROXY_RETRY_NON_IDEMPOTENT,
     },
     eject(r) {
       const now = Date.now();
       if (r.ejectedUntil > now) return; // already out: one hint per ejection
       table.eject(r, now + cfg.YARD_PROXY_EJECT_MS);
       metrics.ejection(r.service);
-      logger.warn({ service: r.service, replica: r.key }, "replica ejected after a connection failure");
+      logger.warn({ service: r.service, replica: r.key }, "replica ejected");
       onEject(r);
     },
   };
   const forward = createForwarder(deps);
-  const server = createProxyServer(forward, createUpgradeHandler(deps), https);
+  const server = createProxyServer(forward, createUpgradeHandler(forward), https);
   return {
     table,
     metrics,

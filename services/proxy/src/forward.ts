@@ -1,11 +1,18 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Socket } from "node:net";
+import type { Duplex, Readable } from "node:stream";
+import type { ErrorCode } from "@switchyard/contracts";
 import type { Dispatcher, Pool } from "undici";
-import { classifyUpstreamError, sendError } from "./errors.js";
+import { BodyTimer } from "./body-timeout.js";
+import { sendError } from "./errors.js";
+import { type Blame, BODY_TIMEOUT, judgeFailure, type Phase } from "./failure.js";
 import { addForwarded, filterRequestHeaders, responseHeadersFromRaw } from "./headers.js";
-import { resolveService } from "./host.js";
+import { resolveService, splitTarget } from "./host.js";
 import { Lease } from "./lease.js";
 import type { ProxyMetrics } from "./metrics.js";
+import { Outlier } from "./outlier.js";
 import type { Replica, RouteTable, ServiceEntry } from "./route-table.js";
+import { relayBody } from "./streamed-body.js";
 
 export interface AccessEntry {
   method: string;
@@ -16,6 +23,8 @@ export interface AccessEntry {
   replica: string | null;
   attempts: number;
   error?: string;
+  /** The status the replica had sent when its response was cut (status then says 502). */
+  upstream_status?: number;
 }
 
 /** Where access lines go; `wants` is asked first so unlogged requests build no entry. */
@@ -32,6 +41,14 @@ export interface ForwardOptions {
   forwardedHeaders: boolean;
   headersTimeoutMs: number;
   idleTimeoutMs: number;
+  /** Longest wait for the next byte of a request body being read (0 = none): then 408. */
+  bodyTimeoutMs: number;
+  /** Consecutive failures a replica is blamed for before it is ejected. */
+  ejectAfter: number;
+  /** At most this share of a service's replicas ejected at once (at least one may be). */
+  ejectMaxShare: number;
+  /** Retry POST/PATCH after their bytes reached a replica (RFC 9110 §9.2.2 says: do not). */
+  retryNonIdempotent: boolean;
 }
 
 export interface ForwardDeps {
@@ -39,99 +56,146 @@ export interface ForwardDeps {
   opts: ForwardOptions;
   metrics: ProxyMetrics;
   accessLog: AccessLog;
-  /** A replica refused or reset a connection: take it out of rotation, hint the prober. */
+  /** Take a replica out of rotation and hint the prober (the outlier check already passed). */
   eject: (r: Replica<Pool>) => void;
   draining: () => boolean;
   /** Requests between arrival and their access-log line (what a drain waits for). */
   active: { count: number; onIdle: (() => void) | null };
 }
 
+/** Where an Upgrade request's `101` goes; any other answer is an HTTP response on `res`. */
+export interface TunnelSink {
+  /** The protocol the client asked for (its Upgrade header). */
+  protocol: string;
+  /** The replica switched: splice both connections; `closed` once when the tunnel ends. */
+  open(rawHeaders: Buffer[], upstream: Duplex, closed: (error?: string) => void): void;
+}
+
+/** The data plane's one attempt pipeline: resolve, pick, lease, dispatch, retry or eject, log. */
+export interface Forwarder {
+  /** A plain HTTP request, straight from Node's HTTP server. */
+  (req: IncomingMessage, res: ServerResponse): void;
+  /** An Upgrade request: tunnelled only if the replica answers 101, else relayed on `res`. */
+  upgrade(req: IncomingMessage, res: ServerResponse, tunnel: TunnelSink): void;
+  readonly opts: ForwardOptions;
+}
+
 export const UNKNOWN_SERVICE_LABEL = "-";
 const CLIENT_GONE = 499;
 
-/** The data-plane request handler: (req, res) straight from Node's HTTP server. */
-export function createForwarder(deps: ForwardDeps): (req: IncomingMessage, res: ServerResponse) => void {
+export function createForwarder(deps: ForwardDeps): Forwarder {
   const { table, opts } = deps;
   const lookup = (n: string) => table.get(n);
   const only = () => table.only();
-  return (req, res) => {
+  const outlier = new Outlier<Replica<Pool>>({ ejectAfter: opts.ejectAfter, maxShare: opts.ejectMaxShare });
+  const handle = (req: IncomingMessage, res: ServerResponse, tunnel: TunnelSink | null): void => {
     const start = performance.now();
     deps.active.count++;
     res.sendDate = false; // the replica's Date (or none) passes through
     if (deps.draining()) res.shouldKeepAlive = false;
-    const found = resolveService(req.headers.host, opts.domain, opts.defaultService, lookup, only);
+    const url = req.url ?? "/";
+    const target = splitTarget(url);
+    if (target === null) {
+      const why = "the request target is neither a path nor an http:// URL";
+      refuse(deps, req, res, url, start, UNKNOWN_SERVICE_LABEL, 400, "SY_ERR_BAD_REQUEST", why, "bad_target");
+      return;
+    }
+    // Absolute-form: the target's authority names the service, not Host (RFC 9112 §3.2.2).
+    const host = target.authority ?? req.headers.host;
+    const found = resolveService(host, opts.domain, opts.defaultService, lookup, only);
     if (found.kind === "unknown") {
       const what = found.name ? `no service named "${found.name}"` : "no service matches this Host";
-      sendError(res, 404, "SY_ERR_UNKNOWN_SERVICE", `${what}; use Host: <service>.${opts.domain}`);
-      return done(deps, req, UNKNOWN_SERVICE_LABEL, 404, start, null, 0);
+      const why = `${what}; use Host: <service>.${opts.domain}`;
+      refuse(deps, req, res, url, start, UNKNOWN_SERVICE_LABEL, 404, "SY_ERR_UNKNOWN_SERVICE", why);
+      return;
     }
     const svc = found.service;
-    if (svc.replicas.length === 0) return noReplica(deps, req, res, svc, start, 0);
-    let headers = filterRequestHeaders(req.rawHeaders);
-    if (opts.forwardedHeaders)
-      headers = addForwarded(headers, {
-        clientIp: req.socket.remoteAddress,
-        proto: "http",
-        host: req.headers.host,
-      });
-    const ex = new Exchange(deps, req, res, svc, headers, start);
     const len = req.headers["content-length"];
     const chunked = req.headers["transfer-encoding"] !== undefined;
-    if ((len === undefined || len === "0") && !chunked) {
+    const empty = (len === undefined || len === "0") && !chunked;
+    if (tunnel !== null && !empty) {
+      // Node hands an Upgrade request over without its body: there is nothing to forward.
+      res.shouldKeepAlive = false;
+      const why = "an Upgrade request cannot carry a body here";
+      refuse(deps, req, res, url, start, svc.name, 400, "SY_ERR_BAD_REQUEST", why, "upgrade_with_body");
+      return;
+    }
+    if (svc.replicas.length === 0) {
+      const why = `service "${svc.name}" has no ready replica`;
+      refuse(
+        deps,
+        req,
+        res,
+        url,
+        start,
+        svc.name,
+        503,
+        "SY_ERR_NO_READY_REPLICA",
+        why,
+        undefined,
+        RETRY_AFTER,
+      );
+      return;
+    }
+    let headers = filterRequestHeaders(req.rawHeaders);
+    if (opts.forwardedHeaders)
+      headers = addForwarded(headers, { clientIp: req.socket.remoteAddress, proto: "http", host });
+    const ex = new Exchange(deps, outlier, req, res, svc, headers, target.path, url, start, tunnel);
+    if (empty) {
       ex.body = null;
       ex.dispatch();
     } else if (!chunked && Number(len) <= opts.replayMaxBytes) {
-      bufferBody(req, ex);
+      ex.bufferBody();
     } else {
       // Large or unknown-length bodies stream through undici with back-pressure; no replay.
-      ex.body = req;
-      ex.replayable = false;
-      ex.dispatch();
+      ex.streamBody();
     }
   };
-}
-
-function bufferBody(req: IncomingMessage, ex: Exchange): void {
-  const chunks: Buffer[] = [];
-  req.on("data", (c: Buffer) => chunks.push(c));
-  req.once("end", () => {
-    ex.body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
-    if (!ex.clientGone) ex.dispatch();
+  return Object.assign((req: IncomingMessage, res: ServerResponse) => handle(req, res, null), {
+    upgrade: handle,
+    opts,
   });
 }
 
-function noReplica(
+const RETRY_AFTER = { "retry-after": "1" };
+
+/** An answer of ours before any attempt: the request never reached a replica. */
+function refuse(
   deps: ForwardDeps,
   req: IncomingMessage,
   res: ServerResponse,
-  svc: ServiceEntry<Pool>,
+  url: string,
   start: number,
-  attempts: number,
+  service: string,
+  status: number,
+  code: ErrorCode,
+  message: string,
+  error?: string,
+  extra?: Record<string, string>,
 ): void {
-  sendError(res, 503, "SY_ERR_NO_READY_REPLICA", `service "${svc.name}" has no ready replica`, {
-    "retry-after": "1",
-  });
-  done(deps, req, svc.name, 503, start, null, attempts);
+  sendError(res, status, code, message, extra);
+  done(deps, req.method, url, service, status, start, null, 0, error);
 }
 
 function done(
   deps: ForwardDeps,
-  req: IncomingMessage,
+  method: string | undefined,
+  url: string,
   service: string,
   status: number,
   start: number,
   replica: string | null,
   attempts: number,
   error?: string,
+  upstreamStatus?: number,
 ): void {
   const ms = performance.now() - start;
   if (--deps.active.count === 0 && deps.active.onIdle) deps.active.onIdle();
   deps.metrics.request(service, status, ms / 1000);
   if (!deps.accessLog.wants(status, error)) return;
-  const url = req.url ?? "/";
   const q = url.indexOf("?");
-  deps.accessLog.write({
-    method: req.method ?? "GET",
+  const e: AccessEntry = {
+    method: method ?? "GET",
     path: q === -1 ? url : url.slice(0, q), // query strings may carry secrets
     service,
     status,
@@ -139,7 +203,16 @@ function done(
     replica,
     attempts,
     error,
-  });
+  };
+  if (upstreamStatus !== undefined) e.upstream_status = upstreamStatus;
+  deps.accessLog.write(e);
+}
+
+class BodyTimeoutError extends Error {
+  readonly code = BODY_TIMEOUT;
+  constructor(ms: number) {
+    super(`no request body byte for ${ms} ms`);
+  }
 }
 
 /**
@@ -147,56 +220,96 @@ function done(
  * callback API: raw header buffers, no per-response header parsing).
  */
 class Exchange implements Dispatcher.DispatchHandler {
-  body: Buffer | IncomingMessage | null = null;
-  replayable = true;
-  clientGone = false;
+  body: Buffer | Readable | null = null;
+  private replayable = true;
+  private clientGone = false;
   private lease: Lease<Replica<Pool>> | null = null;
   private tried: Replica<Pool>[] | null = null;
   private attempts = 0;
   private abortFn: ((err?: Error) => void) | null = null;
   private resumeFn: (() => void) | null = null;
   private status = 0;
+  private phase: Phase = "unsent";
   private finished = false;
+  private timer: BodyTimer | null = null;
+  /** The client's connection: undici detaches a streamed body from it when it is done. */
+  private readonly socket: Socket;
 
   constructor(
     private readonly deps: ForwardDeps,
+    private readonly outlier: Outlier<Replica<Pool>>,
     private readonly req: IncomingMessage,
     private readonly res: ServerResponse,
     private readonly svc: ServiceEntry<Pool>,
     private readonly headers: string[],
+    private readonly path: string,
+    private readonly url: string,
     private readonly start: number,
+    private readonly tunnel: TunnelSink | null,
   ) {
+    this.socket = req.socket;
     res.once("close", () => {
       if (this.finished) return;
       this.clientGone = true;
+      this.timer?.stop();
       if (this.abortFn) this.abortFn(new Error("client closed the connection"));
-      else if (!this.lease) this.finish(CLIENT_GONE); // still buffering the body
+      else if (!this.lease) this.finish(CLIENT_GONE, "client_gone"); // still buffering the body
+    });
+  }
+
+  /** Large or unknown-length bodies stream to one replica; there is no replay. */
+  streamBody(): void {
+    const timer = this.watchBody();
+    this.body = relayBody(this.req, () => timer?.touch());
+    this.replayable = false;
+    this.dispatch();
+  }
+
+  /** Small bodies are read whole first, so that a retry can send them again. */
+  bufferBody(): void {
+    const chunks: Buffer[] = [];
+    const req = this.req;
+    const timer = this.watchBody();
+    req.on("data", (c: Buffer) => {
+      timer?.touch();
+      chunks.push(c);
+    });
+    req.once("end", () => {
+      timer?.stop();
+      this.body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+      if (!this.clientGone && !this.finished) this.dispatch();
     });
   }
 
   dispatch(): void {
-    const r = this.svc.policy.pick(this.svc.replicas, this.svc.state, Date.now(), this.tried);
+    const svc = this.svc;
+    const r = svc.policy.pick(svc.replicas, svc.state, Date.now(), this.tried);
     if (r === null) {
-      this.finished = true;
-      if (this.attempts === 0) noReplica(this.deps, this.req, this.res, this.svc, this.start, 0);
-      else {
-        sendError(this.res, 502, "SY_ERR_UPSTREAM", `every replica of "${this.svc.name}" failed`);
-        done(this.deps, this.req, this.svc.name, 502, this.start, null, this.attempts, "exhausted");
-      }
+      if (this.attempts === 0)
+        this.fail(
+          503,
+          "SY_ERR_NO_READY_REPLICA",
+          `service "${svc.name}" has no ready replica`,
+          undefined,
+          RETRY_AFTER,
+        );
+      else this.fail(502, "SY_ERR_UPSTREAM", `every replica of "${svc.name}" failed`, "exhausted");
       return;
     }
     this.lease = new Lease(r);
     this.attempts++;
     this.abortFn = null;
+    this.phase = "unsent";
     const o = this.deps.opts;
     r.upstream.dispatch(
       {
         method: this.req.method as Dispatcher.HttpMethod,
-        path: this.req.url ?? "/",
+        path: this.path,
         headers: this.headers,
         body: this.body,
         headersTimeout: o.headersTimeoutMs,
         bodyTimeout: o.idleTimeoutMs,
+        upgrade: this.tunnel?.protocol ?? null,
       },
       this,
     );
@@ -204,11 +317,23 @@ class Exchange implements Dispatcher.DispatchHandler {
 
   onConnect(abort: (err?: Error) => void): void {
     this.abortFn = abort;
-    if (this.clientGone) abort(new Error("client closed the connection"));
+    if (this.clientGone || this.finished) {
+      abort(new Error("the request is over"));
+      return;
+    }
+    this.phase = "sending"; // the head goes out right after this call
+  }
+
+  onRequestSent(): void {
+    if (this.phase === "sending") this.phase = "sent";
   }
 
   onHeaders(status: number, raw: Buffer[], resume: () => void, statusText: string): boolean {
     if (status < 200) return true; // 1xx: Node answered 100-continue itself; 103 is dropped
+    // Also when the replica answered before reading the whole body (a 413, a 401): the client
+    // gets that answer, and the relay drops the rest of the body (streamed-body.ts).
+    this.outlier.success(this.lease!.replica);
+    this.phase = "responding";
     this.status = status;
     this.resumeFn = resume;
     const res = this.res;
@@ -236,44 +361,118 @@ class Exchange implements Dispatcher.DispatchHandler {
     this.finish(this.status);
   }
 
+  onUpgrade(status: number, raw: Buffer[] | string[] | null, upstream: Duplex): void {
+    const r = this.lease!.replica;
+    this.outlier.success(r);
+    this.phase = "responding";
+    this.status = status;
+    if (this.clientGone || this.tunnel === null) {
+      upstream.destroy();
+      this.lease?.release();
+      this.finish(CLIENT_GONE, "client_gone");
+      return;
+    }
+    this.tunnel.open((raw ?? []) as Buffer[], upstream, (error) => {
+      this.lease?.release();
+      this.finish(status, error);
+    });
+  }
+
   onError(err: Error): void {
     const r = this.lease?.replica ?? null;
     this.lease?.release();
     if (this.finished) return;
-    if (this.clientGone) {
-      this.finish(CLIENT_GONE, "client aborted");
+    const code = (err as { code?: string }).code;
+    const v = judgeFailure({
+      code,
+      phase: this.phase,
+      // undici detached a streamed body from the socket: ask the socket itself.
+      clientGone: this.clientGone || this.socket.destroyed,
+      method: this.req.method ?? "GET",
+      replayable: this.replayable,
+      attemptsLeft: this.attempts <= this.deps.opts.retries,
+      retryNonIdempotent: this.deps.opts.retryNonIdempotent,
+    });
+    if (r) this.blame(r, v.blame);
+    if (v.retry && r) {
+      if (this.tried === null) this.tried = [];
+      this.tried.push(r);
+      this.deps.metrics.retry(this.svc.name);
+      this.dispatch();
       return;
     }
-    if (this.status !== 0) {
+    if (this.phase === "responding") {
       // Headers went out: cut the client's response so it sees a truncated body, not a clean end.
       this.res.destroy(err);
-      this.finish(this.status, errorName(err));
+      this.finish(v.status === CLIENT_GONE ? CLIENT_GONE : v.status, v.reason, this.status);
       return;
     }
-    const kind = classifyUpstreamError(err);
-    if (r && (kind === "connection" || kind === "pool_gone")) {
-      if (kind === "connection") this.deps.eject(r);
-      if (this.replayable && this.attempts <= this.deps.opts.retries) {
-        if (this.tried === null) this.tried = [];
-        this.tried.push(r);
-        this.deps.metrics.retry(this.svc.name);
-        this.dispatch();
+    if (v.status === CLIENT_GONE) {
+      this.finish(CLIENT_GONE, v.reason);
+      return;
+    }
+    const what = v.status === 408 ? err.message : `replica of "${this.svc.name}" failed: ${v.reason}`;
+    this.fail(v.status, v.code, what, v.reason);
+  }
+
+  private blame(r: Replica<Pool>, blame: Blame): void {
+    if (blame === "none") return;
+    if (this.outlier.failure(r, blame === "replica-now", this.svc.replicas, Date.now())) this.deps.eject(r);
+  }
+
+  /** Start the body's idle watch (if configured): on expiry the attempt ends with 408. */
+  private watchBody(): BodyTimer | null {
+    const ms = this.deps.opts.bodyTimeoutMs;
+    if (ms <= 0) return null;
+    const timer = new BodyTimer(this.req, ms, () => {
+      if (this.clientGone) return;
+      // Answered already, and the rest of the body that is being dropped stalls: hang up.
+      if (this.finished) {
+        this.socket.destroy();
         return;
       }
-    }
-    const status = kind === "headers_timeout" ? 504 : 502;
-    sendError(this.res, status, "SY_ERR_UPSTREAM", `replica of "${this.svc.name}" failed: ${errorName(err)}`);
-    this.finish(status, errorName(err));
+      const err = new BodyTimeoutError(ms);
+      if (this.abortFn) this.abortFn(err);
+      else this.fail(408, "SY_ERR_BODY_TIMEOUT", err.message, "body_timeout"); // not on the wire yet
+    });
+    this.req.once("end", () => timer.stop());
+    this.timer = timer;
+    return timer;
   }
 
-  private finish(status: number, error?: string): void {
+  /** Answer with an error of ours. */
+  private fail(
+    status: number,
+    code: ErrorCode,
+    message: string,
+    reason?: string,
+    extra?: Record<string, string>,
+  ): void {
+    // A body that stalled is not going to be read to its end: the connection cannot go on.
+    if (status === 408) this.res.shouldKeepAlive = false;
+    sendError(this.res, status, code, message, extra);
+    this.finish(status, reason);
+  }
+
+  private finish(status: number, error?: string, upstreamStatus?: number): void {
     if (this.finished) return;
     this.finished = true;
+    // A streamed body undici did not read to its end: the relay drops the rest (its idle watch
+    // stays on for that); a body already read has no watch left to stop.
+    if (this.body !== null && !this.replayable) (this.body as Readable).destroy();
+    else this.timer?.stop();
     const replica = this.lease?.replica.key ?? null;
-    done(this.deps, this.req, this.svc.name, status, this.start, replica, this.attempts, error);
+    done(
+      this.deps,
+      this.req.method,
+      this.url,
+      this.svc.name,
+      status,
+      this.start,
+      replica,
+      this.attempts,
+      error,
+      upstreamStatus,
+    );
   }
-}
-
-function errorName(err: Error): string {
-  return (err as { code?: string }).code ?? err.name;
 }

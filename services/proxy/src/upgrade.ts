@@ -1,104 +1,142 @@
-import type { IncomingMessage } from "node:http";
-import { connect, type Socket } from "node:net";
+import { type IncomingMessage, type Server, ServerResponse } from "node:http";
+import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
-import type { Pool } from "undici";
-import type { ForwardDeps } from "./forward.js";
-import { resolveService } from "./host.js";
-import { Lease } from "./lease.js";
-import type { Replica, ServiceEntry } from "./route-table.js";
+import type { Forwarder } from "./forward.js";
 
-/** Hop-by-hop headers dropped on an upgrade; Connection and Upgrade themselves are kept. */
-const DROP = new Set(["keep-alive", "proxy-connection", "te", "transfer-encoding", "host"]);
+/** Hop-by-hop headers dropped from a 101; Connection and Upgrade are the switch itself and stay. */
+const TUNNEL_DROP = new Set(["keep-alive", "proxy-connection", "te", "transfer-encoding"]);
 
 /**
- * WebSocket / any `Upgrade` request: open a TCP connection to a replica, replay the request
- * head (Host rewritten to the replica), then splice bytes both ways. The replica's answer
- * (101 or an error) reaches the client untouched. Connect errors retry on another replica.
+ * Node's `upgrade` event: a request with `Connection: upgrade`, whose socket Node has let go of.
+ * It goes through the one attempt pipeline (forward.ts) with a ServerResponse of our own on the
+ * socket. Only a replica's `101` turns the connection into a tunnel; any other answer (our 404,
+ * the replica's 200) is an HTTP response, after which the socket goes back to the HTTP server:
+ * the next request on it is parsed, routed and logged like any other.
  */
-export function createUpgradeHandler(deps: ForwardDeps) {
-  const { table, opts } = deps;
-  return (req: IncomingMessage, client: Duplex, head: Buffer): void => {
-    const found = resolveService(
-      req.headers.host,
-      opts.domain,
-      opts.defaultService,
-      (n) => table.get(n),
-      () => table.only(),
-    );
-    if (found.kind === "unknown") {
-      rawError(client, 404, "SY_ERR_UNKNOWN_SERVICE", "unknown service");
-      return;
-    }
-    client.on("error", () => client.destroy());
-    attempt(deps, found.service, req, client, head, [], 0);
+export function createUpgradeHandler(forward: Forwarder) {
+  const idleMs = forward.opts.idleTimeoutMs;
+  return (req: IncomingMessage, duplex: Duplex, head: Buffer): void => {
+    const socket = duplex as HttpSocket;
+    // Before any write: a client may reset at any moment (issue 8: an unhandled ECONNRESET
+    // here ended the process).
+    const onError = () => socket.destroy();
+    socket.on("error", onError);
+    whenFree(socket, () => answer(forward, idleMs, req, socket, head, onError));
   };
 }
 
-function attempt(
-  deps: ForwardDeps,
-  svc: ServiceEntry<Pool>,
+/** Node's own sockets: the response now writing to it, and the server that accepted it. */
+type HttpSocket = Socket & { _httpMessage?: ServerResponse | null; server?: Server };
+
+/**
+ * An Upgrade pipelined behind other requests arrives while their responses still write to the
+ * socket (Node queues them): ours goes after the last of them.
+ */
+function whenFree(socket: HttpSocket, go: () => void): void {
+  if (socket.destroyed || !socket.writable) return; // e.g. the one before said Connection: close
+  const busy = socket._httpMessage;
+  if (busy) busy.once("finish", () => whenFree(socket, go));
+  else go();
+}
+
+/** Our response on the socket; a 101 from the replica switches it to a tunnel instead. */
+function answer(
+  forward: Forwarder,
+  idleMs: number,
   req: IncomingMessage,
-  client: Duplex,
+  socket: HttpSocket,
   head: Buffer,
-  tried: Replica<Pool>[],
-  n: number,
+  onError: () => void,
 ): void {
-  const r = svc.policy.pick(svc.replicas, svc.state, Date.now(), tried);
-  if (!r) {
-    const code = n === 0 ? "SY_ERR_NO_READY_REPLICA" : "SY_ERR_UPSTREAM";
-    rawError(client, n === 0 ? 503 : 502, code, `no replica of "${svc.name}" answered`);
+  const res = new ServerResponse(req);
+  res.assignSocket(socket);
+  res.shouldKeepAlive = wantsKeepAlive(req);
+  let switched = false;
+  res.once("finish", () => {
+    if (!switched) handBack(socket, res, head, onError);
+  });
+  forward.upgrade(req, res, {
+    protocol: String(req.headers.upgrade),
+    open(raw, upstream, closed) {
+      switched = true;
+      res.detachSocket(socket);
+      splice(socket, upstream as Socket, raw, head, idleMs, closed);
+    },
+  });
+}
+
+/** HTTP/1.1 without `Connection: close` (ServerResponse already says no for HTTP/1.0). */
+function wantsKeepAlive(req: IncomingMessage): boolean {
+  if (req.httpVersionMajor !== 1 || req.httpVersionMinor < 1) return false;
+  const c = req.headers.connection;
+  return c === undefined || !c.split(",").some((t) => t.trim().toLowerCase() === "close");
+}
+
+/** After an HTTP answer: the socket is an HTTP connection again, or it is closed. */
+function handBack(socket: HttpSocket, res: ServerResponse, head: Buffer, onError: () => void): void {
+  res.detachSocket(socket);
+  const server = socket.server;
+  if (!res.shouldKeepAlive || socket.destroyed || socket.readableEnded || !server) {
+    socket.end();
     return;
   }
-  const url = new URL(r.url);
-  const lease = new Lease(r);
-  const up: Socket = connect({ host: url.hostname, port: Number(url.port || 80) });
-  let connected = false;
-  up.setTimeout(deps.opts.idleTimeoutMs || 0);
-  up.once("connect", () => {
-    connected = true;
-    let text = `${req.method} ${req.url} HTTP/1.1\r\nHost: ${url.host}\r\n`;
-    const raw = req.rawHeaders;
-    for (let i = 0; i < raw.length; i += 2) {
-      if (!DROP.has(raw[i].toLowerCase())) text += `${raw[i]}: ${raw[i + 1]}\r\n`;
-    }
-    up.write(`${text}\r\n`, "latin1");
-    if (head.length) up.write(head);
-    client.pipe(up);
-    up.pipe(client);
-  });
-  const end = () => {
-    lease.release();
-    up.destroy();
-    client.destroy();
-  };
-  up.on("timeout", end);
-  // No half-open tunnels: either side ending (FIN) tears both down and frees the lease.
-  up.once("end", end);
-  client.once("end", end);
-  up.on("close", () => {
-    if (connected || client.destroyed) end();
-  });
-  client.once("close", end);
-  up.on("error", () => {
-    if (connected) {
-      end();
-      return;
-    }
-    lease.release();
-    client.removeListener("close", end);
-    if (client.destroyed) return;
-    deps.eject(r);
-    tried.push(r);
-    if (n < deps.opts.retries) attempt(deps, svc, req, client, head, tried, n + 1);
-    else rawError(client, 502, "SY_ERR_UPSTREAM", `no replica of "${svc.name}" answered`);
-  });
+  socket.setTimeout(0); // a keep-alive timer Node left from an earlier response on it
+  socket.removeListener("error", onError); // Node's own handler replaces it within emit()
+  if (head.length > 0) socket.unshift(head); // bytes after the request head: the next request
+  // An HTTPS server takes its HTTP connections as 'secureConnection' (the TLS layer is done).
+  server.emit(
+    (socket as Socket & { encrypted?: boolean }).encrypted ? "secureConnection" : "connection",
+    socket,
+  );
 }
 
-function rawError(client: Duplex, status: number, code: string, message: string): void {
-  const body = JSON.stringify({ code, message, issues: [] });
-  const reason = status === 404 ? "Not Found" : status === 503 ? "Service Unavailable" : "Bad Gateway";
-  const retry = status === 503 ? "Retry-After: 1\r\n" : "";
-  client.end(
-    `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${retry}Connection: close\r\n\r\n${body}`,
-  );
+/**
+ * The replica switched protocols: its 101 head to the client, then bytes both ways with
+ * back-pressure. Either side ending, failing or idling past `idleMs` ends both (no half-open
+ * tunnels) and calls `closed` once, with a reason when the replica's side failed.
+ */
+function splice(
+  client: Socket,
+  up: Socket,
+  raw: Buffer[],
+  head: Buffer,
+  idleMs: number,
+  closed: (error?: string) => void,
+): void {
+  let over = false;
+  let error: string | undefined;
+  const end = () => {
+    if (over) return;
+    over = true;
+    up.destroy();
+    client.destroy();
+    closed(error);
+  };
+  up.on("error", (e: Error & { code?: string }) => {
+    error ??= `tunnel:${e.code ?? e.name}`;
+    end();
+  });
+  // Gone, or half-closed (FIN) while the replica was answering: no tunnel to a client that
+  // sends nothing more ('end' may have passed before this listener could see it).
+  if (client.destroyed || !client.readable) {
+    end();
+    return;
+  }
+  let text = "HTTP/1.1 101 Switching Protocols\r\n";
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i].toString("latin1");
+    if (!TUNNEL_DROP.has(name.toLowerCase())) text += `${name}: ${raw[i + 1].toString("latin1")}\r\n`;
+  }
+  client.write(`${text}\r\n`, "latin1");
+  if (head.length > 0) up.write(head);
+  client.pipe(up);
+  up.pipe(client);
+  if (idleMs > 0) {
+    up.setTimeout(idleMs);
+    up.on("timeout", end); // an idle tunnel is closed, as nginx's proxy_read_timeout does
+  }
+  up.once("end", end);
+  client.once("end", end);
+  up.once("close", end);
+  client.once("close", end);
 }
