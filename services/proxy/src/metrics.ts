@@ -27,7 +27,7 @@ export class ProxyMetrics {
     const registers = [this.registry];
     this.requests = new Counter({
       name: "yard_proxy_requests_total",
-      help: "Requests answered, by service and HTTP status (499 = client went away).",
+      help: "Requests answered, by service and HTTP status (499 = client went away; a stream cut by the replica counts as 502).",
       labelNames: ["service", "status"],
       registers,
     });
@@ -40,13 +40,13 @@ export class ProxyMetrics {
     });
     this.retries = new Counter({
       name: "yard_proxy_retries_total",
-      help: "Attempts repeated on another replica after a connect error or reset.",
+      help: "Attempts repeated on another replica after a failure that allows a retry.",
       labelNames: ["service"],
       registers,
     });
     this.ejections = new Counter({
       name: "yard_proxy_ejections_total",
-      help: "Replicas taken out of this proxy's rotation after a connect error or reset.",
+      help: "Replicas taken out of this proxy's rotation (outlier detection).",
       labelNames: ["service"],
       registers,
     });
