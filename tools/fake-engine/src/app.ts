@@ -39,7 +39,8 @@ export function buildEngine(o: EngineOptions, hooks: EngineHooks = {}): FastifyI
   app.get("/health", async (_req, reply) => reply.code(200).send(""));
   app.get("/v1/models", async () => modelList(o.model, created));
 
-  const deps = { o, slots, metrics, log: hooks.log };
+  let seq = 0;
+  const deps = { o, slots, metrics, log: hooks.log, nextId: () => ++seq };
   app.post("/v1/completions", completionRoute("completion", deps));
   app.post("/v1/chat/completions", completionRoute("chat", deps));
   // Outside /v1, so open without the key, as vLLM's /metrics (its auth guards /v1 only).

@@ -20,6 +20,8 @@ export interface CompletionDeps {
   slots: Slots;
   metrics: EngineMetrics;
   log?: (line: string) => void;
+  /** Numbers completions in arrival order, across both routes (the `-fake<n>` of their ids). */
+  nextId: () => number;
 }
 
 /**
@@ -29,13 +31,12 @@ export interface CompletionDeps {
  * that disconnects leaves the queue or gives its slot back at once.
  */
 export function completionRoute(kind: Kind, d: CompletionDeps) {
-  let seq = 0;
   return async (req: FastifyRequest, reply: FastifyReply) => {
     const body = (req.body ?? {}) as { model?: unknown; stream?: unknown };
     // vLLM checks the model before scheduling: a wrong one never waits.
     if (typeof body.model === "string" && body.model !== d.o.model)
       return reply.code(404).send(modelNotFound(body.model));
-    const g = newGeneration(kind, d.o.model, body, d.o.tokens, ++seq);
+    const g = newGeneration(kind, d.o.model, body, d.o.tokens, d.nextId());
     const stream = body.stream === true;
     const arrived = performance.now();
     // Written by hand from here on: the stream chunk by chunk (each write is flushed), and the
@@ -47,7 +48,7 @@ export function completionRoute(kind: Kind, d: CompletionDeps) {
       if (!res.writableEnded) left.abort();
     });
     // As vLLM (a StreamingResponse), a stream's headers go out before the request is scheduled.
-    if (stream) res.writeHead(200, SSE_HEADERS);
+    if (stream) res.writeHead(200, SSE_HEADERS).flushHeaders();
 
     let release: () => void;
     try {

@@ -3,16 +3,9 @@ import { createServer } from "node:net";
 import { join } from "node:path";
 import { type Proc, REPO_ROOT, startProc, startTs } from "@switchyard/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { MAIN, metric, startEngine } from "./helpers.js";
 
-const MAIN = "tools/fake-engine/src/main.ts";
 const KEY = "engine-key-7f3a";
-
-async function startEngine(args: string[]): Promise<{ proc: Proc; base: string }> {
-  const proc = startTs(MAIN, ["--host", "127.0.0.1", "--port", "0", ...args]);
-  const line = await proc.waitForLine(/fake-openai-engine listening on http:\/\/127\.0\.0\.1:\d+/);
-  const port = Number(/:(\d+)$/.exec(line)![1]);
-  return { proc, base: `http://127.0.0.1:${port}` };
-}
 
 describe("fake OpenAI engine with --api-key", () => {
   let e: { proc: Proc; base: string };
@@ -47,6 +40,16 @@ describe("fake OpenAI engine with --api-key", () => {
 
   it("/health needs no key", async () => {
     expect((await fetch(`${e.base}/health`)).status).toBe(200);
+  });
+
+  it("/metrics needs no key either (as vLLM's) and speaks Prometheus text with vLLM's names", async () => {
+    const r = await fetch(`${e.base}/metrics`);
+    expect(r.status).toBe(200);
+    expect(r.headers.get("content-type")).toMatch(/^text\/plain; version=0\.0\.4/);
+    const text = await r.text();
+    expect(text).toContain("# TYPE vllm:num_requests_running gauge\n");
+    expect(text).toContain("# TYPE vllm:time_to_first_token_seconds histogram\n");
+    expect(await metric(e.base, "vllm:num_requests_waiting", 'model_name="m1",engine="0"')).toBe(0);
   });
 
   it("completes a chat with usage; another model id is a 404", async () => {
