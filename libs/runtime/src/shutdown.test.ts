@@ -2,8 +2,9 @@ import { silentLogger } from "@switchyard/bus";
 import { afterEach, describe, expect, it } from "vitest";
 import { onShutdown, type ShutdownOptions, type ShutdownStep } from "./shutdown.js";
 
-// The handlers are real process signal listeners; the test emits the signal in-process and
-// replaces process.exit, so each case sees the exit code the process would have ended with.
+// The handlers are real process signal listeners; the test emits the signal in-process (with its
+// name as the argument, as Node passes it) and replaces process.exit, so each case sees the exit
+// code the process would have ended with.
 let remove: (() => void) | null = null;
 afterEach(() => {
   remove?.();
@@ -42,7 +43,7 @@ describe("onShutdown", () => {
       },
       { name: "c", run: async () => ran.push("c") },
     ]);
-    process.emit("SIGTERM");
+    process.emit("SIGTERM", "SIGTERM");
     expect(await exited).toBe(0);
     expect(ran).toEqual(["a", "b", "c"]);
   });
@@ -56,7 +57,7 @@ describe("onShutdown", () => {
       ...codes.map((c, i) => ({ name: `s${i}`, exitCode: async () => c })),
       { name: "plain", run: () => {} },
     ]);
-    process.emit("SIGINT");
+    process.emit("SIGINT", "SIGINT");
     expect(await exited).toBe(want);
   });
 
@@ -71,18 +72,18 @@ describe("onShutdown", () => {
       },
       { name: "admin", run: () => (later = true) },
     ]);
-    process.emit("SIGTERM");
+    process.emit("SIGTERM", "SIGTERM");
     expect(await exited).toBe(1);
     expect(later).toBe(true);
   });
 
   it("a step hanging past graceMs exits 1 (grace given as a bare number)", async () => {
     const { exited } = install([{ name: "hang", run: () => new Promise(() => {}) }], 20);
-    process.emit("SIGTERM");
+    process.emit("SIGTERM", "SIGTERM");
     expect(await exited).toBe(1);
   });
 
-  it("a second signal exits 1 at once", async () => {
+  it("a second SIGTERM (a group-wide signal seen twice) does not cut the drain short", async () => {
     let release: () => void = () => {};
     const { codes, exited } = install([
       {
@@ -93,8 +94,26 @@ describe("onShutdown", () => {
           }),
       },
     ]);
-    process.emit("SIGTERM");
-    process.emit("SIGTERM");
+    process.emit("SIGTERM", "SIGTERM");
+    process.emit("SIGTERM", "SIGTERM");
+    release();
+    expect(await exited).toBe(0);
+    expect(codes).toEqual([0]);
+  });
+
+  it("a second Ctrl-C (SIGINT) exits 1 at once", async () => {
+    let release: () => void = () => {};
+    const { codes, exited } = install([
+      {
+        name: "slow",
+        run: () =>
+          new Promise<void>((r) => {
+            release = r;
+          }),
+      },
+    ]);
+    process.emit("SIGINT", "SIGINT");
+    process.emit("SIGINT", "SIGINT");
     expect(await exited).toBe(1);
     expect(codes).toEqual([1]);
     release(); // let the first handler finish (a real process.exit(1) would not have returned)

@@ -19,14 +19,21 @@ export interface ShutdownOptions {
 
 /**
  * On SIGTERM or SIGINT run the steps in order (stop taking work, drain HTTP, drain NATS),
- * each logged, then exit 0 (or the highest code an `exitCode` step gave). A second signal or a
- * step hanging past `graceMs` exits 1. Returns a function that removes the signal handlers.
+ * each logged, then exit 0 (or the highest code an `exitCode` step gave). A second SIGINT (Ctrl-C
+ * pressed again) or a step hanging past `graceMs` exits 1. A second SIGTERM is only logged: a
+ * SIGTERM sent to a whole process group (systemd, `kill -- -PGID`, a test harness) reaches a
+ * cluster worker both directly and from its primary, and must not turn a clean drain into exit 1.
+ * Returns a function that removes the signal handlers.
  */
 export function onShutdown(logger: Logger, steps: ShutdownStep[], options: ShutdownOptions): () => void {
   const { graceMs = 30_000, exit } = options;
   let started = false;
   const handler = async (signal: NodeJS.Signals) => {
     if (started) {
+      if (signal === "SIGTERM") {
+        logger.info({ signal }, "already shutting down");
+        return;
+      }
       logger.warn({ signal }, "second signal: exiting now");
       exit(1);
       return;
