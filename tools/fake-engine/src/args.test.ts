@@ -65,6 +65,11 @@ describe("parseEngineArgs", () => {
     { name: "port too big", argv: ["--port", "70000"], err: /--port/ },
     { name: "fail-after 0", argv: ["--fail-after", "0"], err: /--fail-after must be an integer from 1/ },
     { name: "tokens 0", argv: ["--tokens", "0"], err: /--tokens/ },
+    {
+      name: "tokens beyond the context",
+      argv: ["--tokens", "4097"],
+      err: /--tokens must be an integer from 1 to 4096/,
+    },
     { name: "unknown flag", argv: ["--gpu"], err: /gpu/ },
     {
       name: "max-num-seqs 0",

@@ -1,4 +1,5 @@
 import { parseArgs } from "node:util";
+import { MAX_MODEL_LEN } from "./openai.js";
 import { delayFromRate } from "./timing.js";
 
 /** vLLM's `--max-num-seqs` default (V0 and V1 on smaller GPUs; V1 picks 1024 on large ones). */
@@ -46,7 +47,8 @@ Test options:
   --prefill-ms N           time from a sequence starting to run to its first token (default 0)
   --token-delay-ms N       time between a sequence's tokens, streamed or not (default 0)
   --tokens-per-second R    the same as a rate: --token-delay-ms 1000/R (R may be fractional)
-  --tokens N               tokens per completion when max_tokens is not given (default 8)
+  --tokens N               tokens per completion when max_tokens is not given (default 8,
+                           at most 4096, the context length)
   -h, --help               show this help
 `;
 
@@ -93,7 +95,7 @@ export function parseEngineArgs(argv: string[], env: NodeJS.ProcessEnv = {}): Pa
         rate === undefined
           ? int("--token-delay-ms", values["token-delay-ms"], 0, 0)
           : delayFromRate(positive("--tokens-per-second", rate)),
-      tokens: int("--tokens", values.tokens, 8, 1),
+      tokens: int("--tokens", values.tokens, 8, 1, MAX_MODEL_LEN),
     },
   };
 }

@@ -4,6 +4,7 @@ import type { FastifyReply, FastifyRequest } from "fastify";
 import type { EngineOptions } from "./args.js";
 import { type EngineMetrics, observe } from "./metrics.js";
 import {
+  contextTooLong,
   fullResponse,
   type Generation,
   type Kind,
@@ -36,6 +37,8 @@ export function completionRoute(kind: Kind, d: CompletionDeps) {
     // vLLM checks the model before scheduling: a wrong one never waits.
     if (typeof body.model === "string" && body.model !== d.o.model)
       return reply.code(404).send(modelNotFound(body.model));
+    const tooLong = contextTooLong(body, d.o.tokens);
+    if (tooLong) return reply.code(400).send(tooLong);
     const g = newGeneration(kind, d.o.model, body, d.o.tokens, d.nextId());
     const stream = body.stream === true;
     const arrived = performance.now();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { countPromptTokens, fullResponse, newGeneration, streamChunks } from "./openai.js";
+import { contextTooLong, countPromptTokens, fullResponse, newGeneration, streamChunks } from "./openai.js";
 
 describe("openai shapes", () => {
   it.each([
@@ -60,5 +60,26 @@ describe("openai shapes", () => {
     const chunks = streamChunks(newGeneration("completion", "m", { max_tokens: 3 }, 8, 1));
     expect(chunks).toHaveLength(4);
     expect(chunks[0]).toMatchObject({ object: "text_completion", choices: [{ text: "Hello" }] });
+  });
+});
+
+describe("context length (vLLM's max_model_len check)", () => {
+  it.each([
+    { name: "fits", body: { prompt: "a b", max_tokens: 4094 }, ok: true },
+    { name: "one over", body: { prompt: "a b", max_tokens: 4095 }, ok: false },
+    { name: "huge max_tokens (no allocation)", body: { max_tokens: 1e9 }, ok: false },
+    { name: "default tokens", body: {}, ok: true },
+  ])("$name", ({ body, ok }) => {
+    const err = contextTooLong(body, 8);
+    expect(err === null).toBe(ok);
+    if (!ok) expect(err).toMatchObject({ object: "error", type: "BadRequestError", code: 400 });
+  });
+
+  it("names the numbers as vLLM does", () => {
+    expect(contextTooLong({ prompt: "a b", max_tokens: 5000 }, 8)).toMatchObject({
+      message: expect.stringContaining(
+        "maximum context length is 4096 tokens and your request has 2 input tokens",
+      ),
+    });
   });
 });

@@ -31,10 +31,38 @@ export function countPromptTokens(body: unknown): number {
   return texts.reduce((n, t) => n + t.split(/\s+/).filter(Boolean).length, 0);
 }
 
-export function newGeneration(kind: Kind, model: string, body: unknown, defaultTokens: number, seq: number) {
+/** The served model's context length (as `max_model_len` in /v1/models). */
+export const MAX_MODEL_LEN = 4096;
+
+/** Tokens the request asks for: `max_tokens` / `max_completion_tokens` when a positive integer. */
+export function requestedTokens(body: unknown, defaultTokens: number): number {
   const b = (body ?? {}) as { max_tokens?: unknown; max_completion_tokens?: unknown };
   const max = [b.max_tokens, b.max_completion_tokens].find((v) => Number.isInteger(v) && (v as number) > 0);
-  const n = (max as number | undefined) ?? defaultTokens;
+  return (max as number | undefined) ?? defaultTokens;
+}
+
+/**
+ * vLLM's 400 for a request whose prompt plus completion would not fit the context, checked
+ * before anything is generated (so `max_tokens: 1e9` costs nothing); null when it fits.
+ */
+export function contextTooLong(body: unknown, defaultTokens: number): object | null {
+  const prompt = countPromptTokens(body);
+  const n = requestedTokens(body, defaultTokens);
+  if (prompt + n <= MAX_MODEL_LEN) return null;
+  return {
+    object: "error",
+    message:
+      `'max_tokens' or 'max_completion_tokens' is too large: ${n}. This model's maximum context ` +
+      `length is ${MAX_MODEL_LEN} tokens and your request has ${prompt} input tokens ` +
+      `(${n} > ${MAX_MODEL_LEN} - ${prompt}).`,
+    type: "BadRequestError",
+    param: null,
+    code: 400,
+  };
+}
+
+export function newGeneration(kind: Kind, model: string, body: unknown, defaultTokens: number, seq: number) {
+  const n = requestedTokens(body, defaultTokens);
   return {
     id: `${kind === "chat" ? "chatcmpl" : "cmpl"}-fake${seq}`,
     created: Math.floor(Date.now() / 1000),
@@ -122,7 +150,7 @@ export function modelList(model: string, created: number): object {
         owned_by: "vllm",
         root: model,
         parent: null,
-        max_model_len: 4096,
+        max_model_len: MAX_MODEL_LEN,
       },
     ],
   };

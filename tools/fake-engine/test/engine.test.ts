@@ -70,6 +70,16 @@ describe("fake OpenAI engine with --api-key", () => {
     expect(other.status).toBe(404);
   });
 
+  it("max_tokens beyond the context is vLLM's 400 at once, not a billion tokens", async () => {
+    const r = await fetch(`${e.base}/v1/completions`, {
+      method: "POST",
+      headers: { ...auth, "content-type": "application/json" },
+      body: JSON.stringify({ prompt: "x", max_tokens: 1e9, stream: true }),
+    });
+    expect(r.status).toBe(400);
+    expect(await r.json()).toMatchObject({ object: "error", type: "BadRequestError", code: 400 });
+  });
+
   it("streams SSE chunks as they are produced, ending with [DONE]", async () => {
     const r = await fetch(`${e.base}/v1/completions`, {
       method: "POST",
