@@ -158,6 +158,21 @@ describe("--max-num-seqs: at most N run, the rest wait FIFO", () => {
   });
 });
 
+describe("stopping", () => {
+  it("SIGTERM with a stream running and requests waiting: exits 0 without waiting for them", async () => {
+    const e = await startEngine(["--max-num-seqs", "1", "--token-delay-ms", "1000", "--tokens", "100"]);
+    const running = await openStream(e.base, 100);
+    await running.firstTokenAt;
+    await openStream(e.base, 100);
+    const whole = fetch(`${e.base}/v1/completions`, { method: "POST", body: "{}", headers: AUTH }).catch(
+      (err: unknown) => err,
+    );
+    await metricReaches(e.base, "vllm:num_requests_waiting", 2);
+    expect(await e.proc.stop(5_000)).toBe(0);
+    expect(await whole).toBeInstanceOf(Error);
+  });
+});
+
 describe("token timing", () => {
   it("a non-streamed completion takes prefill + (n-1) token delays, and its answer is whole", async () => {
     const e = await engine(["--prefill-ms", "400", "--tokens-per-second", "5"]);
