@@ -94,14 +94,16 @@ export function createForwarder(deps: ForwardDeps): Forwarder {
     res.sendDate = false; // the replica's Date (or none) passes through
     if (deps.draining()) res.shouldKeepAlive = false;
     const url = req.url ?? "/";
-    const target = splitTarget(url);
-    if (target === null) {
+    // Origin-form (`/…`) goes as it came: nothing to split on the hot path.
+    const originForm = url.charCodeAt(0) === 47;
+    const target = originForm ? null : splitTarget(url);
+    if (!originForm && target === null) {
       const why = "the request target is neither a path nor an http:// URL";
       refuse(deps, req, res, url, start, UNKNOWN_SERVICE_LABEL, 400, "SY_ERR_BAD_REQUEST", why, "bad_target");
       return;
     }
     // Absolute-form: the target's authority names the service, not Host (RFC 9112 §3.2.2).
-    const host = target.authority ?? req.headers.host;
+    const host = target?.authority ?? req.headers.host;
     const found = resolveService(host, opts.domain, opts.defaultService, lookup, only);
     if (found.kind === "unknown") {
       const what = found.name ? `no service named "${found.name}"` : "no service matches this Host";
@@ -140,7 +142,7 @@ export function createForwarder(deps: ForwardDeps): Forwarder {
     let headers = filterRequestHeaders(req.rawHeaders);
     if (opts.forwardedHeaders)
       headers = addForwarded(headers, { clientIp: req.socket.remoteAddress, proto: "http", host });
-    const ex = new Exchange(deps, outlier, req, res, svc, headers, target.path, url, start, tunnel);
+    const ex = new Exchange(deps, outlier, req, res, svc, headers, target?.path ?? url, url, start, tunnel);
     if (empty) {
       ex.body = null;
       ex.dispatch();
