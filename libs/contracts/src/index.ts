@@ -27,11 +27,18 @@ export type { EventOf, YardEventType } from "./events.js";
 export { EVENT_SCHEMA_VERSION, ProbeHint, YardEvent } from "./events.js";
 export { MASK, maskSpec, maskText, SHORT_SECRET_LENGTH, secretRanges, secretValues } from "./mask.js";
 export { SERVICE_NAME_RE, ServiceName } from "./names.js";
+export type { FailureFacts } from "./replica.js";
 export {
   ACTIVE_PHASES,
+  APP_FAILURE_REASONS,
+  describeHalt,
   EndpointRecord,
   FAILED_PHASES,
   HOLDING_PHASES,
+  haltingFailure,
+  isUnrecoverable,
+  LOG_TAIL_LINE_CHARS,
+  LOG_TAIL_LINES,
   PROBED_PHASES,
   REPLICA_SCHEMA_VERSION,
   Reason,

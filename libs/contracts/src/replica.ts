@@ -4,6 +4,11 @@ import { ServiceName } from "./names.js";
 
 export const REPLICA_SCHEMA_VERSION = 1;
 
+/** A failed replica's record keeps at most this many of its last log lines ... */
+export const LOG_TAIL_LINES = 10;
+/** ... each cut to this many characters. */
+export const LOG_TAIL_LINE_CHARS = 240;
+
 /** Replica phases, named as SkyServe's ReplicaStatus (research/skyserve.md §2.1). */
 export const ReplicaPhase = z.enum([
   "PENDING",
@@ -100,8 +105,79 @@ export const ReplicaRecord = z.object({
   updated_at: z.string(),
   /** When the replica first passed a probe; null = never ready. */
   first_ready_at: z.string().nullable().default(null),
+  /**
+   * A failure that halts its revision's launches (SkyServe's unrecoverable_failure, decided by
+   * isUnrecoverable when the failure is recorded; see haltingFailure). Cleared once a replica of
+   * the revision is ready.
+   */
+  unrecoverable: z.boolean().default(false),
+  /** A failed replica's last log lines (secrets masked, control characters replaced); else []. */
+  log_tail: z.array(z.string().max(LOG_TAIL_LINE_CHARS)).max(LOG_TAIL_LINES).default([]),
 });
 export type ReplicaRecord = z.infer<typeof ReplicaRecord>;
+
+/**
+ * Failures that say the app itself is broken (SkyServe's user_app_failed, and its initial delay
+ * exceeded): `setup` or `run` exited, or no probe passed within `initial_delay_seconds`. Not a
+ * port clash, a launch the backend could not do (SkyServe's FAILED_PROVISION does not halt
+ * either), nor probes failing after ready: those replicas are replaced.
+ */
+export const APP_FAILURE_REASONS: readonly Reason[] = [
+  "SetupFailed",
+  "ProcessExited",
+  "InitialDelayExceeded",
+];
+
+/** What the provisioner knows of a failure when it records it. */
+export interface FailureFacts {
+  reason: Reason;
+  /**
+   * It saw how the replica ended (an exit status, a probe verdict). False for processes found
+   * gone with no status (killed with their runner, found dead at a restart): a lost host, not
+   * necessarily the app.
+   */
+  causeKnown: boolean;
+  /** A replica of the same revision, this one included, has passed a probe. */
+  revisionWasReady: boolean;
+}
+
+/**
+ * SkyServe's `unrecoverable_failure` (research/skyserve.md §2.2): terminal, never ready, and
+ * the app failed or its initial delay ran out. SkyServe also asks that no replica of the version
+ * was ever ready (`latest_version_ever_ready`): once one was, failures are taken as accidents
+ * and replaced.
+ */
+export function isUnrecoverable(f: FailureFacts): boolean {
+  return f.causeKnown && !f.revisionWasReady && APP_FAILURE_REASONS.includes(f.reason);
+}
+
+/**
+ * The failure that halts launches of `revision` of `service` (SkyServe stops scaling on one):
+ * the newest failed record of that revision marked unrecoverable, while none of the revision's
+ * replicas has passed a probe (one that does lifts the halt, as in SkyServe). null: not halted.
+ * A new revision (`yard up` with a changed spec) is not halted by an older one's failures. The
+ * provisioner launches nothing for a halted revision; `yard status` shows it FAILED with this
+ * record's reason and log tail.
+ */
+export function haltingFailure(
+  replicas: readonly ReplicaRecord[],
+  service: string,
+  revision: number,
+): ReplicaRecord | null {
+  const mine = replicas.filter((r) => r.service === service && r.revision === revision);
+  if (mine.some((r) => r.first_ready_at !== null || r.phase === "READY")) return null;
+  const halting = mine.filter((r) => r.unrecoverable && FAILED_PHASES.includes(r.phase));
+  return halting.sort((a, b) => b.id - a.id)[0] ?? null;
+}
+
+/** One sentence on a halt, for the provisioner's log and `yard status`. */
+export function describeHalt(r: ReplicaRecord): string {
+  const why = [r.reason, r.message].filter(Boolean).join(": ");
+  return (
+    `replica ${r.id} of revision ${r.revision} failed before any replica of that revision was ready` +
+    `${why ? ` (${why})` : ""}; nothing new launches until the spec changes (yard up)`
+  );
+}
 
 /** The KV value of `yard-endpoints[<service>.<id>]`: present ⇔ the replica is ready. */
 export const EndpointRecord = z.object({

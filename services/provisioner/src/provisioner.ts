@@ -1,13 +1,16 @@
 import type { Logger } from "@switchyard/bus";
 import {
+  describeHalt,
   type EventOf,
   FAILED_PHASES,
   HOLDING_PHASES,
+  isUnrecoverable,
   PROBED_PHASES,
   type Reason,
   RUNNING_PHASES,
   replicaKey,
   type SpecRecord,
+  secretValues,
   type YardEvent,
 } from "@switchyard/contracts";
 import type { Backend, BackendEvent, FoundReplica } from "./backend.js";
@@ -18,7 +21,7 @@ import type { Gpu } from "./inventory.js";
 import { launchKey } from "./launch-key.js";
 import { type Action, launchBudget, reconcile } from "./reconcile.js";
 import { planRecovery } from "./recovery.js";
-import { ReplicaOps } from "./replica-ops.js";
+import { type FailureNote, ReplicaOps } from "./replica-ops.js";
 import type { ReplicaStore } from "./replica-store.js";
 
 /** Without YARD_* limits given (tests): the configuration's defaults. */
@@ -66,6 +69,14 @@ export class Provisioner {
   private launchTimes: number[] = [];
   /** The last hold logged per service (cause), so that a wait is logged once, not per pass. */
   private readonly held = new Map<string, string>();
+  /** Halted services (the failure's key), so that a halt is logged once, and its end too. */
+  private readonly halted = new Map<string, string>();
+  /**
+   * Revisions of each service that had a ready replica: SkyServe's latest_version_ever_ready,
+   * remembered even after those replicas' records are gone (scaled down). Rebuilt from the
+   * records at a restart.
+   */
+  private readonly readyRevisions = new Map<string, Set<number>>();
   private scheduled = false;
   /** No pass before recovery: launching first would duplicate replicas that still run. */
   private paused = true;
@@ -78,6 +89,10 @@ export class Provisioner {
       now: this.now,
       kick: () => this.kick(),
       onFailure: (svc) => this.backoff.set(svc, recordFailure(this.backoff.get(svc), this.now())),
+      secretsOf: (svc) => {
+        const rec = this.specs.get(svc);
+        return rec ? secretValues(rec.spec) : [];
+      },
     });
     d.backend.onEvent((e) => this.onBackend(e));
   }
@@ -93,6 +108,7 @@ export class Provisioner {
   deleteSpec(name: string): void {
     this.specs.delete(name);
     this.launchKeys.delete(name);
+    this.readyRevisions.delete(name);
     this.kick();
   }
 
@@ -122,12 +138,15 @@ export class Provisioner {
       return;
     }
     const phase = FAILED_PHASES.includes(ev.phase) ? ev.phase : "FAILED";
-    this.ops.fail(key, { phase, reason: ev.reason, message: ev.message });
+    this.ops.fail(key, this.judged(key, { phase, reason: ev.reason, message: ev.message }, true));
   }
 
   /** After loading records: adopt what runs, fail what died, stop what nobody tracks. */
   recover(found: FoundReplica[]): void {
-    for (const r of this.d.store.all()) this.bumpNextId(r.service, r.id);
+    for (const r of this.d.store.all()) {
+      this.bumpNextId(r.service, r.id);
+      if (r.first_ready_at !== null) this.noteReady(r.service, r.revision);
+    }
     for (const f of found) this.bumpNextId(f.service, f.id);
     for (const step of planRecovery(this.d.store.all(), found)) {
       const key = step.type === "kill" ? replicaKey(step.service, step.id) : step.key;
@@ -138,6 +157,7 @@ export class Provisioner {
         if (r.pid !== step.found.pid) this.d.store.put({ ...r, pid: step.found.pid });
         if (r.phase === "PROVISIONING" && step.found.runStarted) this.ops.started(key);
       } else if (step.type === "fail")
+        // Found dead: how it ended is not known well enough to halt the service on it.
         this.ops.fail(key, { phase: "FAILED", reason: step.reason, message: step.message });
       else if (step.type === "terminate")
         void this.ops.terminate(key, null, step.message ?? "stopping (interrupted)");
@@ -197,6 +217,13 @@ export class Provisioner {
     for (const a of actions) this.apply(a);
     const holding = new Set(actions.flatMap((a) => (a.type === "hold" ? [a.service] : [])));
     for (const svc of this.held.keys()) if (!holding.has(svc)) this.held.delete(svc);
+    const halting = new Set(actions.flatMap((a) => (a.type === "halted" ? [a.service] : [])));
+    for (const svc of this.halted.keys())
+      if (!halting.has(svc)) {
+        this.halted.delete(svc);
+        const revision = this.specs.get(svc)?.revision ?? null;
+        if (revision !== null) this.d.logger.info({ service: svc, revision }, "service no longer halted");
+      }
   }
 
   private apply(a: Action): void {
@@ -223,7 +250,10 @@ export class Provisioner {
         break;
       case "set_phase": {
         const r = store.get(a.key)!;
-        if (a.phase === "READY") this.backoff.delete(r.service);
+        if (a.phase === "READY") {
+          this.backoff.delete(r.service);
+          this.noteReady(r.service, r.revision);
+        }
         const first_ready_at = r.first_ready_at ?? (a.phase === "READY" ? this.ops.iso() : null);
         this.ops.change({ ...r, phase: a.phase, first_ready_at, reason: null, message: null });
         break;
@@ -236,6 +266,12 @@ export class Provisioner {
         break;
       case "hold":
         this.logHold(a);
+        break;
+      case "halted":
+        this.logHalt(a);
+        break;
+      case "clear_halt":
+        store.put({ ...store.get(a.key)!, unrecoverable: false });
     }
   }
 
@@ -243,7 +279,43 @@ export class Provisioner {
     const key = replicaKey(e.service, e.id);
     if (e.type === "run_started") this.ops.started(key);
     else if (RUNNING_PHASES.includes(this.d.store.get(key)?.phase ?? "UNKNOWN"))
-      this.ops.fail(key, classifyExit(e.exit));
+      this.ops.fail(key, this.judged(key, classifyExit(e.exit), e.exit.stage !== "unknown"));
+  }
+
+  /**
+   * The failure with its verdict: does it halt the service (SkyServe's unrecoverable_failure)?
+   * "Was its revision ever ready" asks the record, the prober's endpoint (it may have seen the
+   * replica ready before this pass recorded it) and what this provisioner remembers.
+   */
+  private judged(key: string, f: FailureNote, causeKnown: boolean): FailureNote {
+    const r = this.d.store.get(key);
+    if (!r) return f;
+    const revisionWasReady =
+      r.first_ready_at !== null ||
+      this.endpoints.has(key) ||
+      (this.readyRevisions.get(r.service)?.has(r.revision) ?? false) ||
+      this.d.store
+        .all()
+        .some((x) => x.service === r.service && x.revision === r.revision && x.first_ready_at !== null);
+    return { ...f, unrecoverable: isUnrecoverable({ reason: f.reason, causeKnown, revisionWasReady }) };
+  }
+
+  private noteReady(service: string, revision: number): void {
+    const set = this.readyRevisions.get(service) ?? new Set<number>();
+    set.add(revision);
+    this.readyRevisions.set(service, set);
+  }
+
+  /** A halt is logged when it starts (and, in pass, when it ends), not on every pass. */
+  private logHalt(a: Extract<Action, { type: "halted" }>): void {
+    if (this.halted.get(a.service) === a.key) return;
+    this.halted.set(a.service, a.key);
+    const r = this.d.store.get(a.key);
+    if (!r) return;
+    this.d.logger.warn(
+      { service: a.service, revision: a.revision, replica: r.id, reason: r.reason },
+      `service halted: ${describeHalt(r)}`,
+    );
   }
 
   /** A wait is logged when it starts or changes cause (a paced count changes every pass). */

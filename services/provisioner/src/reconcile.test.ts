@@ -246,6 +246,139 @@ describe("reconcile with accelerators (YARD_GPUS)", () => {
   });
 });
 
+describe("reconcile: a revision halted by an unrecoverable failure (SkyServe)", () => {
+  const READY_AT = "2026-11-28T10:01:00.000Z";
+  const broken = (id: number, o: Partial<ReplicaRecord> = {}) =>
+    rep({
+      id,
+      phase: "FAILED",
+      reason: "ProcessExited",
+      message: "run exited with code 3",
+      unrecoverable: true,
+      url: null,
+      ...o,
+    });
+  const halted = (id: number, revision = 1) => ({
+    type: "halted",
+    service: "svc",
+    revision,
+    key: `svc.${id}`,
+  });
+  const over = { svc: { failures: 1, lastFailureAt: NOW - 60_000 } };
+
+  it.each<{ name: string; w: World; actions: unknown[] }>([
+    {
+      name: "the only replica failed before ready: nothing launches, no wake for the backoff",
+      w: world({
+        specs: [specRecord({ replicas: 1 })],
+        replicas: [broken(1)],
+        backoff: { svc: { failures: 1, lastFailureAt: NOW - 500 } },
+      }),
+      actions: [halted(1)],
+    },
+    {
+      name: "min_replicas 3, one failed, two still starting: halted (they keep running, no third)",
+      w: world({
+        specs: [specRecord({ replicas: 3 })],
+        replicas: [broken(1), rep({ id: 2 }), rep({ id: 3 })],
+        backoff: over,
+      }),
+      actions: [halted(1)],
+    },
+    {
+      name: "a replica waiting for a GPU is dropped, not launched",
+      w: world({
+        specs: [specRecord({ replicas: 2 })],
+        replicas: [broken(1), rep({ id: 2, phase: "PENDING", pid: null, reason: "NoAcceleratorFree" })],
+        backoff: over,
+      }),
+      actions: [{ type: "drop", key: "svc.2" }, halted(1)],
+    },
+    {
+      name: "yard-scale asks for more: still nothing",
+      w: world({
+        specs: [specRecord({ replicas: 1, maxReplicas: 4 })],
+        replicas: [broken(1)],
+        scale: { svc: 4 },
+        backoff: over,
+      }),
+      actions: [halted(1)],
+    },
+    {
+      name: "scaled down while halted: the surplus still stops",
+      w: world({
+        specs: [specRecord({ replicas: 1 })],
+        replicas: [broken(1), rep({ id: 2 }), rep({ id: 3 })],
+      }),
+      actions: [{ type: "terminate", key: "svc.3", reason: "ScaledDown" }, halted(1)],
+    },
+    {
+      name: "another replica of the revision became ready: the halt lifts for good, the failed one is replaced",
+      w: world({
+        specs: [specRecord({ replicas: 2 })],
+        replicas: [broken(1), rep({ id: 2 })],
+        endpoints: ["svc.2"],
+        backoff: over,
+      }),
+      actions: [
+        { type: "set_phase", key: "svc.2", phase: "READY" },
+        { type: "clear_halt", key: "svc.1" },
+        launch(3),
+      ],
+    },
+    {
+      name: "a replica of the revision was ready once (now NOT_READY): not halted",
+      w: world({
+        specs: [specRecord({ replicas: 2 })],
+        replicas: [broken(1), rep({ id: 2, phase: "NOT_READY", first_ready_at: READY_AT })],
+        backoff: over,
+      }),
+      actions: [{ type: "clear_halt", key: "svc.1" }, launch(3)],
+    },
+    {
+      name: "a failure after ready (not unrecoverable) is replaced as before",
+      w: world({
+        specs: [specRecord({ replicas: 1 })],
+        replicas: [broken(1, { unrecoverable: false, first_ready_at: READY_AT })],
+        backoff: over,
+      }),
+      actions: [launch(2)],
+    },
+    {
+      name: "yard up with a changed spec (revision 2): the old failure goes, revision 2 launches",
+      w: world({ specs: [specRecord({ replicas: 1, revision: 2 })], replicas: [broken(1)], backoff: over }),
+      actions: [{ type: "drop", key: "svc.1" }, launch(2, null, 2)],
+    },
+    {
+      name: "a broken update: the new revision is halted, the old replica keeps serving",
+      w: world({
+        specs: [specRecord({ replicas: 1, revision: 2 })],
+        replicas: [rep({ id: 1, phase: "READY", first_ready_at: READY_AT }), broken(2, { revision: 2 })],
+        endpoints: ["svc.1"],
+        backoff: over,
+      }),
+      actions: [halted(2, 2)],
+    },
+    {
+      name: "the halting failure stays kept behind 3 newer failures",
+      w: world({
+        specs: [specRecord({ replicas: 4 })],
+        replicas: [
+          broken(1),
+          broken(2, { unrecoverable: false, reason: "PortInUse" }),
+          broken(3, { unrecoverable: false, reason: "PortInUse" }),
+          broken(4, { unrecoverable: false, reason: "PortInUse" }),
+          broken(5, { unrecoverable: false, reason: "PortInUse" }),
+        ],
+        backoff: over,
+      }),
+      actions: [{ type: "drop", key: "svc.2" }, halted(1)],
+    },
+  ])("$name", ({ w, actions }) => {
+    expect(reconcile(w)).toEqual(actions);
+  });
+});
+
 describe("backoffDelayMs", () => {
   it.each([
     [0, 0],

@@ -3,6 +3,7 @@ import {
   ACTIVE_PHASES,
   FAILED_PHASES,
   HOLDING_PHASES,
+  haltingFailure,
   type Reason,
   type ReplicaRecord,
   RUNNING_PHASES,
@@ -55,7 +56,11 @@ export type Action =
   /** Reconcile again at this time (a backoff ends). */
   | { type: "wake"; at: number }
   /** Replicas the spec wants that are not created yet, and why (for the log). */
-  | { type: "hold"; service: string; waiting: number; cause: "max_replicas" | "paced"; message: string };
+  | { type: "hold"; service: string; waiting: number; cause: "max_replicas" | "paced"; message: string }
+  /** The current revision is halted by this failure (haltingFailure): nothing of it launches. */
+  | { type: "halted"; service: string; revision: number; key: string }
+  /** A replica of the failure's revision became ready: the failure no longer halts it. */
+  | { type: "clear_halt"; key: string };
 
 export const KEEP_FAILED = 3;
 
@@ -174,10 +179,20 @@ function reconcileService(
     }
   }
 
-  // Failures stay visible: the last KEEP_FAILED of the current revision; older ones go.
+  // SkyServe halts a revision on an unrecoverable failure, until one of its replicas is ready
+  // (then its failures stop counting, for good) or the spec changes.
+  const halt = haltingFailure(view, svc, R);
+  const revisionReady = view.some(
+    (r) => r.revision === R && (r.first_ready_at !== null || r.phase === "READY"),
+  );
+  // Failures stay visible: the last KEEP_FAILED of the current revision, and the one that halts
+  // it; older ones go.
   const failed = view.filter((r) => FAILED_PHASES.includes(r.phase)).sort((a, b) => b.id - a.id);
   const keptFailed = failed.filter((r) => r.revision === R).slice(0, KEEP_FAILED);
+  if (halt && !keptFailed.some((r) => r.id === halt.id)) keptFailed.push(halt);
   for (const r of failed) if (!keptFailed.includes(r)) out.push({ type: "drop", key: key(r) });
+  if (revisionReady)
+    for (const r of keptFailed) if (r.unrecoverable) out.push({ type: "clear_halt", key: key(r) });
 
   const cur = view.filter((r) => r.revision === R && ACTIVE_PHASES.includes(r.phase));
   const old = view.filter((r) => r.revision !== R && ACTIVE_PHASES.includes(r.phase));
@@ -208,15 +223,20 @@ function reconcileService(
   let paced = 0;
   let capped = 0;
   const pending = kept.filter((r) => r.phase === "PENDING");
-  for (const [i, r] of pending.entries()) {
-    if (!budget.canLaunch()) {
-      paced = pending.length - i;
-      break;
+  if (halt) {
+    // Nothing of a halted revision launches, not even what waited for a GPU.
+    for (const r of pending) out.push({ type: "drop", key: key(r) });
+    out.push({ type: "halted", service: svc, revision: R, key: key(halt) });
+  } else
+    for (const [i, r] of pending.entries()) {
+      if (!budget.canLaunch()) {
+        paced = pending.length - i;
+        break;
+      }
+      place(r.id, r);
     }
-    place(r.id, r);
-  }
 
-  const missing = D - kept.length;
+  const missing = halt ? 0 : D - kept.length;
   if (missing > 0) {
     const wait = launchAllowedAt(w.backoff.get(svc), w.now);
     if (wait !== null) out.push({ type: "wake", at: wait });

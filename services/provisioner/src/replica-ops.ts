@@ -11,6 +11,7 @@ import {
   type YardEvent,
 } from "@switchyard/contracts";
 import type { Backend } from "./backend.js";
+import { readFailureLog } from "./failure-log.js";
 import type { Allocation } from "./inventory.js";
 import { choosePort } from "./port-choice.js";
 import type { ReplicaStore } from "./replica-store.js";
@@ -26,12 +27,16 @@ export interface OpsDeps {
   kick: () => void;
   /** A replica failed (for the service's replacement backoff). */
   onFailure: (service: string) => void;
+  /** The secret values of the service's current spec (masked in a failed replica's log tail). */
+  secretsOf: (service: string) => string[];
 }
 
 export interface FailureNote {
   phase: ReplicaPhase;
   reason: Reason;
   message: string;
+  /** It halts its revision's launches (isUnrecoverable); absent: it does not. */
+  unrecoverable?: boolean;
 }
 
 /** An event without its envelope fields (distributes over the union). */
@@ -61,6 +66,8 @@ export class ReplicaOps {
       launched_at,
       reason: null,
       message: null,
+      unrecoverable: false,
+      log_tail: [],
     });
     // Still this launch's record (not stopped or relaunched meanwhile)?
     const ours = () => {
@@ -98,12 +105,20 @@ export class ReplicaOps {
     this.change({ ...r, phase: "STARTING", url: this.url(r.port) });
   }
 
-  /** Record a failure (kept in status), stop what is left of the replica; it is then replaced. */
+  /**
+   * Record a failure (kept in status, with the end of its log), stop what is left of the
+   * replica; it is then replaced, unless the failure halts its revision.
+   */
   fail(key: string, f: FailureNote): void {
     const r = this.d.store.get(key);
     if (!r || !RUNNING_PHASES.includes(r.phase)) return;
     this.d.onFailure(r.service);
-    this.change({ ...r, phase: f.phase, reason: f.reason, message: f.message });
+    // Read now: the backend scrubs the secrets file once the processes are gone.
+    const secrets = [...this.d.backend.secretValues(r.service, r.id), ...this.d.secretsOf(r.service)];
+    const more = this.d.backend.running(r.service, r.id);
+    const log_tail = readFailureLog(this.d.backend.logFile(r.service, r.id), secrets, more);
+    const unrecoverable = f.unrecoverable ?? false;
+    this.change({ ...r, phase: f.phase, reason: f.reason, message: f.message, unrecoverable, log_tail });
     this.background(
       this.d.backend.terminate(r.service, r.id, r.pid).then(() => {
         this.event({ type: "replica.terminated", ...ids(r), reason: f.reason });
@@ -162,6 +177,8 @@ export class ReplicaOps {
       launched_at: null,
       updated_at: this.iso(),
       first_ready_at: null,
+      unrecoverable: false,
+      log_tail: [],
     };
   }
 
