@@ -6,23 +6,26 @@ import {
   connectBus,
   consumeDurable,
   createBucket,
+  createYardStreams,
   type DurableConsumer,
   ensureDurableConsumer,
-  ensureEventsStream,
   jetstream,
   type KV,
   type Logger,
+  listen,
   type NatsConnection,
   openBucket,
   putJson,
   serve,
   silentLogger,
+  waitForEventsStream,
 } from "@switchyard/bus";
 import {
   Buckets,
   type BusUser,
   Durables,
   LogsRequest,
+  ProbeHint,
   Streams,
   Subjects,
   YardError,
@@ -38,7 +41,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
  * it, JetStream API verbs, KV writes, and push consumers whose deliver subject is someone
  * else's — and each try is refused or changes nothing (the streams are compared before and
  * after, not only the error). The spec service runs as a real process; the provisioner's logs
- * API and durable consumer are libs/bus's serve/consumeDurable as the provisioner user.
+ * API and durable consumer are libs/bus's serve/consumeDurable as the provisioner user, the
+ * prober's hint listener is libs/bus's listen as the prober user.
  * Findings and open paths: SECURITY.md ("Bus roles").
  */
 
@@ -86,17 +90,18 @@ function may(user: BusUser, subject: string): boolean {
       .exec(subject)
       ?.slice(1)
       .find((x) => x !== undefined);
-  const kv = at(/^\$KV\.([^.]+)\./) ?? at(/^\$JS\.API\.STREAM\.CREATE\.KV_(.+)$/);
+  const kv = at(/^\$KV\.([^.]+)\./);
   if (kv) return WRITER[kv] === user;
-  // OPEN (see the last describe): every event publisher may create the events stream.
-  if (subject === `$JS.API.STREAM.CREATE.${Streams.events.name}`) return EVENTS[user].length > 0;
+  // Only the spec service creates streams: a creator chooses republish, sources and mirror.
+  if (subject.startsWith("$JS.API.STREAM.CREATE.")) return user === "spec";
   const read = at(/^\$JS\.API\.(?:DIRECT\.GET\.KV_([^.]+)|CONSUMER\.CREATE\.KV_([^.]+)\.[^.]+)\.\$KV\./);
   if (read) return READERS[read].includes(user);
   const durable = `${DURABLE.stream}.${DURABLE.name}`;
+  // Its own push durable (no MSG.NEXT: nobody pulls), and deleting the pull durable it replaces.
   if (
     subject.startsWith(`$JS.API.CONSUMER.CREATE.${durable}`) ||
     subject.startsWith(`$JS.ACK.${durable}.`) ||
-    subject === `$JS.API.CONSUMER.MSG.NEXT.${durable}`
+    subject === `$JS.API.CONSUMER.DELETE.${DURABLE.stream}.${DURABLE.replaces}`
   )
     return user === "provisioner";
   if (subject.startsWith("yard.api.")) return user === "cli";
@@ -147,8 +152,12 @@ function publishCatalogue(): string[] {
       `$JS.API.CONSUMER.LIST.${s}`,
     );
   const d = `${DURABLE.stream}.${DURABLE.name}`;
+  const old = `${DURABLE.stream}.${DURABLE.replaces}`;
   out.push(
     `$JS.API.STREAM.CREATE.${Streams.events.name}`,
+    `$JS.API.CONSUMER.CREATE.${old}`,
+    `$JS.API.CONSUMER.DELETE.${old}`,
+    `$JS.API.CONSUMER.MSG.NEXT.${old}`,
     `$JS.API.CONSUMER.CREATE.${d}`,
     `$JS.API.CONSUMER.CREATE.${d}.yard.events.>`,
     `$JS.API.CONSUMER.DURABLE.CREATE.${d}`,
@@ -245,7 +254,7 @@ async function pushConsumer(
 const cliEnv = () => ({ NATS_URL: nats.url, NATS_USER: "cli", NATS_PASS: devPassword("cli") });
 const as = (user: BusUser) =>
   connectBus({ url: nats.url, name: `roles-${user}`, user, pass: devPassword(user), logger: silentLogger });
-const recorder = (into: object[]): Logger => ({ ...silentLogger, warn: (o) => into.push(o) });
+const recorder = (into: object[]): Logger => ({ ...silentLogger, warn: (o: object) => into.push(o) });
 
 beforeAll(async () => {
   for (const u of BUS_USERS) process.env[passwordVar(u)] = devPassword(u);
@@ -279,12 +288,12 @@ beforeAll(async () => {
   const up = await run("cli/src/main.ts", ["up", file, "--env", "AUTH_TOKEN=s3cret-token"], cliEnv());
   expect(up.code, up.stdout + up.stderr).toBe(0);
   specsKv = await openBucket(conns.spec, Buckets.specs);
-  // The other writers' buckets, each with a record; the provisioner's durable and logs API.
-  await putJson(await createBucket(conns.provisioner, Buckets.replicas), "victim.1", { phase: "READY" });
-  await putJson(await createBucket(conns.prober, Buckets.endpoints), "victim.1", {
+  // The spec service created every stream. The other writers' buckets, each with a record; the
+  // provisioner's durable and logs API.
+  await putJson(await openBucket(conns.provisioner, Buckets.replicas), "victim.1", { phase: "READY" });
+  await putJson(await openBucket(conns.prober, Buckets.endpoints), "victim.1", {
     url: "http://127.0.0.1:1",
   });
-  await ensureEventsStream(conns.provisioner);
   await ensureDurableConsumer(conns.provisioner, durableConsumer());
   logsApi = serve(
     conns.provisioner,
@@ -352,7 +361,7 @@ describe("the push-consumer delete (issue 8's attack)", () => {
     expect(spec.lines.join("\n")).not.toContain("s3cret-token");
   });
 
-  it("a delete request with a record's extra keys is SY_ERR_BAD_REQUEST naming each key, even from the CLI", async () => {
+  it("a delete or list request with a record's extra keys is SY_ERR_BAD_REQUEST naming each key, even from the CLI", async () => {
     const err = await call<never>(conns.cli, Subjects.specDelete, {
       name: "victim",
       policy: {},
@@ -370,6 +379,11 @@ describe("the push-consumer delete (issue 8's attack)", () => {
       (e: YardError) => e,
     );
     expect(logs).toMatchObject({ code: "SY_ERR_BAD_REQUEST", issues: [{ path: "follow" }] });
+    // The list takes no fields at all (a record delivered there is not a list request either).
+    await expect(call(conns.cli, Subjects.specList, { name: "victim" })).rejects.toMatchObject({
+      code: "SY_ERR_BAD_REQUEST",
+      issues: [{ path: "name", message: "unknown key" }],
+    });
     expect(logsCalls).toEqual([]);
     expect(await victimSpec()).toContain('"name":"victim"');
   });
@@ -561,15 +575,23 @@ describe("a caller cannot aim an answer at a subject of its choice", () => {
   });
 });
 
-describe("open paths (documented in SECURITY.md): these tests pass while the hole is there", () => {
-  it.fails("OPEN: a reader's push consumer aimed at the provisioner's pull-request subject holds replica.failed verdicts back", async () => {
+describe("the provisioner's replica.failed verdicts: a push durable delivering into its own inbox", () => {
+  it("a reader's push consumers aimed at the durable's pull-request subject and at its deliver subject neither hold a verdict back nor pass for one", async () => {
     const services = `KV_${Buckets.services}`;
+    // A pull consumer's request subject is one the server listens on: each record would become
+    // a pull request answered to the attacker's ack subject. The durable is a push consumer now:
+    // a pull request to it takes nothing.
     await pushConsumer(
       conns.proxy,
       services,
       "atk-next",
       `$JS.API.CONSUMER.MSG.NEXT.${DURABLE.stream}.${DURABLE.name}`,
     );
+    // Its deliver subject, in its queue group: the provisioner listens there, so these arrive.
+    await pushConsumer(conns.proxy, services, "atk-forge", DURABLE.deliverSubject, DURABLE.deliverGroup);
+    const values: YardEvent[] = [];
+    const warned: Record<string, unknown>[] = [];
+    const message = `probe failed ${process.pid}`;
     let got!: () => void;
     const received = new Promise<void>((r) => {
       got = r;
@@ -578,38 +600,109 @@ describe("open paths (documented in SECURITY.md): these tests pass while the hol
       conns.provisioner,
       durableConsumer(),
       YardEvent,
-      () => got(),
-      silentLogger,
+      (ev) => {
+        values.push(ev);
+        if (ev.type === "replica.failed" && ev.message === message) got();
+      },
+      recorder(warned),
     );
     try {
+      // The provisioner listens there now: the forging consumer delivers.
+      expect((await jsApi(conns.proxy, `CONSUMER.INFO.${services}.atk-forge`)).push_bound).toBe(true);
+      const verdict: YardEvent = {
+        schema: 1,
+        type: "replica.failed",
+        service: "victim",
+        replica_id: 1,
+        revision: 1,
+        at: new Date().toISOString(),
+        reason: "ProbeFailing",
+        phase: "FAILED_PROBING",
+        message,
+      };
       await jetstream(conns.prober).publish(
         Subjects.events("victim", "replica.failed"),
-        JSON.stringify({
-          schema: 1,
-          type: "replica.failed",
-          service: "victim",
-          replica_id: 1,
-          revision: 1,
-          at: new Date().toISOString(),
-          message: "probe failed",
-        }),
+        JSON.stringify(verdict),
       );
-      // A verdict normally arrives in milliseconds; each stolen delivery costs an ack wait (3 s).
+      // A verdict arrives in milliseconds; a stolen delivery would cost an ack wait (3 s) each.
       await Promise.race([
         received,
         new Promise((_, reject) => setTimeout(() => reject(new Error("verdict held back")), 2_000)),
       ]);
+      // Each record of the forging consumer was dropped unread, logged with its ack subject.
+      await waitDelivered(conns.proxy, services, ["atk-forge"]);
+      await expect.poll(() => warned.length).toBeGreaterThan(0);
+      for (const w of warned)
+        expect(w).toMatchObject({
+          event: "bus.delivery_refused",
+          reply: expect.stringMatching(new RegExp(`^\\$JS\\.ACK\\.${services}\\.atk-forge\\.`)),
+        });
+      expect(values.map((v) => v.type)).toEqual(["replica.failed"]);
     } finally {
       await reader.stop();
-      await jsApi(conns.proxy, `CONSUMER.DELETE.${services}.atk-next`);
+      for (const n of ["atk-next", "atk-forge"]) await jsApi(conns.proxy, `CONSUMER.DELETE.${services}.${n}`);
     }
   });
+});
 
-  it.fails("OPEN: an event publisher that creates the events stream first can republish events into yard-specs", async () => {
+describe("probe hints: plain publishes of the proxy only", () => {
+  it("a reader's push consumer aimed at yard.hint.probe delivers endpoint records (hint-shaped): none is taken, the proxy's own hint is", async () => {
+    const endpoints = `KV_${Buckets.endpoints}`;
+    // An endpoint record has a hint's service, replica_id and url: with a lax schema and no
+    // check of how it came, each ready replica would be probed again, as often as a reader likes.
+    await putJson(await openBucket(conns.prober, Buckets.endpoints), "victim.1", {
+      schema: 1,
+      service: "victim",
+      replica_id: 1,
+      url: "http://127.0.0.1:1",
+      revision: 1,
+      accelerator: null,
+      ready_at: new Date().toISOString(),
+    });
+    const hints: ProbeHint[] = [];
+    const warned: Record<string, unknown>[] = [];
+    const listener = listen(
+      conns.prober,
+      Subjects.probeHint,
+      ProbeHint,
+      (h) => hints.push(h),
+      recorder(warned),
+      "probe hint",
+    );
+    try {
+      await conns.prober.flush();
+      const c = await pushConsumer(conns.proxy, endpoints, "atk-hint", Subjects.probeHint);
+      expect(c.push_bound).toBe(true);
+      await waitDelivered(conns.proxy, endpoints, ["atk-hint"]);
+      // Fence: the proxy's own hint, published after the deliveries, on the same subscription.
+      const hint = { schema: 1, service: "victim", replica_id: 2, url: "http://127.0.0.1:2" };
+      conns.proxy.publish(Subjects.probeHint, JSON.stringify(hint));
+      await expect.poll(() => hints.length).toBe(1);
+      expect(hints).toEqual([hint]);
+      expect(warned.length).toBeGreaterThan(0);
+      for (const w of warned)
+        expect(w).toMatchObject({
+          event: "bus.message_refused",
+          reason: "a JetStream delivery, not a published message",
+        });
+      // A hint with a record's extra keys is not a hint (ProbeHint is strict).
+      conns.proxy.publish(Subjects.probeHint, JSON.stringify({ ...hint, replica_id: 3, revision: 1 }));
+      conns.proxy.publish(Subjects.probeHint, JSON.stringify({ ...hint, replica_id: 4 }));
+      await expect.poll(() => hints.length).toBe(2);
+      expect(hints.map((h) => h.replica_id)).toEqual([2, 4]);
+    } finally {
+      listener.stop();
+      await jsApi(conns.proxy, `CONSUMER.DELETE.${endpoints}.atk-hint`);
+    }
+  });
+});
+
+describe("streams are created by the spec service alone", () => {
+  it("on an empty store an event publisher cannot create the events stream (with a republish into yard-specs) nor a bucket; the spec's streams republish nothing", async () => {
     const fresh = await startNats({ config: NATS_CONF_PATH });
     const c = {} as Record<BusUser, NatsConnection>;
     try {
-      for (const u of ["spec", "prober"] as const)
+      for (const u of ["spec", "provisioner", "prober"] as const)
         c[u] = await connectBus({
           url: fresh.url,
           name: `fresh-${u}`,
@@ -617,14 +710,23 @@ describe("open paths (documented in SECURITY.md): these tests pass while the hol
           pass: devPassword(u),
           logger: silentLogger,
         });
-      await jsApi(c.prober, `STREAM.CREATE.${Streams.events.name}`, {
+      const evil = {
         name: Streams.events.name,
         subjects: [...Streams.events.subjects],
         republish: { src: "yard.events.*.replica.ready", dest: `$KV.${Buckets.specs}.{{wildcard(1)}}` },
-      });
-      const specs = await createBucket(c.spec, Buckets.specs);
+      };
+      await expect(jsApi(c.prober, `STREAM.CREATE.${Streams.events.name}`, evil)).rejects.toThrow(refused);
+      await expect(jsApi(c.provisioner, `STREAM.CREATE.${Streams.events.name}`, evil)).rejects.toThrow(
+        refused,
+      );
+      await expect(createBucket(c.provisioner, Buckets.replicas)).rejects.toThrow(refused);
+      await expect(createBucket(c.prober, Buckets.endpoints)).rejects.toThrow(refused);
+      // What the spec service does at start (openSpecStore); the others bind.
+      await createYardStreams(c.spec);
+      const specs = await openBucket(c.spec, Buckets.specs);
       await putJson(specs, "victim", { name: "victim" });
-      await ensureEventsStream(c.spec);
+      await putJson(await openBucket(c.provisioner, Buckets.replicas), "victim.1", { phase: "READY" });
+      await waitForEventsStream(c.prober);
       await jetstream(c.prober).publish(
         Subjects.events("victim", "replica.ready"),
         JSON.stringify({ evil: true }),
@@ -633,6 +735,27 @@ describe("open paths (documented in SECURITY.md): these tests pass while the hol
     } finally {
       for (const x of Object.values(c)) await x.close();
       await fresh.dispose();
+    }
+  });
+
+  it("a store where the events stream was made with a republish (by an older version) stops the spec service at start, naming the stream and what to do", async () => {
+    // Without authorization: any client could, as every event publisher once could.
+    const old = await startNats();
+    const nc = await connectBus({ url: old.url, name: "old-prober", logger: silentLogger });
+    try {
+      await jsApi(nc, `STREAM.CREATE.${Streams.events.name}`, {
+        name: Streams.events.name,
+        subjects: [...Streams.events.subjects],
+        republish: { src: "yard.events.*.replica.ready", dest: `$KV.${Buckets.specs}.{{wildcard(1)}}` },
+      });
+      const p = startTs("services/spec/src/main.ts", [], { NATS_URL: old.url, YARD_SPEC_HTTP_PORT: "0" });
+      expect(await p.exited).toBe(1);
+      const line = p.lines.find((l) => l.includes("failed to start"));
+      expect(line).toContain(`stream ${Streams.events.name} exists with republish`);
+      expect(line).toContain(`nats stream rm ${Streams.events.name}`);
+    } finally {
+      await nc.close();
+      await old.dispose();
     }
   });
 });

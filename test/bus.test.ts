@@ -8,8 +8,10 @@ import {
   call,
   connectBus,
   connectServiceBus,
+  consumeDurable,
   countEvents,
   createBucket,
+  type DurableConsumer,
   ensureEventsStream,
   jetstream,
   type NatsConnection,
@@ -20,7 +22,7 @@ import {
   type WatchChange,
   watchBucket,
 } from "@switchyard/bus";
-import { Buckets, Subjects, YardError } from "@switchyard/contracts";
+import { Buckets, Durables, Subjects, YardError } from "@switchyard/contracts";
 import { startNats, type TestNats } from "@switchyard/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
@@ -117,6 +119,85 @@ describe("events", () => {
     await emit("beta", "spec.applied");
     expect(await countEvents(nc, "alpha", "spec.applied")).toBe(2);
     expect(await countEvents(nc, "beta", "spec.applied")).toBe(1);
+  });
+});
+
+describe("durable consumers", () => {
+  const failed: DurableConsumer = {
+    ...Durables.provisionerFailures,
+    filterSubject: Subjects.eventsOfType("replica.failed"),
+    ackWaitMs: 3_000,
+  };
+  /** A pull durable, as versions before the push durable made it. */
+  const pullDurable = (name: string) =>
+    nc.request(
+      `$JS.API.CONSUMER.CREATE.${failed.stream}.${name}.${failed.filterSubject}`,
+      JSON.stringify({
+        stream_name: failed.stream,
+        config: { durable_name: name, ack_policy: "explicit", filter_subject: failed.filterSubject },
+      }),
+    );
+  const consumerNames = async () => {
+    const r = JSON.parse((await nc.request(`$JS.API.CONSUMER.NAMES.${failed.stream}`, "{}")).string());
+    return (r.consumers as string[]).sort();
+  };
+
+  it("a store with the earlier pull durable: it is deleted, the push durable takes over and delivers", async () => {
+    await ensureEventsStream(nc);
+    await pullDurable(failed.replaces!);
+    expect(await consumerNames()).toEqual([failed.replaces]);
+    const infos: unknown[] = [];
+    const values: unknown[] = [];
+    let got!: () => void;
+    const delivered = new Promise<void>((r) => {
+      got = r;
+    });
+    const reader = await consumeDurable(
+      nc,
+      failed,
+      z.object({ n: z.number() }),
+      (v) => {
+        values.push(v);
+        got();
+      },
+      { ...silentLogger, info: (o: unknown) => infos.push(o) },
+    );
+    try {
+      expect(await consumerNames()).toEqual([failed.name]);
+      expect(infos).toContainEqual({ consumer: failed.replaces, stream: failed.stream });
+      await jetstream(nc).publish(Subjects.events("svc", "replica.failed"), JSON.stringify({ n: 1 }));
+      await delivered;
+      expect(values).toEqual([{ n: 1 }]);
+    } finally {
+      await reader.stop();
+    }
+  });
+
+  it("a durable of that name that delivers elsewhere (a pull consumer) is an error naming it", async () => {
+    await ensureEventsStream(nc);
+    const other = { ...failed, name: "pull-here", replaces: undefined };
+    await pullDurable(other.name);
+    await expect(consumeDurable(nc, other, z.unknown(), () => {}, silentLogger)).rejects.toThrow(
+      `consumer ${failed.stream}/pull-here delivers to nobody (a pull consumer), not ${failed.deliverSubject}`,
+    );
+  });
+});
+
+describe("stream configs", () => {
+  it("an existing stream that republishes is refused, naming the stream, the field and what to do", async () => {
+    const name = `KV_${Buckets.tls}`;
+    const made = await nc.request(
+      `$JS.API.STREAM.CREATE.${name}`,
+      JSON.stringify({
+        name,
+        subjects: [`$KV.${Buckets.tls}.>`],
+        republish: { src: `$KV.${Buckets.tls}.>`, dest: "elsewhere.>" },
+      }),
+    );
+    expect(JSON.parse(made.string())).not.toHaveProperty("error");
+    await expect(createBucket(nc, Buckets.tls)).rejects.toThrow(
+      `stream ${name} exists with republish, which Switchyard never sets: it was not created by the spec service. Remove it (nats stream rm ${name}) and start again.`,
+    );
   });
 });
 

@@ -3,8 +3,7 @@ import {
   call,
   connectBus,
   consumeDurable,
-  createBucket,
-  ensureEventsStream,
+  createYardStreams,
   getJson,
   jetstream,
   type KV,
@@ -14,6 +13,7 @@ import {
   putJson,
   serve,
   silentLogger,
+  waitForEventsStream,
   watchBucket,
 } from "@switchyard/bus";
 import { Buckets, type BusUser, Durables, Subjects, type YardEvent } from "@switchyard/contracts";
@@ -82,10 +82,10 @@ describe("deploy/nats/yard.conf", () => {
     ).rejects.toThrow(/authorization/i);
   });
 
-  it("spec: writes yard-specs and yard-services, publishes spec events, answers the spec API", async () => {
+  it("spec: creates every stream, writes yard-specs and yard-services, publishes spec events, answers the spec API", async () => {
     const nc = conns.spec;
-    const specs = await createBucket(nc, Buckets.specs);
-    const services = await createBucket(nc, Buckets.services);
+    const kvs = await createYardStreams(nc);
+    const [specs, services] = [kvs[Buckets.specs], kvs[Buckets.services]];
     await putJson(specs, "llm", { token: "s3cret" });
     await putJson(services, "llm", { name: "llm" });
     expect((await getJson(specs, "llm", Any))?.value).toEqual({ token: "s3cret" });
@@ -94,7 +94,6 @@ describe("deploy/nats/yard.conf", () => {
     await putJson(specs, "llm", { token: "t2" });
     expect(await w.value).toEqual({ token: "t2" });
     await specs.delete("gone");
-    await ensureEventsStream(nc);
     await publishEvent(jetstream(nc), {
       schema: 1,
       type: "spec.published",
@@ -110,9 +109,8 @@ describe("deploy/nats/yard.conf", () => {
 
   it("provisioner: reads specs and endpoints, writes replicas, consumes replica.failed durably, serves logs", async () => {
     const nc = conns.provisioner;
-    const replicas = await createBucket(nc, Buckets.replicas);
+    const replicas = await openBucket(nc, Buckets.replicas);
     await putJson(replicas, "llm.1", { phase: "STARTING" });
-    await createBucket(conns.prober, Buckets.endpoints);
     const specs = await openBucket(nc, Buckets.specs);
     const endpoints = await openBucket(nc, Buckets.endpoints);
     expect((await getJson(specs, "llm", Any))?.value).toEqual({ token: "t2" });
@@ -121,7 +119,7 @@ describe("deploy/nats/yard.conf", () => {
     await putJson(await openBucket(conns.prober, Buckets.endpoints), "llm.1", { url: "u" });
     expect(await w.value).toEqual({ url: "u" });
 
-    await ensureEventsStream(nc);
+    await waitForEventsStream(nc);
     // The provisioner's durable, read as the provisioner reads it (libs/bus consumeDurable).
     const { stream, name } = Durables.provisionerFailures;
     let delivered!: (subject: string) => void;
@@ -130,7 +128,11 @@ describe("deploy/nats/yard.conf", () => {
     });
     const reader = await consumeDurable(
       nc,
-      { stream, name, filterSubject: Subjects.eventsOfType("replica.failed"), ackWaitMs: 3_000 },
+      {
+        ...Durables.provisionerFailures,
+        filterSubject: Subjects.eventsOfType("replica.failed"),
+        ackWaitMs: 3_000,
+      },
       Any,
       (_v, s) => delivered(s),
       silentLogger,
@@ -164,7 +166,7 @@ describe("deploy/nats/yard.conf", () => {
 
   it("prober: writes endpoints, reads replicas and specs, takes probe hints, publishes replica events", async () => {
     const nc = conns.prober;
-    const endpoints = await createBucket(nc, Buckets.endpoints);
+    const endpoints = await openBucket(nc, Buckets.endpoints);
     await putJson(endpoints, "llm.2", { url: "u2" });
     await endpoints.delete("llm.2");
     const replicas = await openBucket(nc, Buckets.replicas);
@@ -181,7 +183,7 @@ describe("deploy/nats/yard.conf", () => {
     await nc.flush();
     conns.proxy.publish(Subjects.probeHint, "h");
     expect(await hint).toBe("h");
-    await ensureEventsStream(nc);
+    await waitForEventsStream(nc);
     await publishEvent(jetstream(nc), {
       schema: 1,
       type: "replica.ready",

@@ -30,7 +30,10 @@ const spec = (name: string) =>
   });
 
 describe("replica groups and secrets at rest", { timeout: 120_000 }, () => {
-  const w = new TestSystem({ buckets: [Buckets.specs, Buckets.endpoints], eventsStream: true });
+  const w = new TestSystem({
+    buckets: [Buckets.specs, Buckets.endpoints, Buckets.replicas],
+    eventsStream: true,
+  });
   const dirOf = (r: ReplicaRecord) => join(w.stateDir, "replicas", r.service, String(r.id));
   const groupsDir = () => join(w.stateDir, "replica-groups");
   const records = () => (existsSync(groupsDir()) ? readdirSync(groupsDir()).sort() : []);

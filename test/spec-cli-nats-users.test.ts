@@ -1,6 +1,5 @@
 import {
   connectBus,
-  createBucket,
   getJson,
   type KV,
   type NatsConnection,
@@ -46,11 +45,11 @@ describe("spec service and yard CLI as their own NATS users", () => {
       YARD_SPEC_HTTP_PORT: "0",
     });
     await spec.waitForLine(/"msg":"ready"/, 60_000);
-    // The writers of the replica buckets create them, as the provisioner and prober do.
+    // The spec service created every stream; the writers of the replica buckets bind to them.
     provisioner = await as("provisioner");
     prober = await as("prober");
-    replicas = await createBucket(provisioner, Buckets.replicas);
-    endpoints = await createBucket(prober, Buckets.endpoints);
+    replicas = await openBucket(provisioner, Buckets.replicas);
+    endpoints = await openBucket(prober, Buckets.endpoints);
   });
   afterAll(async () => {
     await spec?.stop();

@@ -1,26 +1,29 @@
 import { type JetStreamClient, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { Streams, Subjects, type YardEvent } from "@switchyard/contracts";
+import { existingStream, type WaitOptions, waitForStream } from "./streams.js";
 
-/** Create the events stream if missing (idempotent). Keeps a week or 100k events. */
+/**
+ * Create the events stream if missing (idempotent), from its config in the contracts. Only the
+ * spec service creates it (createYardStreams); an existing one with a foreign config is an error.
+ */
 export async function ensureEventsStream(nc: NatsConnection): Promise<void> {
   const jsm = await jetstreamManager(nc);
-  const cfg = {
-    name: Streams.events.name,
-    subjects: [...Streams.events.subjects],
-    max_age: 7 * 24 * 3600 * 1e9,
-    max_msgs: 100_000,
-  };
+  const { name, subjects, maxAgeMs, maxMsgs } = Streams.events;
+  if (await existingStream(jsm, name, subjects)) return;
   try {
-    await jsm.streams.info(cfg.name);
-  } catch {
-    try {
-      await jsm.streams.add(cfg);
-    } catch (err) {
-      // Another service created it between our info and add.
-      if (!/already in use|exists/i.test(String(err))) throw err;
-    }
+    await jsm.streams.add({ name, subjects: [...subjects], max_age: maxAgeMs * 1e6, max_msgs: maxMsgs });
+  } catch (err) {
+    // Created between our look-up and add (a second spec service).
+    if (!/already in use|exists/i.test(String(err))) throw err;
   }
+}
+
+/** Wait until the spec service has created the events stream (for a service that publishes events). */
+export async function waitForEventsStream(nc: NatsConnection, opts?: WaitOptions): Promise<void> {
+  const { name } = Streams.events;
+  const log = { fields: { stream: name }, msg: "waiting for the spec service to create the events stream" };
+  await waitForStream(await jetstreamManager(nc), name, log, opts);
 }
 
 /** How many events of `type` from `service` the events stream holds now. */

@@ -1,15 +1,22 @@
-import { JetStreamApiCodes, JetStreamApiError, jetstreamManager } from "@nats-io/jetstream";
+import { jetstreamManager } from "@nats-io/jetstream";
 import { type KV, Kvm } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
-import type { BucketName } from "@switchyard/contracts";
+import { BucketHistory, type BucketName } from "@switchyard/contracts";
 import type { z } from "zod";
-import { type Logger, silentLogger } from "./logger.js";
+import type { Logger } from "./logger.js";
+import { existingStream, isStreamNotFound, type WaitOptions, waitForStream } from "./streams.js";
 
 export type { KV };
 
-/** Create a bucket (its single writer does this) or open it if it exists. */
-export async function createBucket(nc: NatsConnection, name: BucketName, history = 5): Promise<KV> {
-  return new Kvm(nc).create(name, { history });
+/**
+ * Create a bucket with its config from the contracts (BucketHistory), or open it if it exists
+ * and has that shape (an existing one that republishes, sources, mirrors or captures other
+ * subjects is an error). Only the spec service creates buckets (createYardStreams); a suite may
+ * stand in for it.
+ */
+export async function createBucket(nc: NatsConnection, name: BucketName): Promise<KV> {
+  await existingStream(await jetstreamManager(nc), `KV_${name}`, [`$KV.${name}.>`]);
+  return new Kvm(nc).create(name, { history: BucketHistory[name] });
 }
 
 /**
@@ -20,27 +27,20 @@ export async function tryOpenBucket(nc: NatsConnection, name: BucketName): Promi
   try {
     await (await jetstreamManager(nc)).streams.info(`KV_${name}`);
   } catch (err) {
-    if (isNotFound(err)) return null;
+    if (isStreamNotFound(err)) return null;
     throw err;
   }
   return new Kvm(nc).open(name);
 }
 
-/** Open a bucket another service writes, waiting until it exists (services start in any order). */
-export async function openBucket(
-  nc: NatsConnection,
-  name: BucketName,
-  opts: { logger: Logger; signal?: AbortSignal; pollMs?: number } = { logger: silentLogger },
-): Promise<KV> {
-  let warned = false;
-  for (;;) {
-    const kv = await tryOpenBucket(nc, name);
-    if (kv) return kv;
-    if (!warned) opts.logger.info({ bucket: name }, "waiting for bucket to be created by its writer");
-    warned = true;
-    if (opts.signal?.aborted) throw new Error(`aborted while waiting for bucket ${name}`);
-    await new Promise((r) => setTimeout(r, opts.pollMs ?? 200));
-  }
+/**
+ * Open a bucket, waiting until the spec service has created it (services start in any order).
+ * Logs once that it waits, naming the bucket.
+ */
+export async function openBucket(nc: NatsConnection, name: BucketName, opts?: WaitOptions): Promise<KV> {
+  const log = { fields: { bucket: name }, msg: "waiting for the spec service to create the bucket" };
+  await waitForStream(await jetstreamManager(nc), `KV_${name}`, log, opts);
+  return new Kvm(nc).open(name);
 }
 
 /**
@@ -102,9 +102,4 @@ export function decode<S extends z.ZodType>(
     ok: false,
     error: r.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; "),
   };
-}
-
-/** JetStream's "stream not found" (API error 10059): the bucket's writer has not created it yet. */
-function isNotFound(err: unknown): boolean {
-  return err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound;
 }

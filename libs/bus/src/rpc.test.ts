@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { admit, requestIssues } from "./rpc.js";
+import { admit } from "./admit.js";
+import { requestIssues } from "./rpc.js";
 
 describe("admit", () => {
   it.each([

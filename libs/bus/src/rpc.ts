@@ -1,7 +1,9 @@
 import type { Msg, NatsConnection } from "@nats-io/transport-node";
-import { callersOf, type ErrorBody, type Issue, inboxPrefixOf, YardError } from "@switchyard/contracts";
+import { callersOf, type ErrorBody, type Issue, YardError } from "@switchyard/contracts";
 import type { z } from "zod";
+import { admit } from "./admit.js";
 import type { Logger } from "./logger.js";
+import { throttled } from "./throttle.js";
 
 type Reply<T> = { ok: true; data: T } | { ok: false; error: ErrorBody };
 
@@ -12,55 +14,6 @@ export interface ServeOptions {
    * on the subject.
    */
   callers?: readonly string[];
-}
-
-/**
- * Headers that JetStream puts on what it delivers or republishes. A request never has them; a
- * stream record aimed at a served subject (a push consumer's `deliver_subject`, a stream's
- * `republish`) may.
- */
-const JETSTREAM_HEADERS = [
-  "nats-stream",
-  "nats-subject",
-  "nats-sequence",
-  "nats-last-sequence",
-  "nats-msg-size",
-  "kv-operation",
-];
-
-/** Any client's inbox: `_INBOX.` (the default) or a user's own `_INBOX_<user>.`. */
-const ANY_INBOX = /^_INBOX(_[A-Za-z0-9-]+)?\./;
-
-export type Admission = { ok: true } | { ok: false; reason: string; answer: boolean };
-
-/**
- * Whether a message on a served subject is a request from an allowed caller. Pure.
- *
- * The server lets a user subscribe to its own inbox prefix only (deploy/nats/yard.conf), so a
- * reply under that prefix is the one thing a request carries that names who can read the
- * answer. `callers` are the users allowed; "any" (a server without authorization, where every
- * client may publish anything) takes any inbox. Whatever JetStream sends on a consumer's behalf
- * (deliveries, heartbeats, republished records) has a `$JS.ACK` reply or none, so it is never
- * taken for a request, whoever created the consumer. `answer` says whether the refusal may be
- * answered: only on an allowed inbox, never on a subject the caller chose for its side effect.
- */
-export function admit(
-  m: { reply?: string; headerNames?: readonly string[] },
-  callers: readonly string[] | "any",
-): Admission {
-  const reply = m.reply ?? "";
-  if (!reply) return { ok: false, reason: "no reply subject: not a request", answer: false };
-  const allowed =
-    callers === "any" ? ANY_INBOX.test(reply) : callers.some((u) => reply.startsWith(`${inboxPrefixOf(u)}.`));
-  if (!allowed) {
-    const reason = reply.startsWith("$JS.")
-      ? "a JetStream delivery, not a request"
-      : `the reply subject is not the inbox of a user allowed to call this subject (${callers === "any" ? "any inbox" : callers.join(", ") || "nobody"})`;
-    return { ok: false, reason, answer: false };
-  }
-  const js = (m.headerNames ?? []).filter((h) => JETSTREAM_HEADERS.includes(h.toLowerCase()));
-  if (js.length) return { ok: false, reason: `carries JetStream headers (${js.join(", ")})`, answer: true };
-  return { ok: true };
 }
 
 /** Zod issues as wire issues; an unknown key becomes one issue whose path names it. */
@@ -149,31 +102,6 @@ function forbidden(subject: string, reason: string): Reply<never> {
 
 function respond<R>(m: Msg, r: Reply<R>): void {
   m.respond(JSON.stringify(r));
-}
-
-/**
- * A warn that writes at most `burst` lines a second and counts the lines it held back (given
- * on the next line written): refusals come as fast as a consumer can deliver, and must not
- * fill the disk.
- */
-function throttled(logger: Logger, burst = 10, windowMs = 1_000): (obj: object, msg: string) => void {
-  let windowStart = 0;
-  let written = 0;
-  let held = 0;
-  return (obj, msg) => {
-    const now = Date.now();
-    if (now - windowStart >= windowMs) {
-      windowStart = now;
-      written = 0;
-    }
-    if (written >= burst) {
-      held++;
-      return;
-    }
-    written++;
-    logger.warn({ ...obj, heldBack: held }, msg);
-    held = 0;
-  };
 }
 
 /** Send a request; unwraps `{ok,data}` or throws the YardError it carried. */

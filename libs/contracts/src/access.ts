@@ -22,21 +22,50 @@ export function inboxPrefixOf(user: string): string {
 /**
  * Durable consumers, by name: the name is in every JetStream API subject about the consumer,
  * so a grant can name it (the provisioner may create, read and ack this one and no other).
+ *
+ * A durable is a push consumer delivering to a fixed subject in its reader's own inbox, never a
+ * pull consumer: a pull consumer's `$JS.API.CONSUMER.MSG.NEXT.<stream>.<name>` is a subject the
+ * server itself listens on, so any reader could aim a push consumer of its own there and have
+ * each of its records taken as a pull request, handing the durable's messages to its ack
+ * subject. The reader takes only messages whose reply is this durable's ack subject
+ * (`$JS.ACK.<stream>.<name>.`): a record another consumer delivers to the same subject carries
+ * that consumer's. The subject is fixed because nats-server 2.9 cannot change an existing
+ * durable's deliver subject.
  */
 export const Durables = {
   /** The prober's `replica.failed` verdicts, read by the provisioner from YARD_EVENTS. */
-  provisionerFailures: { stream: Streams.events.name, name: "provisioner-failures" },
+  provisionerFailures: {
+    stream: Streams.events.name,
+    name: "provisioner-failed",
+    deliverSubject: `${inboxPrefixOf("provisioner")}.failed`,
+    /** Provisioners share the deliveries as pull readers did: each verdict goes to one. */
+    deliverGroup: "provisioner",
+    /** The pull durable of earlier versions, deleted by its reader when found. */
+    replaces: "provisioner-failures",
+  },
 } as const;
-export type DurableGrant = { stream: string; name: string };
+export type DurableGrant = { stream: string; name: string; replaces?: string };
+
+/** Streams a user creates: its config is the creator's to choose (see BucketHistory). */
+export interface StreamsCreated {
+  buckets: BucketName[];
+  events: boolean;
+}
 
 export interface BusAccess {
-  /** Buckets this user creates and writes (it is their single writer). */
+  /**
+   * The streams it creates. The spec service alone: a creator sets `republish`, `sources` and
+   * `mirror`, which can copy any event into any bucket, and the spec user is already trusted
+   * with code execution (it publishes `run:`). Everyone else binds to streams it made.
+   */
+  creates: StreamsCreated;
+  /** Buckets this user writes (it is their single writer). */
   writes: BucketName[];
   /** Buckets this user opens, watches and reads. */
   reads: BucketName[];
   /** Event types it publishes on `yard.events.<service>.<type>` (into YARD_EVENTS). */
   events: YardEventType[];
-  /** Durable pull consumers it creates and reads (Durables). */
+  /** Durable consumers it creates and reads (Durables). */
   consumes: DurableGrant[];
   /** Core subjects it publishes to (requests, hints, metrics). */
   publish: string[];
@@ -49,8 +78,11 @@ export interface BusAccess {
   serves: boolean;
 }
 
+const NONE: StreamsCreated = { buckets: [], events: false };
+
 export const BusAccessByUser: Record<BusUser, BusAccess> = {
   spec: {
+    creates: { buckets: Object.values(Buckets), events: true },
     writes: [Buckets.specs, Buckets.services, Buckets.tls],
     reads: [],
     events: ["spec.published", "spec.deleted"],
@@ -60,6 +92,7 @@ export const BusAccessByUser: Record<BusUser, BusAccess> = {
     serves: true,
   },
   provisioner: {
+    creates: NONE,
     writes: [Buckets.replicas],
     reads: [Buckets.specs, Buckets.endpoints, Buckets.scale],
     events: ["replica.launched", "replica.phase_changed", "replica.terminated"],
@@ -69,6 +102,7 @@ export const BusAccessByUser: Record<BusUser, BusAccess> = {
     serves: true,
   },
   prober: {
+    creates: NONE,
     writes: [Buckets.endpoints],
     reads: [Buckets.replicas, Buckets.specs],
     events: ["replica.ready", "replica.unready", "replica.failed"],
@@ -78,6 +112,7 @@ export const BusAccessByUser: Record<BusUser, BusAccess> = {
     serves: false,
   },
   proxy: {
+    creates: NONE,
     writes: [],
     reads: [Buckets.endpoints, Buckets.services, Buckets.tls],
     events: [],
@@ -87,6 +122,7 @@ export const BusAccessByUser: Record<BusUser, BusAccess> = {
     serves: false,
   },
   cli: {
+    creates: NONE,
     writes: [],
     reads: [Buckets.replicas, Buckets.endpoints],
     events: [],

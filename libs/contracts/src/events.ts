@@ -40,8 +40,11 @@ export type YardEvent = z.infer<typeof YardEvent>;
 export type YardEventType = YardEvent["type"];
 export type EventOf<T extends YardEventType> = Extract<YardEvent, { type: T }>;
 
-/** A proxy's hint: this replica refused a connection; probe it now. */
-export const ProbeHint = z.object({
+/**
+ * A proxy's hint: this replica refused a connection; probe it now. Strict: a record of another
+ * kind (a replica record has the same `service` and `replica_id`) is not a hint.
+ */
+export const ProbeHint = z.strictObject({
   schema: z.literal(EVENT_SCHEMA_VERSION),
   service: ServiceName,
   replica_id: z.number().int().positive(),

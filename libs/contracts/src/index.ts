@@ -1,5 +1,5 @@
 // @pure: no I/O (tools/lint-boundaries checks it)
-export type { BusAccess, BusUser, DurableGrant } from "./access.js";
+export type { BusAccess, BusUser, DurableGrant, StreamsCreated } from "./access.js";
 export {
   BusAccessByUser,
   callersOf,
@@ -65,5 +65,5 @@ export {
   SpecRecord,
 } from "./spec.js";
 export type { BucketName } from "./subjects.js";
-export { Buckets, parseReplicaKey, replicaKey, Streams, Subjects } from "./subjects.js";
+export { BucketHistory, Buckets, parseReplicaKey, replicaKey, Streams, Subjects } from "./subjects.js";
 export { MAX_PEM_BYTES, TLS_SCHEMA_VERSION, TlsMaterial, TlsRecord } from "./tls.js";

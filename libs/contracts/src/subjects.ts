@@ -6,7 +6,7 @@
  *   yard.api.<area>.<verb>              request/reply APIs (spec service, provisioner logs)
  *   yard.events.<service>.<type>        past-tense events, kept in the YARD_EVENTS stream
  *   yard.hint.probe                     a proxy saw a connect error: re-probe this replica now
- *   yard.metrics.<service>              proxy load reports (for the autoscaler)
+ *   yard.metrics.<service>              proxy load reports (LoadReport, load.ts) for the autoscaler
  * KV keys: `<service>` in spec buckets, `<service>.<replicaId>` in replica buckets.
  */
 export const Buckets = {
@@ -18,15 +18,36 @@ export const Buckets = {
   replicas: "yard-replicas",
   /** Present ⇔ replica ready. Writer: prober. Readers: proxy, provisioner, CLI. */
   endpoints: "yard-endpoints",
-  /** Desired replica count from the autoscaler. Writer: autoscaler (later). */
+  /** Desired replica count and why (ScaleRecord). Writer: autoscaler. Readers: provisioner, CLI. */
   scale: "yard-scale",
   /** A service's `service.tls` certificate and key (TlsRecord). Writer: spec service. Reader: proxy. */
   tls: "yard-tls",
 } as const;
 export type BucketName = (typeof Buckets)[keyof typeof Buckets];
 
+/**
+ * Values each bucket keeps per key. Every stream is created by the spec service alone, from
+ * this table and Streams (libs/bus createYardStreams): a user that creates a stream chooses its
+ * whole config, `republish`, `sources` and `mirror` included, which no NATS grant can see.
+ */
+export const BucketHistory: Record<BucketName, number> = {
+  [Buckets.specs]: 5,
+  [Buckets.services]: 5,
+  [Buckets.replicas]: 5,
+  [Buckets.endpoints]: 5,
+  [Buckets.scale]: 5,
+  // One: a replaced or deleted private key does not linger in the stream.
+  [Buckets.tls]: 1,
+};
+
 export const Streams = {
-  events: { name: "YARD_EVENTS", subjects: ["yard.events.>"] },
+  /** Kept a week or 100k events, whichever ends first. */
+  events: {
+    name: "YARD_EVENTS",
+    subjects: ["yard.events.>"],
+    maxAgeMs: 7 * 24 * 3600 * 1000,
+    maxMsgs: 100_000,
+  },
 } as const;
 
 export const Subjects = {

@@ -34,9 +34,14 @@ export type YardService = "spec" | "provisioner" | "prober";
 export interface SystemOptions {
   /** Environment of each service, over the harness's (NATS_URL, LOG_LEVEL=debug, a state dir ...). */
   env?: Partial<Record<YardService, NodeJS.ProcessEnv>>;
-  /** Buckets the suite writes itself, standing in for their writer service: created at start. */
+  /**
+   * Buckets created at start, as the spec service creates them (libs/bus createBucket, the same
+   * config): the suite stands in for the spec service, and for the writers of the buckets it
+   * writes itself. A provisioner or prober started without the spec service waits for each
+   * bucket it uses (yard-replicas, yard-endpoints, ...) until someone creates it.
+   */
   buckets?: BucketName[];
-  /** Create the events stream at start (for a suite that publishes events with no service up). */
+  /** Create the events stream at start (a provisioner or prober waits for it). */
   eventsStream?: boolean;
   /**
    * Ports held (listened on) for the suite's life. The examples' port 8000, held, is "in use"

@@ -45,9 +45,9 @@ export function build(deps: ProberDeps): ProberApp {
 
   return {
     async start() {
-      const endpoints = await openEndpoints(nc, logger);
+      const endpoints = await openEndpoints(nc, logger, abort.signal);
       writer = endpoints.writer;
-      const q = await eventQueue(nc, logger);
+      const q = await eventQueue(nc, logger, abort.signal);
       queue = q;
       const pr = createReplicaProbes({
         writer,

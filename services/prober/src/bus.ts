@@ -1,14 +1,14 @@
 import {
   type BucketWatch,
-  createBucket,
   decode,
-  ensureEventsStream,
   jetstream,
   type KV,
   type Logger,
+  listen,
   type NatsConnection,
   openBucket,
   publishEvent,
+  waitForEventsStream,
   watchBucket,
 } from "@switchyard/bus";
 import {
@@ -26,14 +26,16 @@ import type { EndpointWriter } from "./replica-probes.js";
 // The prober's one bus adapter: the buckets it reads and writes, its events, the probe hints.
 
 /**
- * yard-endpoints (created: the prober is its only writer), a writer converging it, and the
- * endpoints it holds now, malformed ones included (as null).
+ * yard-endpoints (the prober is its only writer; the spec service creates it: this waits for
+ * it, until `signal`), a writer converging it, and the endpoints it holds now, malformed ones
+ * included (as null).
  */
 export async function openEndpoints(
   nc: NatsConnection,
   logger: Logger,
+  signal: AbortSignal,
 ): Promise<{ writer: EndpointWriter; existing: Map<string, EndpointRecord | null> }> {
-  const kv = await createBucket(nc, Buckets.endpoints);
+  const kv = await openBucket(nc, Buckets.endpoints, { logger, signal });
   const existing = new Map<string, EndpointRecord | null>();
   for await (const key of await kv.keys()) {
     const e = await kv.get(key);
@@ -51,9 +53,16 @@ export interface EventQueue {
   drained(): Promise<void>;
 }
 
-/** Events go out one after another, in the order the verdicts happened. */
-export async function eventQueue(nc: NatsConnection, logger: Logger): Promise<EventQueue> {
-  await ensureEventsStream(nc);
+/**
+ * Events go out one after another, in the order the verdicts happened. Waits first (until
+ * `signal`) for the spec service to create the events stream.
+ */
+export async function eventQueue(
+  nc: NatsConnection,
+  logger: Logger,
+  signal: AbortSignal,
+): Promise<EventQueue> {
+  await waitForEventsStream(nc, { logger, signal });
   const js = jetstream(nc);
   let events: Promise<void> = Promise.resolve();
   return {
@@ -118,21 +127,24 @@ export async function watchInputs(
   };
 }
 
-/** A proxy's `yard.hint.probe`: probe this replica now. Malformed hints are logged and skipped. */
+/**
+ * A proxy's `yard.hint.probe`: probe this replica now. Only plain publishes are taken (a push
+ * consumer any reader aims here delivers records with a `$JS.ACK` reply: dropped), and
+ * ProbeHint is strict; malformed hints are logged and skipped.
+ */
 export function listenHints(
   nc: NatsConnection,
   onHint: (key: string) => void,
   logger: Logger,
 ): { stop(): void } {
-  const sub = nc.subscribe(Subjects.probeHint, {
-    callback: (err, msg) => {
-      if (err) return;
-      const h = decode(msg.string(), ProbeHint);
-      if (!h.ok) logger.warn({ subject: msg.subject, issues: h.error }, "skipping malformed probe hint");
-      else onHint(replicaKey(h.value.service, h.value.replica_id));
-    },
-  });
-  return { stop: () => sub.unsubscribe() };
+  return listen(
+    nc,
+    Subjects.probeHint,
+    ProbeHint,
+    (h) => onHint(replicaKey(h.service, h.replica_id)),
+    logger,
+    "probe hint",
+  );
 }
 
 /**

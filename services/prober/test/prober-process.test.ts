@@ -1,11 +1,12 @@
 import {
   connectBus,
-  createBucket,
+  createYardStreams,
   type KV,
   type NatsConnection,
   putJson,
   silentLogger,
 } from "@switchyard/bus";
+import { Buckets } from "@switchyard/contracts";
 import { type Proc, replicaRecord, specRecord, startNats, startTs, type TestNats } from "@switchyard/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { waitForState } from "./wait.js";
@@ -54,9 +55,10 @@ const lacks =
 beforeAll(async () => {
   nats = await startNats();
   nc = await connectBus({ url: nats.url, name: "prober-proc-test", logger: silentLogger });
-  const specs = await createBucket(nc, "yard-specs");
-  replicas = await createBucket(nc, "yard-replicas");
-  endpoints = await createBucket(nc, "yard-endpoints");
+  // The streams, as the spec service creates them (the prober only binds).
+  const kvs = await createYardStreams(nc);
+  const specs = kvs[Buckets.specs];
+  [replicas, endpoints] = [kvs[Buckets.replicas], kvs[Buckets.endpoints]];
   await putJson(
     specs,
     "proc",
@@ -107,6 +109,19 @@ describe("prober process", () => {
     const m = await waitForState(endpoints, lacks("proc.2"), "proc.2 endpoint deleted");
     expect(m.size).toBe(0);
     expect(await p.stop()).toBe(0);
+  });
+
+  it("started before the spec service, it says which stream it waits for, and exits 0 on SIGTERM meanwhile", async () => {
+    const bare = await startNats(); // no stream at all: the spec service creates them
+    try {
+      const p = startTs("services/prober/src/main.ts", [], { NATS_URL: bare.url });
+      procs.push(p);
+      const line = await p.waitForLine(/waiting for the spec service to create the bucket/);
+      expect(JSON.parse(line)).toMatchObject({ bucket: Buckets.endpoints });
+      expect(await p.stop()).toBe(0);
+    } finally {
+      await bare.dispose();
+    }
   });
 
   it("no line of any prober or engine output holds the token", () => {

@@ -1,6 +1,6 @@
 import { Writable } from "node:stream";
-import { connectBus, createBucket, type KV, type NatsConnection, putJson } from "@switchyard/bus";
-import { EndpointRecord, replicaKey, Subjects, YardEvent } from "@switchyard/contracts";
+import { connectBus, createYardStreams, type KV, type NatsConnection, putJson } from "@switchyard/bus";
+import { Buckets, EndpointRecord, replicaKey, Subjects, YardEvent } from "@switchyard/contracts";
 import { createLogger } from "@switchyard/runtime";
 import { endpointRecord, replicaRecord, specRecord, startNats, type TestNats } from "@switchyard/testkit";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -32,9 +32,9 @@ const cleanups: (() => Promise<unknown>)[] = [];
 beforeEach(async () => {
   nats = await startNats();
   nc = await connectBus({ url: nats.url, name: "prober-test", logger });
-  specs = await createBucket(nc, "yard-specs");
-  replicas = await createBucket(nc, "yard-replicas");
-  endpoints = await createBucket(nc, "yard-endpoints");
+  // The streams, as the spec service creates them (the prober only binds).
+  const kvs = await createYardStreams(nc);
+  [specs, replicas, endpoints] = [kvs[Buckets.specs], kvs[Buckets.replicas], kvs[Buckets.endpoints]];
 });
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
@@ -226,6 +226,36 @@ describe("prober (in process, real nats-server and HTTP)", () => {
     await waitForState(endpoints, present("gone.1"), "endpoint gone.1");
     await change(replicas, up.url);
     await waitForState(endpoints, absent("gone.1"), "endpoint gone.1 deleted");
+  });
+
+  it("a push consumer aimed at yard.hint.probe (endpoint records are hint-shaped) probes nothing: each delivery is refused and logged", async () => {
+    const up = await upstream({ token: TOKEN });
+    await putJson(specs, "aimed", specRecord({ name: "aimed", probe: { headers: AUTH } }));
+    await startProber(60_000);
+    await putJson(replicas, "aimed.1", replicaRecord({ service: "aimed", id: 1, url: up.url }));
+    await waitForState(endpoints, present("aimed.1"), "endpoint aimed.1");
+    // What any reader of yard-endpoints (a proxy, the CLI) may do: the prober listens there.
+    const stream = `KV_${Buckets.endpoints}`;
+    const filter = `$KV.${Buckets.endpoints}.>`;
+    const created = await nc.request(
+      `$JS.API.CONSUMER.CREATE.${stream}.aimed.${filter}`,
+      JSON.stringify({
+        stream_name: stream,
+        config: {
+          name: "aimed",
+          deliver_subject: Subjects.probeHint,
+          deliver_policy: "all",
+          ack_policy: "none",
+          filter_subject: filter,
+        },
+      }),
+    );
+    expect(JSON.parse(created.string())).toMatchObject({ push_bound: true });
+    const refusal = (l: string) =>
+      l.includes('"event":"bus.message_refused"') && l.includes(`"reply":"$JS.ACK.${stream}.aimed.`);
+    await expect.poll(() => logLines.some(refusal), { timeout: 5_000 }).toBe(true);
+    // The interval is a minute: the first probe is the only one.
+    expect(up.seen.map((r) => r.path)).toEqual(["/v1/models"]);
   });
 
   it("at start, drops endpoints of deleted or non-probed replicas and keeps the ready one", async () => {

@@ -1,8 +1,6 @@
 import {
   type BucketWatch,
   consumeDurable,
-  createBucket,
-  ensureEventsStream,
   jetstream,
   type KV,
   type Logger,
@@ -11,6 +9,7 @@ import {
   publishEvent,
   serve,
   tryOpenBucket,
+  waitForEventsStream,
   watchBucket,
 } from "@switchyard/bus";
 import {
@@ -30,12 +29,15 @@ import type { Provisioner } from "./provisioner.js";
 
 // The provisioner's one bus adapter: every bucket, stream, consumer and subject it uses.
 
-/** yard-replicas (created: the provisioner is its single writer) and the records it holds. */
+/**
+ * yard-replicas (the provisioner is its single writer; the spec service creates it: this waits
+ * for it) and the records it holds.
+ */
 export async function openReplicas(
   nc: NatsConnection,
   logger: Logger,
 ): Promise<{ kv: KV; records: ReplicaRecord[] }> {
-  const kv = await createBucket(nc, Buckets.replicas);
+  const kv = await openBucket(nc, Buckets.replicas, { logger });
   const records: ReplicaRecord[] = [];
   const w = watchBucket(kv, ReplicaRecord, (c) => c.op === "put" && records.push(c.value), logger);
   await w.ready;
@@ -43,9 +45,12 @@ export async function openReplicas(
   return { kv, records };
 }
 
-/** Publish events without waiting: a failed publish is logged, the replica's work goes on. */
+/**
+ * Publish events without waiting: a failed publish is logged, the replica's work goes on. Waits
+ * first for the spec service to create the events stream.
+ */
 export async function eventPublisher(nc: NatsConnection, logger: Logger): Promise<(ev: YardEvent) => void> {
-  await ensureEventsStream(nc);
+  await waitForEventsStream(nc, { logger });
   const js = jetstream(nc);
   return (ev) => {
     publishEvent(js, ev).catch((err) =>
@@ -103,7 +108,9 @@ export async function watchInputs(
 
 /**
  * The prober's `replica.failed` verdicts through a durable consumer: verdicts published while
- * the provisioner is down wait for it. Malformed messages are logged, acked and skipped.
+ * the provisioner is down wait for it. Malformed messages are logged, acked and skipped; a
+ * message on the consumer's deliver subject that the consumer did not deliver (a reader's push
+ * consumer aimed there) is logged and dropped. The pull durable of earlier versions is deleted.
  */
 export function consumeFailures(
   nc: NatsConnection,
@@ -113,8 +120,8 @@ export function consumeFailures(
   const consumer = {
     ...Durables.provisionerFailures,
     filterSubject: Subjects.eventsOfType("replica.failed"),
-    // Short: a verdict delivered to the pull request of a provisioner that was killed
-    // (nats-server 2.9 still serves it until it expires) comes back within seconds, not 30 s.
+    // Short: a verdict delivered to a provisioner that was killed before acking it comes back
+    // within seconds, not 30 s.
     ackWaitMs: 3_000,
   };
   return consumeDurable(

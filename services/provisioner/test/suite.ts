@@ -10,12 +10,13 @@ export const ENGINE_RUN =
   "exec fake-openai-engine --host 127.0.0.1 --port $YARD_REPLICA_PORT --api-key $AUTH_TOKEN";
 
 /**
- * A provisioner suite's system: the suite plays the spec service and the prober (it writes
- * yard-specs and yard-endpoints and publishes their events) and starts provisioners itself.
+ * A provisioner suite's system: the suite plays the spec service (it creates the streams the
+ * provisioner binds to, yard-replicas included) and the prober (it writes yard-specs and
+ * yard-endpoints and publishes their events) and starts provisioners itself.
  */
 export function provisionerSystem(extraBuckets: BucketName[] = []): TestSystem {
   return new TestSystem({
-    buckets: [Buckets.specs, Buckets.endpoints, ...extraBuckets],
+    buckets: [Buckets.specs, Buckets.endpoints, Buckets.replicas, ...extraBuckets],
     eventsStream: true,
   });
 }

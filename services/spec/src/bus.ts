@@ -1,6 +1,5 @@
 import {
-  createBucket,
-  ensureEventsStream,
+  createYardStreams,
   getJson,
   type JetStreamClient,
   jetstream,
@@ -14,6 +13,7 @@ import {
   ApplyRequest,
   Buckets,
   EVENT_SCHEMA_VERSION,
+  ListRequest,
   NameRequest,
   routeOf,
   SpecRecord,
@@ -21,7 +21,6 @@ import {
   TlsRecord,
   YardError,
 } from "@switchyard/contracts";
-import { z } from "zod";
 import type { SpecHandlers, SpecStore } from "./handlers.js";
 import { decideApply } from "./records.js";
 
@@ -30,19 +29,17 @@ import { decideApply } from "./records.js";
 const MAX_CAS_ATTEMPTS = 20;
 
 /**
- * Create yard-specs, yard-services (the spec service is their single writer) and the events
- * stream; the store is the only code that writes the two buckets.
+ * Create every stream of Switchyard (the spec service alone creates them: the others bind),
+ * then the store over yard-specs, yard-services and yard-tls, of which the spec service is the
+ * single writer; the store is the only code that writes them.
  */
 export async function openSpecStore(
   nc: NatsConnection,
   logger: Logger,
   now?: () => Date,
 ): Promise<SpecStore> {
-  const specs = await createBucket(nc, Buckets.specs);
-  const services = await createBucket(nc, Buckets.services);
-  // History 1: a replaced or deleted private key does not linger in the stream.
-  const tls = await createBucket(nc, Buckets.tls, 1);
-  await ensureEventsStream(nc);
+  const kvs = await createYardStreams(nc);
+  const [specs, services, tls] = [kvs[Buckets.specs], kvs[Buckets.services], kvs[Buckets.tls]];
   return createSpecStore({ specs, services, tls, js: jetstream(nc), logger, now });
 }
 
@@ -51,7 +48,7 @@ export function serveSpecApi(nc: NatsConnection, h: SpecHandlers, logger: Logger
   const subs = [
     serve(nc, Subjects.specApply, ApplyRequest, (r) => h.apply(r), logger),
     serve(nc, Subjects.specGet, NameRequest, (r) => h.get(r.name), logger),
-    serve(nc, Subjects.specList, z.unknown(), () => h.list(), logger),
+    serve(nc, Subjects.specList, ListRequest, () => h.list(), logger),
     serve(nc, Subjects.specDelete, NameRequest, (r) => h.remove(r.name), logger),
   ];
   return {

@@ -1,4 +1,4 @@
-import { Buckets, BusAccessByUser } from "@switchyard/contracts";
+import { Buckets, BusAccessByUser, Durables, Streams } from "@switchyard/contracts";
 import { describe, expect, it } from "vitest";
 import { BUS_USERS, permissionsOf } from "./nats-permissions.js";
 
@@ -23,8 +23,18 @@ describe("permissionsOf", () => {
     const pub = perms[user].publish;
     expect(pub.includes(`$JS.API.DIRECT.GET.KV_${bucket}.>`)).toBe(reads);
     expect(pub.includes(`$KV.${bucket}.>`)).toBe(writes);
-    expect(pub.includes(`$JS.API.STREAM.CREATE.KV_${bucket}`)).toBe(writes);
+    // The spec user creates every stream; a writer binds to the one the spec user made.
+    expect(pub.includes(`$JS.API.STREAM.CREATE.KV_${bucket}`)).toBe(user === "spec");
     if (!reads) expect(touches(pub, bucket)).toEqual([]);
+  });
+
+  it("only the spec user creates streams, and it creates every one (each bucket and the events stream)", () => {
+    const streams = [...Object.values(Buckets).map((b) => `KV_${b}`), Streams.events.name];
+    expect(perms.spec.publish.filter((s) => s.startsWith("$JS.API.STREAM.CREATE.")).sort()).toEqual(
+      streams.map((s) => `$JS.API.STREAM.CREATE.${s}`).sort(),
+    );
+    for (const user of BUS_USERS.filter((u) => u !== "spec"))
+      expect(perms[user].publish.filter((s) => s.includes("STREAM.CREATE"))).toEqual([]);
   });
 
   it.each([
@@ -45,13 +55,18 @@ describe("permissionsOf", () => {
   });
 
   it.each(BUS_USERS)(
-    "%s creates consumers only by name, filtered to a bucket, or its own durable",
+    "%s creates consumers only by name, filtered to a bucket, or its own durable; pulls from none",
     (user) => {
+      const { stream, name } = Durables.provisionerFailures;
+      const own = new RegExp(`^\\$JS\\.API\\.CONSUMER\\.CREATE\\.${stream}\\.${name}(\\.>)?$`);
       const creates = perms[user].publish.filter((s) => s.startsWith("$JS.API.CONSUMER.CREATE."));
       for (const s of creates)
-        expect(s).toMatch(
-          /^\$JS\.API\.CONSUMER\.CREATE\.(KV_([a-z-]+)\.\*\.\$KV\.\2\.>|YARD_EVENTS\.provisioner-failures(\.>)?)$/,
-        );
+        expect(
+          s.match(/^\$JS\.API\.CONSUMER\.CREATE\.KV_([a-z-]+)\.\*\.\$KV\.\1\.>$/) ?? s.match(own),
+          s,
+        ).not.toBeNull();
+      // A pull request subject is one any reader's push consumer could feed (see access.ts Durables).
+      expect(perms[user].publish.filter((s) => s.includes("MSG.NEXT"))).toEqual([]);
       // No stream-wide verbs: purge, delete, update, message delete, snapshot, restore.
       expect(
         perms[user].publish.filter(
@@ -60,6 +75,15 @@ describe("permissionsOf", () => {
       ).toEqual([]);
     },
   );
+
+  it("nobody deletes a consumer of the events stream but the provisioner its earlier versions' pull durable", () => {
+    const { stream, name, replaces } = Durables.provisionerFailures;
+    expect(replaces).not.toBe(name);
+    for (const user of BUS_USERS)
+      expect(perms[user].publish.filter((s) => s.startsWith(`$JS.API.CONSUMER.DELETE.${stream}.`))).toEqual(
+        user === "provisioner" ? [`$JS.API.CONSUMER.DELETE.${stream}.${replaces}`] : [],
+      );
+  });
 
   it.each([
     { user: "spec", events: ["yard.events.*.spec.published", "yard.events.*.spec.deleted"] },

@@ -7,6 +7,7 @@ import {
   inboxPrefixOf,
   requestersOf,
   Streams,
+  type StreamsCreated,
   Subjects,
 } from "@switchyard/contracts";
 
@@ -54,19 +55,35 @@ export function bucketReadSubjects(b: BucketName): string[] {
   ];
 }
 
-/** Create the bucket's stream (createBucket), put/delete keys (a JetStream publish). */
+/** Put/delete keys (a JetStream publish). The stream itself is the spec service's to create. */
 export function bucketWriteSubjects(b: BucketName): string[] {
-  return [`$JS.API.STREAM.CREATE.KV_${b}`, `$KV.${b}.>`];
+  return [`$KV.${b}.>`];
 }
 
-/** One durable pull consumer, by name: create or update (with or without filter), info, fetch, ack. */
-export function consumerSubjects({ stream, name }: DurableGrant): string[] {
+/**
+ * Create a stream (look it up first, to find an existing one and check its config). Only for
+ * StreamsCreated: the creator chooses `republish`, `sources` and `mirror`, where no grant reaches.
+ */
+export function streamCreateSubjects(created: StreamsCreated): string[] {
+  const streams = [
+    ...created.buckets.map((b) => `KV_${b}`),
+    ...(created.events ? [Streams.events.name] : []),
+  ];
+  return streams.flatMap((s) => [`$JS.API.STREAM.INFO.${s}`, `$JS.API.STREAM.CREATE.${s}`]);
+}
+
+/**
+ * One durable push consumer, by name: create or update (with or without filter), info, ack;
+ * delete only of the durable it replaces. No `MSG.NEXT`: a push consumer takes no pull requests,
+ * and nobody needs a subject on which another user's records could be made into them.
+ */
+export function consumerSubjects({ stream, name, replaces }: DurableGrant): string[] {
   return [
     `$JS.API.CONSUMER.CREATE.${stream}.${name}`,
     `$JS.API.CONSUMER.CREATE.${stream}.${name}.>`,
     `$JS.API.CONSUMER.INFO.${stream}.${name}`,
-    `$JS.API.CONSUMER.MSG.NEXT.${stream}.${name}`,
     `$JS.ACK.${stream}.${name}.>`,
+    ...(replaces ? [`$JS.API.CONSUMER.DELETE.${stream}.${replaces}`] : []),
   ];
 }
 
@@ -74,9 +91,11 @@ export function permissionsOf(user: BusUser, a: BusAccess): UserPermissions {
   const ev = Streams.events.name;
   const publish = [
     "$JS.API.INFO",
+    ...streamCreateSubjects(a.creates),
     ...a.writes.flatMap(bucketWriteSubjects),
     ...[...new Set([...a.writes, ...a.reads])].flatMap(bucketReadSubjects),
-    ...(a.events.length ? [`$JS.API.STREAM.INFO.${ev}`, `$JS.API.STREAM.CREATE.${ev}`] : []),
+    // Publishers wait for the events stream (waitForEventsStream); they cannot create it.
+    ...(a.events.length ? [`$JS.API.STREAM.INFO.${ev}`] : []),
     ...a.events.map((t) => Subjects.eventsOfType(t)),
     ...a.consumes.flatMap(consumerSubjects),
     ...a.publish,
