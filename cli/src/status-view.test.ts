@@ -3,6 +3,7 @@ import { endpointRecord, replicaRecord, specRecord } from "@switchyard/testkit";
 import { describe, expect, it } from "vitest";
 import {
   effectivePhase,
+  haltNotes,
   replicasTable,
   type ServiceStatus,
   serviceRows,
@@ -101,5 +102,69 @@ describe("serviceRows and tables", () => {
     expect(lines[3]).toMatch(
       /^llm\s+3\s+2\s+FAILED_INITIAL_DELAY\s+-\s+-\s+InitialDelayExceeded: no probe passed w…$/,
     );
+  });
+});
+
+describe("a halted service (a failure before any replica of its revision was ready)", () => {
+  const spec = specRecord({ name: "bad", revision: 2, replicas: 2 });
+  const url = (n: string) => `http://${n}.localhost:8080`;
+  const failed = replicaRecord({
+    service: "bad",
+    id: 3,
+    revision: 2,
+    phase: "FAILED",
+    url: null,
+    reason: "ProcessExited",
+    message: "run exited with code 3",
+    unrecoverable: true,
+    log_tail: ["loading model ***", "Error: no such file"],
+  });
+  const starting = replicaRecord({ service: "bad", id: 4, revision: 2, phase: "STARTING" });
+
+  it("shows FAILED with the failure, its log lines and what lifts it (--json has them too)", () => {
+    const [row] = serviceRows([spec], [failed, starting], [], url);
+    expect(row.status).toBe("FAILED");
+    expect(row.halted).toEqual({
+      replica_id: 3,
+      revision: 2,
+      reason: "ProcessExited",
+      message: "run exited with code 3",
+      log_tail: ["loading model ***", "Error: no such file"],
+      summary:
+        "replica 3 of revision 2 failed before any replica of that revision was ready " +
+        "(ProcessExited: run exited with code 3); nothing new launches until the spec changes (yard up)",
+    });
+    expect(haltNotes([row]).split("\n")).toEqual([
+      `Service bad is halted: ${row.halted!.summary}.`,
+      "Last log lines of replica 3:",
+      "  loading model ***",
+      "  Error: no such file",
+    ]);
+  });
+
+  it("the prober's endpoint for another replica lifts it before the provisioner records READY", () => {
+    const [row] = serviceRows(
+      [spec],
+      [failed, starting],
+      [endpointRecord({ service: "bad", replica_id: 4 })],
+      url,
+    );
+    expect(row).toMatchObject({ status: "READY", halted: null });
+    expect(haltNotes([row])).toBe("");
+  });
+
+  it("an older revision's failure does not halt the current one", () => {
+    const [row] = serviceRows([{ ...spec, revision: 3 }], [failed], [], url);
+    expect(row.halted).toBeNull();
+  });
+
+  it("a failure after ready (not unrecoverable) is no halt", () => {
+    const [row] = serviceRows([spec], [{ ...failed, unrecoverable: false }], [], url);
+    expect(row).toMatchObject({ status: "FAILED", halted: null });
+  });
+
+  it("no log lines: says where to look", () => {
+    const [row] = serviceRows([spec], [{ ...failed, log_tail: [] }], [], url);
+    expect(haltNotes([row]).split("\n")[1]).toBe("Replica 3 left no log lines (pnpm yard logs bad 3).");
   });
 });

@@ -1,6 +1,9 @@
 import {
+  describeHalt,
   type EndpointRecord,
   FAILED_PHASES,
+  haltingFailure,
+  type Reason,
   type ReplicaPhase,
   type ReplicaRecord,
   type SpecRecord,
@@ -28,6 +31,20 @@ export interface ServiceRow {
   total: number;
   endpoint: string;
   lb_policy: string;
+  /** Why nothing of the current revision launches (a failure before any replica was ready); null = not halted. */
+  halted: Halt | null;
+}
+
+/** The failure that halts a service's current revision (haltingFailure), as `--json` shows it. */
+export interface Halt {
+  replica_id: number;
+  revision: number;
+  reason: Reason | null;
+  message: string | null;
+  /** The replica's last log lines, secrets masked by the provisioner. */
+  log_tail: string[];
+  /** What failed and what lifts the halt, in one sentence. */
+  summary: string;
 }
 
 /**
@@ -46,8 +63,11 @@ export function serviceRows(
   endpointOf: (name: string) => string,
 ): ServiceRow[] {
   const ready = new Set(endpoints.map((e) => `${e.service}.${e.replica_id}`));
+  // As the user sees them: a replica the prober saw ready lifts a halt before its record says so.
+  const seen = replicas.map((r) => ({ ...r, phase: effectivePhase(r, ready) }));
   return specs.map((s) => {
-    const phases = replicas.filter((r) => r.service === s.name).map((r) => effectivePhase(r, ready));
+    const phases = seen.filter((r) => r.service === s.name).map((r) => r.phase);
+    const h = haltingFailure(seen, s.name, s.revision);
     return {
       name: s.name,
       revision: s.revision,
@@ -56,8 +76,29 @@ export function serviceRows(
       total: phases.filter((p) => !FAILED_PHASES.includes(p)).length,
       endpoint: endpointOf(s.name),
       lb_policy: s.spec.service.load_balancing_policy,
+      halted: h && {
+        replica_id: h.id,
+        revision: h.revision,
+        reason: h.reason,
+        message: h.message,
+        log_tail: h.log_tail,
+        summary: describeHalt(h),
+      },
     };
   });
+}
+
+/** For each halted service: why, and its failed replica's last log lines. "" when none is. */
+export function haltNotes(rows: readonly ServiceRow[]): string {
+  const notes = rows.flatMap((r) => {
+    if (!r.halted) return [];
+    const { replica_id, log_tail, summary } = r.halted;
+    const log = log_tail.length
+      ? [`Last log lines of replica ${replica_id}:`, ...log_tail.map((l) => `  ${l}`)]
+      : [`Replica ${replica_id} left no log lines (pnpm yard logs ${r.name} ${replica_id}).`];
+    return [[`Service ${r.name} is halted: ${summary}.`, ...log].join("\n")];
+  });
+  return notes.join("\n\n");
 }
 
 export function servicesTable(rows: readonly ServiceRow[]): string {
