@@ -1,5 +1,14 @@
 import { once } from "node:events";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from "node:fs";
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connectBus, getJson, openBucket, silentLogger } from "@switchyard/bus";
@@ -10,9 +19,12 @@ import {
   BUS_USERS,
   descendants,
   devPassword,
+  JS_KEY_FILE,
+  JS_KEY_VAR,
   NATS_CONF_PATH,
   passwordVar,
   REPLICA_GROUPS_DIR,
+  SPEC_TOKEN_FILE,
 } from "@switchyard/up";
 import { Agent, request } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -122,8 +134,12 @@ interface Up {
   proxyPorts: number[];
 }
 
-async function launch(cmd: string, args: string[], extra: Record<string, string>): Promise<Up> {
-  const stateDir = newStateDir();
+async function launch(
+  cmd: string,
+  args: string[],
+  extra: Record<string, string>,
+  stateDir = newStateDir(),
+): Promise<Up> {
   const proc = startProc(cmd, args, { env: launcherEnv(stateDir, extra) });
   const curl = await proc.waitForLine(/curl -H "Authorization: Bearer \S+" http:\/\/\S+/, 240_000);
   const [, token, curlUrl] = /Bearer (\S+)" (http:\/\/\S+)/.exec(curl)!;
@@ -146,6 +162,31 @@ function owned(up: Up): number[] {
 
 const get = (url: string, token?: string) =>
   request(url, { dispatcher: agent, headers: token ? { authorization: `Bearer ${token}` } : {} });
+
+/** The spec HTTP API as the banner shows it: its URL, its token file, the curl line's URL. */
+function specApi(lines: string[]): { base: string; tokenFile: string; curlUrl: string } {
+  const text = lines.join("\n");
+  const [, base, tokenFile] = /spec API:\s+(http:\/\/\S+) \(bearer token in (\S+)\)/.exec(text)!;
+  const curlUrl = /curl -H "Authorization: Bearer \$\(cat (\S+)\)" (http:\/\/\S+)/.exec(text)!;
+  expect(curlUrl[1]).toBe(tokenFile);
+  return { base, tokenFile, curlUrl: curlUrl[2] };
+}
+
+const modeOf = (path: string) => statSync(path).mode & 0o777;
+const environOf = (pid: number) => readFileSync(`/proc/${pid}/environ`, "utf8").split("\0");
+const cmdlineOf = (pid: number) => readFileSync(`/proc/${pid}/cmdline`, "utf8");
+/** Files under `dir` whose bytes contain `needle` (a store being written: gone files skipped). */
+function filesHolding(dir: string, needle: string): string[] {
+  return readdirSync(dir, { recursive: true, encoding: "utf8" })
+    .map((f) => join(dir, f))
+    .filter((f) => {
+      try {
+        return statSync(f).isFile() && readFileSync(f).includes(needle);
+      } catch {
+        return false;
+      }
+    });
+}
 
 describe("`pnpm start` with YARD_PROXIES=3 (the README's command, pnpm included)", () => {
   let up: Up;
@@ -228,6 +269,53 @@ describe("`pnpm start` with YARD_PROXIES=3 (the README's command, pnpm included)
     await res.body.dump();
   });
 
+  it("the spec HTTP API: the token file the banner names (0600) gets 200, no or a wrong token 401; the token is never printed", async () => {
+    const api = specApi(up.proc.lines);
+    expect(api.tokenFile).toBe(join(up.stateDir, SPEC_TOKEN_FILE));
+    expect(modeOf(api.tokenFile)).toBe(0o600);
+    expect(api.curlUrl).toBe(`${api.base}/v1/services`);
+    const token = readFileSync(api.tokenFile, "utf8").trim();
+    const ok = await get(api.curlUrl, token);
+    expect(ok.statusCode).toBe(200);
+    expect(JSON.stringify(await ok.body.json())).toContain("local-auth");
+    for (const bad of [undefined, `${token}x`]) {
+      const res = await get(api.curlUrl, bad);
+      expect(res.statusCode).toBe(401);
+      await res.body.dump();
+    }
+    expect(up.proc.lines.filter((l) => l.includes(token))).toEqual([]);
+    // The spec service gets the file's path, not the token; no other service gets either.
+    for (const pid of owned(up).filter(alive)) {
+      try {
+        expect(cmdlineOf(pid)).not.toContain(token);
+        expect(environOf(pid).filter((e) => e.includes(token))).toEqual([]);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err; // exited meanwhile
+      }
+    }
+  });
+
+  it("JetStream's store is encrypted: key made once (0600), in nats-server's environment only; the example's token is not on disk in the store", async () => {
+    const keyFile = join(up.stateDir, JS_KEY_FILE);
+    expect(modeOf(keyFile)).toBe(0o600);
+    const key = readFileSync(keyFile, "utf8").trim();
+    const natsPid = Number(/nats-server ready at \S+ \(pid (\d+)/.exec(up.proc.lines.join("\n"))![1]);
+    expect(cmdlineOf(natsPid)).not.toContain(key);
+    expect(environOf(natsPid)).toContain(`${JS_KEY_VAR}=${key}`);
+    const services = up.proc.lines
+      .map((l) => /started \S+ \(pid (\d+)/.exec(l)?.[1])
+      .filter(Boolean)
+      .map(Number);
+    expect(services).toHaveLength(6); // spec, provisioner, prober, 3 proxies
+    for (const pid of services) expect(environOf(pid).filter((e) => e.includes(key))).toEqual([]);
+    expect(up.proc.lines.filter((l) => l.includes(key))).toEqual([]);
+    expect(up.proc.lines.some((l) => l.includes(`encrypted with the key in ${keyFile}, made now`))).toBe(
+      true,
+    );
+    // yard-specs holds the example's token (its AUTH_TOKEN); the store's files do not.
+    expect(filesHolding(join(up.stateDir, "nats"), up.token)).toEqual([]);
+  });
+
   it("SIGTERM to pnpm stops everything and leaves no process behind", async () => {
     const all = owned(up);
     // pnpm, sh, tsx, launcher, nats-server, 3 services, 3 proxies, at least one replica.
@@ -251,8 +339,11 @@ describe("`pnpm start` with YARD_PROXIES=3 (the README's command, pnpm included)
 });
 
 describe("the launcher with the default single proxy", () => {
+  let stateDir: string;
+  let first: Up;
   it("comes up, serves the example, and on Ctrl-C (SIGINT) exits 0 leaving nothing behind", async () => {
     const up = await launch(process.execPath, ["--import", "tsx", ENTRY], {});
+    [stateDir, first] = [up.stateDir, up];
     try {
       expect(up.proxyPorts).toHaveLength(1);
       const res = await get(up.curlUrl, up.token);
@@ -268,6 +359,51 @@ describe("the launcher with the default single proxy", () => {
       await up.proc.stop(20_000);
     }
   }, 300_000);
+
+  it("started again on its state dir: the same JetStream key reads the store (the example is still listed), the same spec API token", async () => {
+    const [key, token] = [JS_KEY_FILE, SPEC_TOKEN_FILE].map((f) => readFileSync(join(stateDir, f), "utf8"));
+    const again = startProc(process.execPath, ["--import", "tsx", ENTRY, "--no-example"], {
+      env: launcherEnv(stateDir),
+    });
+    try {
+      await again.waitForLine(/Ctrl-C stops everything/, 120_000);
+      expect(again.lines.some((l) => /encrypted with the key in \S+\)$/.test(l))).toBe(true); // not "made now"
+      expect([JS_KEY_FILE, SPEC_TOKEN_FILE].map((f) => readFileSync(join(stateDir, f), "utf8"))).toEqual([
+        key,
+        token,
+      ]);
+      const api = specApi(again.lines);
+      const res = await get(`${api.base}/v1/services/local-auth`, token.trim());
+      expect(res.statusCode).toBe(200);
+      await res.body.dump();
+      expect(again.lines.filter((l) => l.includes(first.token) || l.includes(token.trim()))).toEqual([]);
+      again.child.kill("SIGINT");
+      expect(await again.exited).toBe(0);
+    } finally {
+      await again.stop(20_000);
+    }
+  }, 180_000);
+
+  it("a replaced JetStream key, or a lost one, stops the start with what to do (the store is left as it is)", async () => {
+    const keyFile = join(stateDir, JS_KEY_FILE);
+    const store = join(stateDir, "nats");
+    const start = async () => {
+      const p = startProc(process.execPath, ["--import", "tsx", ENTRY, "--no-example"], {
+        env: launcherEnv(stateDir),
+      });
+      expect(await p.exited).toBe(1);
+      return p.lines.join("\n");
+    };
+    writeFileSync(keyFile, `k${"1".repeat(64)}\n`, { mode: 0o600 });
+    expect(await start()).toContain(
+      `cannot decrypt the JetStream store in ${store} with the key in ${keyFile} (the key was replaced). Put the original key file back`,
+    );
+    rmSync(keyFile);
+    expect(await start()).toContain(
+      `the JetStream store in ${store} is encrypted, but its key file ${keyFile} is gone. Put the key file back`,
+    );
+    expect(existsSync(keyFile)).toBe(false); // no new key over a store it cannot read
+  }, 120_000);
 });
 
 describe("pnpm start with NATS_URL", () => {
@@ -282,7 +418,7 @@ describe("pnpm start with NATS_URL", () => {
       await up.waitForLine(/Ctrl-C stops everything/, 120_000);
       expect(up.lines).toContain(`up | using the NATS at NATS_URL (${nats.url})`);
       expect(up.lines.some((l) => /starting nats-server/.test(l))).toBe(false);
-      expect(up.lines.some((l) => /curl/.test(l))).toBe(false);
+      expect(up.lines.some((l) => /curl.*\/v1\/models/.test(l))).toBe(false);
       up.child.kill("SIGTERM");
       expect(await up.exited).toBe(0);
       // Not ours: it is left running.

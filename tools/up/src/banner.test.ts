@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { banner, curlLine, portOf } from "./banner.js";
+import { banner, curlLine, portOf, shellWord, specCurlLine } from "./banner.js";
 
 describe("portOf", () => {
   it.each([
@@ -18,6 +18,7 @@ describe("banner", () => {
     natsUrl: "nats://127.0.0.1:4333",
     cliPass: "cli-dev",
     stateDir: "/repo/.yard",
+    specTokenFile: "/repo/.yard/spec-api.token",
   };
 
   it("prints each proxy and the curl line with the token exactly once", () => {
@@ -29,13 +30,36 @@ describe("banner", () => {
     expect(text).toContain("NATS_URL=nats://127.0.0.1:4333 NATS_USER=cli NATS_PASS=cli-dev pnpm yard status");
   });
 
-  it("has no curl line without the example", () => {
-    expect(banner({ ...base, service: null, token: null })).not.toContain("curl");
+  it("has no example curl line without the example", () => {
+    expect(banner({ ...base, service: null, token: null })).not.toContain("/v1/models");
+  });
+
+  it("says where the spec API's token is and how to use it, the shell reading the file", () => {
+    const text = banner({ ...base, service: null, token: null });
+    expect(text).toContain(
+      "spec API:     http://127.0.0.1:7070 (bearer token in /repo/.yard/spec-api.token)",
+    );
+    expect(text).toContain(
+      'curl -H "Authorization: Bearer $(cat /repo/.yard/spec-api.token)" http://127.0.0.1:7070/v1/services',
+    );
+  });
+
+  it("has no spec API lines when the spec service serves no HTTP", () => {
+    expect(banner({ ...base, specHttp: null, service: null, token: null })).not.toContain("spec");
   });
 
   it("curl line: bearer token, service host on the proxy port", () => {
     expect(curlLine("llm", "abc", 8081)).toBe(
       'curl -H "Authorization: Bearer abc" http://llm.localhost:8081/v1/models',
     );
+  });
+});
+
+describe("specCurlLine", () => {
+  it("quotes a token path with spaces or quotes as one shell word; a wildcard address becomes loopback", () => {
+    expect(specCurlLine("http://0.0.0.0:7070/", "/home/a b/it's/spec-api.token")).toBe(
+      `curl -H "Authorization: Bearer $(cat '/home/a b/it'\\''s/spec-api.token')" http://127.0.0.1:7070/v1/services`,
+    );
+    expect(shellWord("/plain/path-1.x")).toBe("/plain/path-1.x");
   });
 });

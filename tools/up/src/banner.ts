@@ -1,6 +1,7 @@
 /**
  * What the launcher prints once everything runs. Pure: addresses and names in, text out.
- * The token appears here and nowhere else (it is never logged).
+ * The example's token appears here and nowhere else (it is never logged); the spec API's token
+ * never appears at all: the banner names its file.
  */
 export interface BannerInput {
   service: string | null;
@@ -8,6 +9,8 @@ export interface BannerInput {
   /** Data-plane port of each proxy, in order. */
   proxyPorts: number[];
   specHttp: string | null;
+  /** The spec HTTP API's token file (mode 0600). */
+  specTokenFile: string;
   natsUrl: string;
   /** The cli user's password when it is the dev default (else the env var to use). */
   cliPass: string;
@@ -24,10 +27,21 @@ export function curlLine(service: string, token: string, port: number): string {
   return `curl -H "Authorization: Bearer ${token}" http://${service}.localhost:${port}/v1/models`;
 }
 
+/** `s` as one shell word (a state dir may hold spaces). */
+export function shellWord(s: string): string {
+  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replaceAll("'", `'\\''`)}'`;
+}
+
+/** The spec API's curl example: the token read from its file by the shell, never written out. */
+export function specCurlLine(specHttp: string, tokenFile: string): string {
+  const base = specHttp.replace("0.0.0.0", "127.0.0.1").replace(/\/$/, "");
+  return `curl -H "Authorization: Bearer $(cat ${shellWord(tokenFile)})" ${base}/v1/services`;
+}
+
 export function banner(b: BannerInput): string {
   const out = ["", "Switchyard is running.", ""];
   for (const [i, p] of b.proxyPorts.entries()) out.push(`  proxy ${i + 1}:      http://localhost:${p}`);
-  if (b.specHttp) out.push(`  spec API:     ${b.specHttp}`);
+  if (b.specHttp) out.push(`  spec API:     ${b.specHttp} (bearer token in ${b.specTokenFile})`);
   out.push(`  NATS:         ${b.natsUrl}`, `  state:        ${b.stateDir}`, "");
   if (b.service && b.token) {
     const port = b.proxyPorts[0];
@@ -40,6 +54,12 @@ export function banner(b: BannerInput): string {
       "",
     );
   }
+  if (b.specHttp)
+    out.push(
+      "The spec HTTP API (its token is in the file, mode 0600):",
+      `  ${specCurlLine(b.specHttp, b.specTokenFile)}`,
+      "",
+    );
   out.push(
     "The yard CLI against this system:",
     `  NATS_URL=${b.natsUrl} NATS_USER=cli NATS_PASS=${b.cliPass} pnpm yard status`,

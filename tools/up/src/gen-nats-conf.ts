@@ -1,11 +1,18 @@
 import { writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { renderNatsConf } from "./nats-conf.js";
+import { renderServerConf } from "./nats-server-conf.js";
 
-/** Writes deploy/nats/yard.conf from libs/contracts/src/access.ts. */
+/** deploy/nats/yard.conf: the users and permissions, JetStream unencrypted. */
 export const NATS_CONF_PATH = fileURLToPath(new URL("../../../deploy/nats/yard.conf", import.meta.url));
+/** deploy/nats/server.conf: what `pnpm start` and compose run (yard.conf, JetStream encrypted). */
+export const NATS_SERVER_CONF_PATH = fileURLToPath(
+  new URL("../../../deploy/nats/server.conf", import.meta.url),
+);
 
+/** Writes both from libs/contracts/src/access.ts. */
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   writeFileSync(NATS_CONF_PATH, renderNatsConf());
-  console.log(`wrote ${NATS_CONF_PATH}`);
+  writeFileSync(NATS_SERVER_CONF_PATH, renderServerConf());
+  console.log(`wrote ${NATS_CONF_PATH} and ${NATS_SERVER_CONF_PATH}`);
 }

@@ -1,4 +1,5 @@
 import { mkdirSync } from "node:fs";
+import { join } from "node:path";
 import { connectBus, silentLogger } from "@switchyard/bus";
 import { banner, portOf } from "./banner.js";
 import { type Child, stopTree } from "./child.js";
@@ -7,10 +8,25 @@ import { chooseNats } from "./nats-choice.js";
 import { devPassword, passwordVar } from "./nats-permissions.js";
 import { findNatsServer, INSTALL_HINT, probeNats, spawnNatsServer } from "./nats-server.js";
 import type { UpOptions } from "./options.js";
-import { natsServerArgs, natsServerEnv, pinPorts, planServices, type ServicePlan } from "./plan.js";
+import {
+  natsServerArgs,
+  natsServerEnv,
+  natsStoreDir,
+  pinPorts,
+  planServices,
+  type ServicePlan,
+  specTokenPath,
+} from "./plan.js";
 import { colourOf, formatLine } from "./prefix.js";
 import { stopReplicaGroups } from "./replica-groups.js";
 import { type RunningService, startService } from "./services.js";
+import {
+  ensureSecretFile,
+  JS_KEY_FILE,
+  jetStreamKey,
+  SecretFileError,
+  wrongKeyMessage,
+} from "./state-secrets.js";
 import { Supervisor } from "./supervisor.js";
 
 export interface Output {
@@ -31,6 +47,16 @@ export function makeOutput(o: UpOptions, names: string[]): Output {
 }
 
 export class StartError extends Error {}
+
+/** A state-dir secret, or a StartError saying which file and what to do. */
+function secret<T>(load: () => T): T {
+  try {
+    return load();
+  } catch (err) {
+    if (err instanceof SecretFileError) throw new StartError(err.message);
+    throw err;
+  }
+}
 
 /**
  * nats-server's own lines worth showing: warnings and errors, except the plaintext-password
@@ -72,7 +98,12 @@ export function createLauncher(o: UpOptions, repoRoot: string) {
     if (!bin) throw new StartError(INSTALL_HINT);
     mkdirSync(o.stateDir, { recursive: true });
     let port = explicit ? 0 : o.natsPort;
-    out.say(`starting nats-server (${bin}, JetStream in ${o.stateDir}/nats)`);
+    const store = natsStoreDir(o);
+    const keyPath = join(o.stateDir, JS_KEY_FILE);
+    const jsKey = secret(() => jetStreamKey(o.stateDir, store));
+    out.say(
+      `starting nats-server (${bin}, JetStream in ${store}, encrypted with the key in ${keyPath}${jsKey.created ? ", made now" : ""})`,
+    );
     const sup = new Supervisor<NatsInstance>(
       {
         name: "nats-server",
@@ -82,10 +113,11 @@ export function createLauncher(o: UpOptions, repoRoot: string) {
           spawnNatsServer(
             bin,
             natsServerArgs(repoRoot, { ...o, natsPort: port }),
-            natsServerEnv(o, passwordVar),
+            natsServerEnv(o, passwordVar, jsKey.value),
             (l) => {
               if (showNatsLine(l)) out.child("nats", 0, l);
             },
+            wrongKeyMessage(keyPath, store),
           ),
         // nats-server exits 0 on SIGINT (1 on SIGTERM).
         stop: (c) => stopTree(c, STOP_GRACE_MS, "SIGINT"),
@@ -121,6 +153,8 @@ export function createLauncher(o: UpOptions, repoRoot: string) {
   async function start(): Promise<void> {
     const natsUrl = await resolveNats();
     mkdirSync(o.stateDir, { recursive: true });
+    // The spec service reads it from the file (YARD_SPEC_API_TOKEN_FILE); kept across restarts.
+    secret(() => ensureSecretFile(specTokenPath(o)));
     const plans = planServices(o, natsUrl);
     for (const [i, plan] of plans.entries()) {
       const sup = supervise(plan, i);
@@ -173,6 +207,7 @@ export function createLauncher(o: UpOptions, repoRoot: string) {
         token,
         proxyPorts: proxies.map((p) => portOf(p.addresses.get("proxy") ?? "")),
         specHttp: spec ? ([...spec.values()][0] ?? null) : null,
+        specTokenFile: specTokenPath(o),
         natsUrl,
         cliPass: o.passwords.cli === devPassword("cli") ? devPassword("cli") : `$${passwordVar("cli")}`,
         stateDir: o.stateDir,

@@ -36,7 +36,7 @@ describe("chooseNats", () => {
       explicit: true,
       probe: { kind: "no-auth" },
       action: "fail",
-      text: /has no users.*deploy\/nats\/yard.conf.*unset NATS_URL/,
+      text: /has no users.*deploy\/nats\/server.conf.*unset NATS_URL/,
     },
     {
       name: "our port taken by a server without auth",

@@ -10,7 +10,7 @@ Install it, then run \`pnpm start\` again:
   Debian/Ubuntu:  sudo apt-get install nats-server
   macOS:          brew install nats-server
   other:          https://docs.nats.io/running-a-nats-service/introduction/installation
-Or point NATS_URL at a nats-server started with deploy/nats/yard.conf.`;
+Or point NATS_URL at a nats-server started with deploy/nats/server.conf.`;
 
 export function findNatsServer(env: NodeJS.ProcessEnv): string | null {
   if (env.NATS_SERVER_BIN) return existsSync(env.NATS_SERVER_BIN) ? env.NATS_SERVER_BIN : null;
@@ -42,20 +42,34 @@ export async function probeNats(url: string, passwords: Record<BusUser, string>)
   return { kind: "ok" };
 }
 
-/** Start nats-server: `ready` resolves with its URL once it serves, rejects if it exits first. */
+/**
+ * nats-server's line when a stream's metadata does not decrypt: the key is not the store's. It
+ * warns and serves on without those streams (and refuses to create them again), so the launcher
+ * must stop on it, not the server.
+ */
+export const WRONG_KEY_LINE = /Error decrypting/;
+
+/**
+ * Start nats-server: `ready` resolves with its URL once it serves, rejects if it exits first or
+ * says it cannot decrypt its store (with `wrongKey` as the error).
+ */
 export function spawnNatsServer(
   bin: string,
   args: string[],
   env: Record<string, string>,
   onLine: (line: string) => void,
+  wrongKey: string,
 ): { child: Child; ready: Promise<string> } {
   let port = 0;
   let readyResolve!: (url: string) => void;
-  const ready = new Promise<string>((r) => {
-    readyResolve = r;
+  let refuse!: (err: Error) => void;
+  const ready = new Promise<string>((resolve, reject) => {
+    readyResolve = resolve;
+    refuse = reject;
   });
   const child = spawnChild(bin, args, { env: { ...process.env, ...env } }, (line) => {
     onLine(line);
+    if (WRONG_KEY_LINE.test(line)) refuse(new Error(wrongKey));
     const m = /Listening for client connections on [^\s]+:(\d+)/.exec(line);
     if (m) port = Number(m[1]);
     if (/Server is ready/.test(line)) readyResolve(`nats://127.0.0.1:${port}`);

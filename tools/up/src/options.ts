@@ -8,9 +8,10 @@ import type { RestartPolicy } from "./restart-policy.js";
  * What `pnpm start` was asked to do, from its arguments and env vars. Pure: no I/O.
  *
  * | env / flag                | default            | meaning                                          |
- * | NATS_URL                  | (unset)            | use this NATS (must run deploy/nats/yard.conf)    |
+ * | NATS_URL                  | (unset)            | use this NATS (deploy/nats/server.conf or yard.conf) |
  * | YARD_NATS_PORT            | 4333               | port of the launcher's own nats-server (0: any)  |
- * | YARD_STATE_DIR            | <repo>/.yard       | JetStream store (nats/) and replica dirs          |
+ * | YARD_STATE_DIR            | <repo>/.yard       | JetStream store (nats/), its key (nats-js.key),   |
+ * |                           |                    | spec-api.token, replica dirs                      |
  * | YARD_PROXIES              | 1                  | number of proxy processes                        |
  * | YARD_PROXY_PORT           | 8080               | first proxy's port; the next ones +1 (0: any)     |
  * | YARD_PROXY_ADMIN_PORT     | 9090               | first proxy's admin port; +1 each (0: any)        |
@@ -43,11 +44,13 @@ export type Parsed = { ok: true; options: UpOptions } | { ok: false; error: stri
 
 export const USAGE = `Usage: pnpm start [--no-example] [--help]
 
-Starts Switchyard on this machine without Docker: nats-server (deploy/nats/yard.conf), the spec
+Starts Switchyard on this machine without Docker: nats-server (deploy/nats/server.conf), the spec
 service, provisioner, prober and YARD_PROXIES proxies, then publishes examples/local-auth.yaml
 with a generated token and prints a curl line to try it. A process that exits on its own is
 restarted (backoff doubling from YARD_RESTART_DELAY_MS to YARD_RESTART_MAX_DELAY_MS); the others
-keep running. Ctrl-C stops everything, replicas included.
+keep running. Ctrl-C stops everything, replicas included. Made on the first start and kept in
+the state dir (mode 0600, never printed): nats-js.key (JetStream's store is encrypted with it)
+and spec-api.token (the spec HTTP API's bearer token).
 
 Env: NATS_URL, YARD_NATS_PORT (4333), YARD_STATE_DIR (<repo>/.yard), YARD_PROXIES (1),
 YARD_PROXY_PORT (8080), YARD_PROXY_ADMIN_PORT (9090), YARD_SPEC_HTTP_PORT (7070),

@@ -63,10 +63,14 @@ describe("planServices", () => {
     expect(pinPorts(proxy, new Map([["proxy", "garbage"]])).env.YARD_PROXY_PORT).toBe("0");
   });
 
-  it("gives the provisioner the state dir and the spec service its HTTP port", () => {
+  it("gives the provisioner the state dir and the spec service its HTTP port and token file", () => {
     const plan = planServices(opts({ YARD_STATE_DIR: "/st", YARD_SPEC_HTTP_PORT: "0" }), "u");
     expect(plan.find((p) => p.name === "provisioner")?.env.YARD_STATE_DIR).toBe("/st");
-    expect(plan.find((p) => p.name === "spec")?.env.YARD_SPEC_HTTP_PORT).toBe("0");
+    const spec = plan.find((p) => p.name === "spec")?.env;
+    expect(spec).toMatchObject({ YARD_SPEC_HTTP_PORT: "0", YARD_SPEC_API_TOKEN_FILE: "/st/spec-api.token" });
+    expect(spec?.YARD_SPEC_API_TOKEN).toBeUndefined();
+    // Only the spec service learns where the token is.
+    expect(plan.filter((p) => "YARD_SPEC_API_TOKEN_FILE" in p.env).map((p) => p.name)).toEqual(["spec"]);
   });
 });
 
@@ -77,7 +81,7 @@ describe("natsServerArgs / natsServerEnv", () => {
   ])("$name", ({ env, port }) => {
     expect(natsServerArgs("/repo", opts(env))).toEqual([
       "-c",
-      "/repo/deploy/nats/yard.conf",
+      "/repo/deploy/nats/server.conf",
       "-a",
       "127.0.0.1",
       "-p",
@@ -87,13 +91,11 @@ describe("natsServerArgs / natsServerEnv", () => {
     ]);
   });
 
-  it("passes every user's password in the variable the config reads", () => {
-    expect(natsServerEnv(opts({ YARD_NATS_CLI_PASS: "c" }), passwordVar)).toEqual({
-      YARD_NATS_SPEC_PASS: "spec-dev",
-      YARD_NATS_PROVISIONER_PASS: "provisioner-dev",
-      YARD_NATS_PROBER_PASS: "prober-dev",
-      YARD_NATS_PROXY_PASS: "proxy-dev",
+  it("passes every user's password and JetStream's key in the variables the config reads", () => {
+    expect(natsServerEnv(opts({ YARD_NATS_CLI_PASS: "c" }), passwordVar, "K3Y")).toEqual({
+      ...Object.fromEntries(BUS_USERS.map((u) => [passwordVar(u), `${u}-dev`])),
       YARD_NATS_CLI_PASS: "c",
+      YARD_NATS_JS_KEY: "K3Y",
     });
   });
 });
@@ -106,5 +108,14 @@ describe("serviceEnv", () => {
     const env = serviceEnv(base, proxy, passwordVar, BUS_USERS);
     expect(env).toMatchObject({ PATH: "/bin", YARD_GPUS: "L4:1", NATS_USER: "proxy", NATS_PASS: "p" });
     expect(Object.keys(env).filter((k) => k.startsWith("YARD_NATS_"))).toEqual([]);
+  });
+
+  it("passes on neither JetStream's key nor a spec API token the launcher's own environment holds", () => {
+    const base = { PATH: "/bin", YARD_NATS_JS_KEY: "k", YARD_SPEC_API_TOKEN: "t".repeat(20) };
+    for (const plan of planServices(opts(base), "u")) {
+      const env = serviceEnv(base, plan, passwordVar, BUS_USERS);
+      expect(env.YARD_NATS_JS_KEY).toBeUndefined();
+      expect(env.YARD_SPEC_API_TOKEN).toBeUndefined();
+    }
   });
 });

@@ -1,7 +1,9 @@
 import { join } from "node:path";
 import type { BusUser } from "@switchyard/contracts";
 import { portOf } from "./banner.js";
+import { JS_KEY_VAR } from "./nats-server-conf.js";
 import type { UpOptions } from "./options.js";
+import { SPEC_TOKEN_FILE } from "./state-secrets.js";
 
 /** One process the launcher starts: a service entry run with `node --import tsx`. */
 export interface ServicePlan {
@@ -31,7 +33,12 @@ export function planServices(o: UpOptions, natsUrl: string): ServicePlan[] {
       name: "spec",
       user: "spec",
       entry: "services/spec/src/main.ts",
-      env: { ...bus("spec"), YARD_SPEC_HTTP_PORT: String(o.specPort) },
+      env: {
+        ...bus("spec"),
+        YARD_SPEC_HTTP_PORT: String(o.specPort),
+        // The HTTP API's bearer token, made by the launcher (state-secrets.ts): its path, not its value.
+        YARD_SPEC_API_TOKEN_FILE: specTokenPath(o),
+      },
       portVars: { http: "YARD_SPEC_HTTP_PORT" },
     },
     {
@@ -79,28 +86,52 @@ export function pinPorts(plan: ServicePlan, listening: ReadonlyMap<string, strin
   return { ...plan, env };
 }
 
-/** The launcher's own nats-server: deploy/nats/yard.conf, loopback, JetStream under the state dir. */
+/** Where the spec HTTP API's token file lives. */
+export function specTokenPath(o: UpOptions): string {
+  return join(o.stateDir, SPEC_TOKEN_FILE);
+}
+
+/** JetStream's store dir under the state dir. */
+export function natsStoreDir(o: UpOptions): string {
+  return join(o.stateDir, "nats");
+}
+
+/**
+ * The launcher's own nats-server: deploy/nats/server.conf (yard.conf's users, JetStream encrypted),
+ * loopback, JetStream under the state dir. No secret here: argv is readable by every local user.
+ */
 export function natsServerArgs(repoRoot: string, o: UpOptions): string[] {
   return [
     "-c",
-    join(repoRoot, "deploy", "nats", "yard.conf"),
+    join(repoRoot, "deploy", "nats", "server.conf"),
     "-a",
     "127.0.0.1",
     "-p",
     o.natsPort === 0 ? "-1" : String(o.natsPort),
     "-sd",
-    join(o.stateDir, "nats"),
+    natsStoreDir(o),
   ];
 }
 
-/** Env the nats-server needs: the password of every user (the config reads `$YARD_NATS_*_PASS`). */
-export function natsServerEnv(o: UpOptions, passwordVar: (u: BusUser) => string): Record<string, string> {
-  return Object.fromEntries(Object.entries(o.passwords).map(([u, p]) => [passwordVar(u as BusUser), p]));
+/**
+ * Env the nats-server needs: the password of every user (the config reads `$YARD_NATS_*_PASS`)
+ * and JetStream's key (`$YARD_NATS_JS_KEY`).
+ */
+export function natsServerEnv(
+  o: UpOptions,
+  passwordVar: (u: BusUser) => string,
+  jsKey: string,
+): Record<string, string> {
+  const passwords = Object.entries(o.passwords).map(([u, p]) => [passwordVar(u as BusUser), p]);
+  return { ...Object.fromEntries(passwords), [JS_KEY_VAR]: jsKey };
 }
+
+/** Secrets a service must not inherit from the launcher's environment (each goes to one process). */
+const LAUNCHER_SECRETS = [JS_KEY_VAR, "YARD_SPEC_API_TOKEN"];
 
 /**
  * The environment a service starts with: the launcher's own, minus every NATS password (each
- * service gets only its own, as NATS_PASS), plus the plan's variables.
+ * service gets only its own, as NATS_PASS) and the other secrets, plus the plan's variables.
  */
 export function serviceEnv(
   base: NodeJS.ProcessEnv,
@@ -110,5 +141,6 @@ export function serviceEnv(
 ): NodeJS.ProcessEnv {
   const env = { ...base };
   for (const u of users) delete env[passwordVar(u)];
+  for (const name of LAUNCHER_SECRETS) delete env[name];
   return { ...env, ...plan.env };
 }
