@@ -141,7 +141,11 @@ export function createForwarder(deps: ForwardDeps): Forwarder {
     }
     let headers = filterRequestHeaders(req.rawHeaders);
     if (opts.forwardedHeaders)
-      headers = addForwarded(headers, { clientIp: req.socket.remoteAddress, proto: "http", host });
+      headers = addForwarded(headers, {
+        clientIp: req.socket.remoteAddress,
+        proto: (req.socket as { encrypted?: boolean }).encrypted ? "https" : "http",
+        host,
+      });
     const ex = new Exchange(deps, outlier, req, res, svc, headers, target?.path ?? url, url, start, tunnel);
     if (empty) {
       ex.body = null;

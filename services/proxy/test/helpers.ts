@@ -91,9 +91,12 @@ export class TestBus {
     const nats = await startNats();
     const nc = await connectBus({ url: nats.url, name: "proxy-test", logger: silentLogger });
     const { Buckets } = await import("@switchyard/contracts");
+    // What the spec service would have created (only it creates streams); yard-tls is read by
+    // a proxy with HTTPS on.
     const [endpoints, services] = await Promise.all([
       createBucket(nc, Buckets.endpoints),
       createBucket(nc, Buckets.services),
+      createBucket(nc, Buckets.tls),
     ]);
     return new TestBus(nats, nc, endpoints, services);
   }

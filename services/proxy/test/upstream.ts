@@ -26,6 +26,7 @@ export class Upstream extends EventEmitter {
     });
     this.server.on("upgrade", (req, socket) => {
       socket.on("error", () => socket.destroy()); // a proxy may reset a tunnel at any time
+      socket.on("end", () => socket.end()); // no half-open tunnels: the proxy's FIN ends ours too
       socket.write(
         `HTTP/1.1 101 Switching Protocols\r\nUpgrade: ${req.headers.upgrade}\r\nConnection: Upgrade\r\nX-Replica: ${this.id}\r\n\r\n`,
       );
