@@ -223,6 +223,23 @@ describe("request/reply", () => {
     await s.stop();
   });
 
+  it("an answer over max_payload is SY_ERR_TOO_LARGE, and the service goes on answering", async () => {
+    const max = nc.info!.max_payload;
+    const s = serve(
+      nc,
+      "t.big",
+      z.object({ n: z.number() }),
+      async (r) => ({ blob: "x".repeat(r.n) }),
+      silentLogger,
+    );
+    await expect(call(nc, "t.big", { n: max + 1 })).rejects.toMatchObject({
+      code: "SY_ERR_TOO_LARGE",
+      message: expect.stringContaining("max_payload"),
+    });
+    await expect(call(nc, "t.big", { n: 3 })).resolves.toEqual({ blob: "xxx" });
+    await s.stop();
+  });
+
   it("names the URL when NATS cannot be reached", async () => {
     await expect(
       connectBus({ url: "nats://127.0.0.1:1", name: "x", logger: silentLogger, timeoutMs: 1000 }),

@@ -122,6 +122,16 @@ describe("spec HTTP API: authentication and Host/Origin checks (real spec servic
     expect((await getJson(specs, "victim", SpecRecord))?.value.revision).toBe(1);
   });
 
+  it("a body over the HTTP limit is 413 SY_ERR_TOO_LARGE and stores nothing", async () => {
+    const big = JSON.stringify({
+      yaml: serviceYaml("huge"),
+      env: { AUTH_TOKEN: "x".repeat(2 * 1024 * 1024) },
+    });
+    const r = await send(port, "POST", "/v1/services", { host: host(), ...json, ...auth }, big);
+    expect([r.status, r.body.code]).toEqual([413, "SY_ERR_TOO_LARGE"]);
+    expect(await getJson(specs, "huge", SpecRecord)).toBeNull();
+  });
+
   it("the API token never reaches the log", () => {
     expect(spec.lines.some((l) => l.includes("http request refused"))).toBe(true);
     expect(spec.lines.join("\n")).not.toContain(API_TOKEN);

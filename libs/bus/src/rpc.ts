@@ -57,10 +57,10 @@ export function serve<S extends z.ZodType, R>(
           { event: "bus.request_refused", subject, reason: verdict.reason, reply: m.reply?.slice(0, 120) },
           "refused a message on a served subject",
         );
-        if (verdict.answer) respond(m, forbidden(subject, verdict.reason));
+        if (verdict.answer) respond(nc, m, forbidden(subject, verdict.reason), logger);
         continue;
       }
-      respond(m, await answer(m, subject, schema, handler, logger));
+      respond(nc, m, await answer(m, subject, schema, handler, logger), logger);
     }
   })();
   return { stop: () => sub.drain() };
@@ -100,8 +100,30 @@ function forbidden(subject: string, reason: string): Reply<never> {
   };
 }
 
-function respond<R>(m: Msg, r: Reply<R>): void {
-  m.respond(JSON.stringify(r));
+/**
+ * Answer, never throwing: the serve loop must outlive any one answer. One over the server's
+ * max_payload (a list of large specs) becomes SY_ERR_TOO_LARGE instead of an exception that
+ * would end the loop and, unhandled, the process.
+ */
+function respond<R>(nc: NatsConnection, m: Msg, r: Reply<R>, logger: Logger): void {
+  let text = JSON.stringify(r);
+  const max = nc.info?.max_payload ?? Number.POSITIVE_INFINITY;
+  if (Buffer.byteLength(text) > max) {
+    logger.warn({ subject: m.subject, bytes: Buffer.byteLength(text), max }, "answer over max_payload");
+    text = JSON.stringify({
+      ok: false,
+      error: {
+        code: "SY_ERR_TOO_LARGE",
+        message: `the answer on ${m.subject} is larger than the NATS server's max_payload (${max} bytes)`,
+        issues: [],
+      },
+    } satisfies Reply<never>);
+  }
+  try {
+    m.respond(text);
+  } catch (err) {
+    logger.warn({ subject: m.subject, err: String(err) }, "could not answer a request");
+  }
 }
 
 /** Send a request; unwraps `{ok,data}` or throws the YardError it carried. */

@@ -11,6 +11,7 @@ describe("httpStatusOf", () => {
     { code: "SY_ERR_UNAUTHORIZED", status: 401 },
     { code: "SY_ERR_FORBIDDEN", status: 403 },
     { code: "SY_ERR_NOT_FOUND", status: 404 },
+    { code: "SY_ERR_TOO_LARGE", status: 413 },
     { code: "SY_ERR_NO_RESPONDER", status: 503 },
     { code: "SY_ERR_TIMEOUT", status: 504 },
     { code: "SY_ERR_INTERNAL", status: 500 },

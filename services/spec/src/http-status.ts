@@ -14,6 +14,8 @@ export function httpStatusOf(code: ErrorCode): number {
       return 403;
     case "SY_ERR_NOT_FOUND":
       return 404;
+    case "SY_ERR_TOO_LARGE":
+      return 413;
     case "SY_ERR_BUS_UNREACHABLE":
     case "SY_ERR_NO_RESPONDER":
       return 503;

@@ -99,8 +99,9 @@ function errorReply(err: unknown, logger: Logger): { status: number; body: Error
   if (err instanceof YardError) return { status: httpStatusOf(err.code), body: err.toBody() };
   const status = (err as { statusCode?: unknown }).statusCode;
   if (typeof status === "number" && status >= 400 && status < 500) {
-    // Fastify's own 4xx: malformed JSON, unsupported media type, body too large.
-    return { status, body: { code: "SY_ERR_BAD_REQUEST", message: (err as Error).message, issues: [] } };
+    // Fastify's own 4xx: malformed JSON, unsupported media type, body too large (413).
+    const code = status === 413 ? "SY_ERR_TOO_LARGE" : "SY_ERR_BAD_REQUEST";
+    return { status, body: { code, message: (err as Error).message, issues: [] } };
   }
   logger.error({ err: String(err) }, "http handler failed");
   return { status: 500, body: { code: "SY_ERR_INTERNAL", message: "internal error", issues: [] } };
