@@ -54,21 +54,22 @@ const WRITER: Record<string, BusUser | null> = {
   [Buckets.tls]: "spec",
   [Buckets.replicas]: "provisioner",
   [Buckets.endpoints]: "prober",
-  [Buckets.scale]: null,
+  [Buckets.scale]: "autoscaler",
 };
 const READERS: Record<string, BusUser[]> = {
   [Buckets.specs]: ["spec", "provisioner", "prober"],
-  [Buckets.services]: ["spec", "proxy"],
+  [Buckets.services]: ["spec", "proxy", "autoscaler"],
   [Buckets.tls]: ["spec", "proxy"],
-  [Buckets.replicas]: ["provisioner", "prober", "cli"],
+  [Buckets.replicas]: ["provisioner", "prober", "autoscaler", "cli"],
   [Buckets.endpoints]: ["provisioner", "prober", "proxy", "cli"],
-  [Buckets.scale]: ["provisioner"],
+  [Buckets.scale]: ["provisioner", "autoscaler", "cli"],
 };
 const EVENTS: Record<BusUser, string[]> = {
   spec: ["spec.published", "spec.deleted"],
   provisioner: ["replica.launched", "replica.phase_changed", "replica.terminated"],
   prober: ["replica.ready", "replica.unready", "replica.failed"],
   proxy: [],
+  autoscaler: ["autoscaler.decided"],
   cli: [],
 };
 const ALL_EVENTS = Object.values(EVENTS).flat();
@@ -120,6 +121,7 @@ function mayListen(user: BusUser, subject: string): boolean {
   if (subject === "yard.api.spec.*") return user === "spec";
   if (subject === Subjects.replicaLogs) return user === "provisioner";
   if (subject === Subjects.probeHint) return user === "prober";
+  if (subject === Subjects.metrics("*") || subject === Subjects.metrics(">")) return user === "autoscaler";
   return false;
 }
 
@@ -183,6 +185,7 @@ const SUBSCRIBE_CATALOGUE = [
   Subjects.replicaLogs,
   Subjects.probeHint,
   "yard.metrics.>",
+  Subjects.metrics("*"),
   "yard.events.>",
   "$KV.>",
   `$KV.${Buckets.specs}.>`,

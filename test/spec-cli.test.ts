@@ -93,6 +93,14 @@ describe("against nats-server and the spec service", () => {
       revision: 1,
       load_balancing_policy: "least_load",
       target_qps_per_replica: null,
+      // The autoscaler's numbers (SkyServe's defaults for `replicas: 1`); no envs, no headers.
+      replica_policy: {
+        min_replicas: 1,
+        max_replicas: 1,
+        num_overprovision: 0,
+        upscale_delay_seconds: 300,
+        downscale_delay_seconds: 1200,
+      },
     });
     expect(await countEvents(nc, "vllm-auth", "spec.published")).toBe(1);
 

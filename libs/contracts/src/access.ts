@@ -7,7 +7,7 @@ import { type BucketName, Buckets, Streams, Subjects } from "./subjects.js";
  * in step by a test). Each service connects as its own NATS user (NATS_USER); the proxy, the
  * internet-facing part, can read neither `yard-specs` (tokens) nor write any bucket.
  */
-export type BusUser = "spec" | "provisioner" | "prober" | "proxy" | "cli";
+export type BusUser = "spec" | "provisioner" | "prober" | "proxy" | "autoscaler" | "cli";
 
 /**
  * The inbox prefix of a NATS user. Replies and JetStream push deliveries (KV watches) arrive on
@@ -121,10 +121,24 @@ export const BusAccessByUser: Record<BusUser, BusAccess> = {
     subscribe: [],
     serves: false,
   },
+  // Reads the secret-free routes (policy numbers), never yard-specs; takes the proxies' load
+  // reports (it listens on yard.metrics.*; the grant is `>` because nats-server 2.9 lets a `*`
+  // grant subscribe to `>` anyway, and the role should say what the server allows); writes
+  // only yard-scale (created by the spec service).
+  autoscaler: {
+    creates: NONE,
+    writes: [Buckets.scale],
+    reads: [Buckets.services, Buckets.replicas],
+    events: ["autoscaler.decided"],
+    consumes: [],
+    publish: [],
+    subscribe: [Subjects.metrics(">")],
+    serves: false,
+  },
   cli: {
     creates: NONE,
     writes: [],
-    reads: [Buckets.replicas, Buckets.endpoints],
+    reads: [Buckets.replicas, Buckets.endpoints, Buckets.scale],
     events: [],
     consumes: [],
     publish: ["yard.api.spec.*", Subjects.replicaLogs],

@@ -2,6 +2,8 @@
 import { z } from "zod";
 import { ServiceName } from "./names.js";
 import { Reason, ReplicaPhase } from "./replica.js";
+import { ScaleReason } from "./scale.js";
+import { ReplicaPolicy } from "./spec.js";
 
 export const EVENT_SCHEMA_VERSION = 1;
 
@@ -35,6 +37,17 @@ export const YardEvent = z.discriminatedUnion("type", [
     phase: ReplicaPhase,
   }),
   z.object({ ...replicaBase, type: z.literal("replica.terminated"), reason: Reason.nullable() }),
+  /** The autoscaler changed a service's `yard-scale` target (`from` null: it had none). */
+  z.object({
+    ...base,
+    type: z.literal("autoscaler.decided"),
+    revision: z.number().int().positive(),
+    from: z.number().int().nonnegative().nullable(),
+    to: z.number().int().nonnegative(),
+    reason: ScaleReason,
+    qps: z.number().nonnegative().nullable(),
+    target_qps_per_replica: ReplicaPolicy.shape.target_qps_per_replica,
+  }),
 ]);
 export type YardEvent = z.infer<typeof YardEvent>;
 export type YardEventType = YardEvent["type"];

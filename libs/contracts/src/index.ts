@@ -25,6 +25,7 @@ export {
 export { ErrorBody, ErrorCode, formatError, Issue, YardError } from "./errors.js";
 export type { EventOf, YardEventType } from "./events.js";
 export { EVENT_SCHEMA_VERSION, ProbeHint, YardEvent } from "./events.js";
+export { LOAD_SCHEMA_VERSION, LoadReport, MAX_REPORT_REPLICAS } from "./load.js";
 export { MASK, maskSpec, maskText, SHORT_SECRET_LENGTH, secretRanges, secretValues } from "./mask.js";
 export { SERVICE_NAME_RE, ServiceName } from "./names.js";
 export type { FailureFacts } from "./replica.js";
@@ -47,7 +48,13 @@ export {
   RUNNING_PHASES,
   SCALE_DOWN_ORDER,
 } from "./replica.js";
-export { SCALE_SCHEMA_VERSION, ScaleRecord } from "./scale.js";
+export {
+  SCALE_REASONS,
+  SCALE_SCHEMA_VERSION,
+  ScaleReason,
+  ScaleRecord,
+  SKYSERVE_AUTOSCALER,
+} from "./scale.js";
 export {
   AcceleratorCandidate,
   DEFAULT_LB_POLICY,
@@ -58,6 +65,7 @@ export {
   ReplicaPolicy,
   ResolvedService,
   ResolvedSpec,
+  RouteReplicaPolicy,
   routeOf,
   ServiceRoute,
   SKYSERVE_DEFAULTS,

@@ -120,22 +120,45 @@ export const SpecRecord = z.object({
 });
 export type SpecRecord = z.infer<typeof SpecRecord>;
 
-/** The KV value of `yard-services[<name>]`: what a proxy needs, with no envs and no headers. */
+/** The replica-count numbers of a policy: what the autoscaler needs besides the target QPS. */
+export const RouteReplicaPolicy = ReplicaPolicy.pick({
+  min_replicas: true,
+  max_replicas: true,
+  num_overprovision: true,
+  upscale_delay_seconds: true,
+  downscale_delay_seconds: true,
+});
+export type RouteReplicaPolicy = z.infer<typeof RouteReplicaPolicy>;
+
+/**
+ * The KV value of `yard-services[<name>]`: what a proxy and the autoscaler need, with no envs
+ * and no headers (neither may read `yard-specs`, which holds tokens).
+ */
 export const ServiceRoute = z.object({
   schema: z.literal(SPEC_SCHEMA_VERSION),
   name: ServiceName,
   revision: z.number().int().positive(),
   load_balancing_policy: LbPolicy,
   target_qps_per_replica: ReplicaPolicy.shape.target_qps_per_replica,
+  /** Absent in routes written before the autoscaler: it leaves such a service at min_replicas. */
+  replica_policy: RouteReplicaPolicy.optional(),
 });
 export type ServiceRoute = z.infer<typeof ServiceRoute>;
 
 export function routeOf(rec: SpecRecord): ServiceRoute {
+  const p = rec.spec.service.replica_policy;
   return {
     schema: SPEC_SCHEMA_VERSION,
     name: rec.name,
     revision: rec.revision,
     load_balancing_policy: rec.spec.service.load_balancing_policy,
-    target_qps_per_replica: rec.spec.service.replica_policy.target_qps_per_replica,
+    target_qps_per_replica: p.target_qps_per_replica,
+    replica_policy: {
+      min_replicas: p.min_replicas,
+      max_replicas: p.max_replicas,
+      num_overprovision: p.num_overprovision,
+      upscale_delay_seconds: p.upscale_delay_seconds,
+      downscale_delay_seconds: p.downscale_delay_seconds,
+    },
   };
 }

@@ -12,6 +12,7 @@ import {
   SCALE_SCHEMA_VERSION,
   ScaleRecord,
   ServiceRoute,
+  SKYSERVE_DEFAULTS,
   SPEC_SCHEMA_VERSION,
   SpecRecord,
 } from "@switchyard/contracts";
@@ -121,6 +122,13 @@ export function routeRecord(o: Partial<ServiceRoute> = {}): ServiceRoute {
     revision: 1,
     load_balancing_policy: DEFAULT_LB_POLICY,
     target_qps_per_replica: null,
+    replica_policy: {
+      min_replicas: 1,
+      max_replicas: 1,
+      num_overprovision: SKYSERVE_DEFAULTS.num_overprovision,
+      upscale_delay_seconds: SKYSERVE_DEFAULTS.upscale_delay_seconds,
+      downscale_delay_seconds: SKYSERVE_DEFAULTS.downscale_delay_seconds,
+    },
     ...o,
   });
 }

@@ -1,0 +1,48 @@
+// @pure: no I/O (tools/lint-boundaries checks it)
+import { z } from "zod";
+import { ServiceName } from "./names.js";
+
+export const LOAD_SCHEMA_VERSION = 1;
+
+/** At most this many replicas in one report's `in_flight` (a service is capped far below it). */
+export const MAX_REPORT_REPLICAS = 1024;
+
+/**
+ * A proxy's load report for one service, on `Subjects.metrics(service)` (core NATS, no reply):
+ * what the autoscaler (services/autoscaler) sums into the service's QPS. A lost report loses
+ * only its count; the autoscaler notices the gap in `seq` and holds scale-downs until it has a
+ * full window of reports again.
+ *
+ * - Every proxy sends one report per service it routes every `interval_ms`, zeros included, so
+ *   silence means "no data", never "no load". It may send one early (a request was just held at
+ *   zero replicas), with the next `seq`.
+ * - `requests` counts the requests received since the proxy's previous report for the service,
+ *   each once, before retries (SkyServe's load balancer records one timestamp per request).
+ * - `seq` counts the proxy's reports for the service: 1 for its first (a proxy that starts
+ *   has no earlier data to miss), then +1 each.
+ * - `held`: requests waiting now because the service had no ready replica (scale-from-zero).
+ *
+ * Strict: a record of another kind aimed at the subject is not a report.
+ */
+export const LoadReport = z.strictObject({
+  schema: z.literal(LOAD_SCHEMA_VERSION),
+  /** Stable for the proxy process's life, e.g. `<host>:<pid>` (plus the worker of a cluster). */
+  proxy_id: z
+    .string()
+    .min(1)
+    .max(128)
+    .regex(/^[A-Za-z0-9._:@/-]+$/, "letters, digits and . _ : @ / - only"),
+  service: ServiceName,
+  seq: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
+  interval_ms: z.number().int().min(50).max(600_000),
+  requests: z.number().int().nonnegative().max(1_000_000_000),
+  /** Requests being forwarded now, per replica id. */
+  in_flight: z
+    .record(z.string().regex(/^[1-9][0-9]{0,9}$/, "a replica id"), z.number().int().nonnegative().max(1e9))
+    .refine((m) => Object.keys(m).length <= MAX_REPORT_REPLICAS, {
+      message: `at most ${MAX_REPORT_REPLICAS} replicas`,
+    }),
+  held: z.number().int().nonnegative().max(1_000_000_000),
+  sent_at: z.string().max(64),
+});
+export type LoadReport = z.infer<typeof LoadReport>;
