@@ -1,0 +1,176 @@
+import type { Logger, NatsConnection } from "@switchyard/bus";
+import type { LoadReport } from "@switchyard/contracts";
+import {
+  type EventQueue,
+  eventQueue,
+  listenReports,
+  openScale,
+  type ScaleStore,
+  watchConnection,
+  watchInputs,
+} from "./bus.js";
+import type { AutoscalerConfig } from "./config.js";
+import { AutoscalerMetrics } from "./metrics.js";
+import { type MetricsServer, serveMetrics } from "./metrics-server.js";
+import { type Effect, Scaler } from "./scaler.js";
+
+export interface AutoscalerDeps {
+  nc: NatsConnection;
+  logger: Logger;
+  config: Pick<
+    AutoscalerConfig,
+    | "YARD_AUTOSCALER_INTERVAL_MS"
+    | "YARD_AUTOSCALER_QPS_WINDOW_S"
+    | "YARD_AUTOSCALER_WARMUP_MS"
+    | "YARD_AUTOSCALER_REFRESH_MS"
+    | "YARD_AUTOSCALER_METRICS_HOST"
+    | "YARD_AUTOSCALER_METRICS_PORT"
+  >;
+  now?: () => number;
+}
+
+export interface AutoscalerApp {
+  /** Load yard-scale and the snapshots, listen to the proxies, decide every interval; logs "ready". */
+  start(): Promise<void>;
+  /** Stop deciding, finish the write in flight and the events (NATS is left to the caller). */
+  stop(): Promise<void>;
+}
+
+export function build(deps: AutoscalerDeps): AutoscalerApp {
+  const { nc, logger, config } = deps;
+  const now = deps.now ?? Date.now;
+  const abort = new AbortController();
+  // Listening starts now: the warm-up and the first window count from here.
+  const scaler = new Scaler(
+    {
+      windowMs: config.YARD_AUTOSCALER_QPS_WINDOW_S * 1000,
+      warmupMs: config.YARD_AUTOSCALER_WARMUP_MS,
+      refreshMs: config.YARD_AUTOSCALER_REFRESH_MS,
+    },
+    now(),
+  );
+  const metrics = new AutoscalerMetrics(() => scaler.views(now()));
+  const stops: (() => void)[] = [];
+  let store: ScaleStore | null = null;
+  let events: EventQueue | null = null;
+  let server: MetricsServer | null = null;
+  let timer: NodeJS.Timeout | undefined;
+  // One write at a time, in decision order; a tick is skipped while the last is still writing.
+  let work: Promise<void> = Promise.resolve();
+  let ticking = false;
+  const urgent = new Set<string>();
+  const lastDropWarn = new Map<string, number>();
+
+  async function apply(effects: Effect[]): Promise<void> {
+    for (const e of effects) {
+      if (e.type === "unmanaged") {
+        logger.warn({ service: e.service, revision: e.revision }, `not autoscaled: ${e.message}`);
+        continue;
+      }
+      const service = e.type === "put" ? e.record.service : e.service;
+      try {
+        if (e.type === "delete") {
+          await store!.delete(e.service);
+          scaler.removed(e.service);
+          logger.info({ service }, "service removed: its yard-scale record deleted");
+          continue;
+        }
+        await store!.put(e.record);
+        scaler.stored(e.record);
+        if (!e.event) continue;
+        const { from, to, reason, qps } = e.event;
+        metrics.decided(service, reason);
+        logger.info({ service, from, to, reason, qps, revision: e.event.revision }, "decided");
+        events!.emit(e.event);
+      } catch (err) {
+        logger.warn({ service, err: String(err) }, "writing yard-scale failed; decided again next interval");
+      }
+    }
+  }
+
+  function schedule(decideNow: () => Effect[]): void {
+    work = work.then(() => apply(decideNow()));
+  }
+
+  function tick(): void {
+    if (ticking) return;
+    ticking = true;
+    schedule(() => scaler.decideAll(now()));
+    void work.finally(() => {
+      ticking = false;
+    });
+  }
+
+  function onReport(r: LoadReport): void {
+    const { result, urgent: held } = scaler.report(r, now());
+    metrics.report(result);
+    if (result !== "ok" && result !== "duplicate") {
+      // A flood of names: say so now and then, not per report.
+      const t = now();
+      if (t - (lastDropWarn.get(result) ?? -Infinity) >= 10_000) {
+        lastDropWarn.set(result, t);
+        logger.warn({ result, service: r.service, proxy: r.proxy_id }, "load report dropped");
+      }
+    }
+    // Requests wait at zero replicas: decide this service now, not at the next tick.
+    if (held && !urgent.has(r.service)) {
+      urgent.add(r.service);
+      schedule(() => {
+        urgent.delete(r.service);
+        return scaler.decideOne(r.service, now());
+      });
+    }
+  }
+
+  return {
+    async start() {
+      const { signal } = abort;
+      const scale = await openScale(nc, logger, signal);
+      store = scale.store;
+      for (const rec of scale.existing) scaler.stored(rec);
+      events = await eventQueue(nc, logger, signal);
+      // Reports count from the start; decisions wait for the snapshots (a service missing from
+      // a half-loaded snapshot would have its record deleted).
+      const reports = listenReports(nc, onReport, logger);
+      stops.push(() => reports.stop());
+      watchConnection(nc, {
+        lost: () => scaler.book.connectionLost(),
+        back: () => scaler.book.connectionBack(now()),
+      });
+      const inputs = await watchInputs(
+        nc,
+        { route: (n, r) => scaler.setRoute(n, r), replica: (k, r) => scaler.setReplica(k, r) },
+        logger,
+        signal,
+      );
+      stops.push(() => inputs.stop());
+      await inputs.ready;
+      if (signal.aborted) return;
+      server = await serveMetrics(
+        metrics.registry,
+        config.YARD_AUTOSCALER_METRICS_HOST,
+        config.YARD_AUTOSCALER_METRICS_PORT,
+      );
+      logger.info({ server: "metrics", address: server.address }, "listening");
+      timer = setInterval(tick, config.YARD_AUTOSCALER_INTERVAL_MS);
+      tick();
+      logger.info(
+        {
+          records: scale.existing.length,
+          windowS: config.YARD_AUTOSCALER_QPS_WINDOW_S,
+          warmupMs: config.YARD_AUTOSCALER_WARMUP_MS,
+        },
+        "ready",
+      );
+    },
+
+    async stop() {
+      abort.abort();
+      clearInterval(timer);
+      for (const s of stops) s();
+      await work;
+      await events?.drained();
+      await server?.close();
+    },
+  };
+}

@@ -1,0 +1,139 @@
+import {
+  getJson,
+  jetstream,
+  type Logger,
+  listen,
+  type NatsConnection,
+  openBucket,
+  publishEvent,
+  putJson,
+  waitForEventsStream,
+  watchBucket,
+} from "@switchyard/bus";
+import {
+  Buckets,
+  LoadReport,
+  ReplicaRecord,
+  ScaleRecord,
+  ServiceRoute,
+  Subjects,
+  type YardEvent,
+} from "@switchyard/contracts";
+
+// The autoscaler's one bus adapter: yard-scale (it is the single writer; the spec service
+// creates it), yard-services and yard-replicas (read), the proxies' load reports, its events.
+
+export interface ScaleStore {
+  put(rec: ScaleRecord): Promise<void>;
+  delete(service: string): Promise<void>;
+}
+
+/** yard-scale, waiting for the spec service to create it, and the records it holds now. */
+export async function openScale(
+  nc: NatsConnection,
+  logger: Logger,
+  signal: AbortSignal,
+): Promise<{ store: ScaleStore; existing: ScaleRecord[] }> {
+  const kv = await openBucket(nc, Buckets.scale, { logger, signal });
+  const existing: ScaleRecord[] = [];
+  for await (const key of await kv.keys()) {
+    const v = await getJson(kv, key, ScaleRecord, logger);
+    // A record under another service's key would be a second writer's: leave it out.
+    if (v && v.value.service === key) existing.push(v.value);
+  }
+  return {
+    existing,
+    store: {
+      put: async (rec) => void (await putJson(kv, rec.service, rec)),
+      delete: async (service) => void (await kv.delete(service)),
+    },
+  };
+}
+
+export interface Inputs {
+  /** Resolves once both snapshots (routes, replicas) have been delivered. */
+  ready: Promise<void>;
+  stop(): void;
+}
+
+/** Watch yard-services (the secret-free routes: policy numbers) and yard-replicas. */
+export async function watchInputs(
+  nc: NatsConnection,
+  on: {
+    route(name: string, r: ServiceRoute | null): void;
+    replica(key: string, r: ReplicaRecord | null): void;
+  },
+  logger: Logger,
+  signal: AbortSignal,
+): Promise<Inputs> {
+  const opts = { logger, signal };
+  const [routes, replicas] = await Promise.all([
+    openBucket(nc, Buckets.services, opts),
+    openBucket(nc, Buckets.replicas, opts),
+  ]);
+  const r = watchBucket(
+    routes,
+    ServiceRoute,
+    (c) => on.route(c.key, c.op === "put" ? c.value : null),
+    logger,
+  );
+  const p = watchBucket(
+    replicas,
+    ReplicaRecord,
+    (c) => on.replica(c.key, c.op === "put" ? c.value : null),
+    logger,
+  );
+  return {
+    ready: r.ready.then(() => p.ready),
+    stop: () => {
+      r.stop();
+      p.stop();
+    },
+  };
+}
+
+/** The proxies' load reports on `yard.metrics.*` (plain publishes only; malformed ones logged). */
+export function listenReports(
+  nc: NatsConnection,
+  onReport: (r: LoadReport) => void,
+  logger: Logger,
+): { stop(): void } {
+  return listen(nc, Subjects.metrics("*"), LoadReport, onReport, logger, "load report");
+}
+
+/** Calls `lost` when the NATS connection drops and `back` when it is restored. */
+export function watchConnection(nc: NatsConnection, on: { lost(): void; back(): void }): void {
+  void (async () => {
+    for await (const s of nc.status()) {
+      if (s.type === "disconnect") on.lost();
+      else if (s.type === "reconnect") on.back();
+    }
+  })();
+}
+
+export interface EventQueue {
+  /** Publish after the events emitted before it; a failure is logged (events are not state). */
+  emit(ev: YardEvent): void;
+  drained(): Promise<void>;
+}
+
+/** Events in decision order, once the spec service has created the events stream. */
+export async function eventQueue(
+  nc: NatsConnection,
+  logger: Logger,
+  signal: AbortSignal,
+): Promise<EventQueue> {
+  await waitForEventsStream(nc, { logger, signal });
+  const js = jetstream(nc);
+  let chain: Promise<void> = Promise.resolve();
+  return {
+    emit(ev) {
+      chain = chain
+        .then(() => publishEvent(js, ev))
+        .catch((err) =>
+          logger.warn({ type: ev.type, service: ev.service, err: String(err) }, "event not published"),
+        );
+    },
+    drained: () => chain,
+  };
+}

@@ -1,0 +1,166 @@
+// @pure: no I/O (tools/lint-boundaries checks it)
+import type { LoadReport } from "@switchyard/contracts";
+import { QpsWindow } from "./qps-window.js";
+
+/**
+ * How much the autoscaler may trust a service's QPS now:
+ * - none: it has listened for less than the warm-up (it just started, or NATS just came back):
+ *   no decision from load at all.
+ * - partial: reports arrive, but some of the window is missing (it started or reconnected less
+ *   than a window ago, a proxy's reports were lost, a proxy went silent): it may scale up on
+ *   what it sees, never down.
+ * - full: a whole window of every proxy's reports: every decision.
+ */
+export type Evidence = "none" | "partial" | "full";
+
+export interface LoadView {
+  /** Requests per second: each proxy's count over the part of the window it covers, summed. */
+  qps: number;
+  /** Requests held now at zero replicas, over the proxies that report. */
+  held: number;
+  /** Requests in flight now, over the proxies that report. */
+  inFlight: number;
+  /** Proxies whose reports are in the window. */
+  proxies: number;
+  evidence: Evidence;
+}
+
+export interface BookOptions {
+  windowMs: number;
+  /** How long to listen after a start or reconnect before deciding anything from load. */
+  warmupMs: number;
+  /** A proxy is silent (data missing) after this many of its intervals without a report. */
+  staleIntervals?: number;
+  /** Caps against a flood of names: proxies per service, services without a route. */
+  maxProxies?: number;
+  maxServices?: number;
+}
+
+export type ReportResult = "ok" | "duplicate" | "too_many_proxies" | "too_many_services";
+
+interface ProxyLoad {
+  window: QpsWindow;
+  /** Since when this proxy's reports are complete (no gap); the window counts only after it. */
+  coveredFrom: number;
+  /** Seen from its first report (seq 1): nothing of it can be missing. */
+  born: boolean;
+  lastAt: number;
+  lastSeq: number;
+  intervalMs: number;
+  held: number;
+  inFlight: number;
+}
+
+/**
+ * Every proxy's load reports per service, and how complete they are. The QPS equals SkyServe's
+ * (requests in the last window / window) once every proxy has reported for a whole window; a
+ * proxy seen for less (the autoscaler just started, reports were lost) counts its requests over
+ * the part it covers, so a restart never reads as a drop in load.
+ */
+export class LoadBook {
+  private readonly services = new Map<string, Map<string, ProxyLoad>>();
+  /** When listening (re)started; null while the NATS connection is down. */
+  private listeningSince: number | null;
+  private readonly staleIntervals: number;
+  private readonly maxProxies: number;
+  private readonly maxServices: number;
+
+  constructor(
+    private readonly o: BookOptions,
+    now: number,
+  ) {
+    this.listeningSince = now;
+    this.staleIntervals = o.staleIntervals ?? 3;
+    this.maxProxies = o.maxProxies ?? 256;
+    this.maxServices = o.maxServices ?? 1024;
+  }
+
+  /** The connection is down: reports are being lost from now. */
+  connectionLost(): void {
+    this.listeningSince = null;
+  }
+
+  /** The connection is back: listen again from `now` (what was lost shows as gaps in `seq`). */
+  connectionBack(now: number): void {
+    this.listeningSince = now;
+  }
+
+  report(r: LoadReport, now: number): ReportResult {
+    let proxies = this.services.get(r.service);
+    if (!proxies) {
+      if (this.services.size >= this.maxServices) return "too_many_services";
+      proxies = new Map();
+      this.services.set(r.service, proxies);
+    }
+    let p = proxies.get(r.proxy_id);
+    if (!p) {
+      if (proxies.size >= this.maxProxies) return "too_many_proxies";
+      p = {
+        window: new QpsWindow(this.o.windowMs),
+        coveredFrom: now - r.interval_ms,
+        born: r.seq === 1,
+        lastAt: now,
+        lastSeq: 0,
+        intervalMs: r.interval_ms,
+        held: 0,
+        inFlight: 0,
+      };
+      proxies.set(r.proxy_id, p);
+    } else if (r.seq === 1) {
+      // The proxy restarted under the same id: its count starts again, nothing was skipped.
+    } else if (r.seq <= p.lastSeq) {
+      return "duplicate";
+    } else if (r.seq > p.lastSeq + 1) {
+      // Reports were lost: the window no longer tells this proxy's rate; start it again.
+      p.window.clear();
+      p.coveredFrom = now - r.interval_ms;
+      p.born = false;
+    }
+    p.window.add(now, r.requests);
+    p.lastAt = now;
+    p.lastSeq = r.seq;
+    p.intervalMs = r.interval_ms;
+    p.held = r.held;
+    p.inFlight = Object.values(r.in_flight).reduce((a, b) => a + b, 0);
+    return "ok";
+  }
+
+  /** Forget proxies with no report in the window, and services with no proxy left. */
+  prune(now: number): void {
+    for (const [service, proxies] of this.services) {
+      for (const [id, p] of proxies) if (p.lastAt <= now - this.o.windowMs) proxies.delete(id);
+      if (proxies.size === 0) this.services.delete(service);
+    }
+  }
+
+  /** Services with reports in the window. */
+  reported(): string[] {
+    return [...this.services.keys()];
+  }
+
+  view(service: string, now: number): LoadView {
+    const { windowMs, warmupMs } = this.o;
+    let qps = 0;
+    let held = 0;
+    let inFlight = 0;
+    let complete = true;
+    let proxies = 0;
+    for (const p of this.services.get(service)?.values() ?? []) {
+      if (p.lastAt <= now - windowMs) continue;
+      proxies++;
+      const span = Math.max(p.intervalMs, Math.min(windowMs, now - p.coveredFrom));
+      qps += (p.window.count(now) * 1000) / span;
+      const silent = now - p.lastAt > this.staleIntervals * p.intervalMs;
+      if (silent || (!p.born && p.coveredFrom > now - windowMs)) complete = false;
+      if (!silent) {
+        held += p.held;
+        inFlight += p.inFlight;
+      }
+    }
+    const listened = this.listeningSince === null ? -1 : now - this.listeningSince;
+    // A whole window of listening also means every proxy that reports at all has been seen.
+    const evidence: Evidence =
+      listened < warmupMs ? "none" : listened >= windowMs && complete ? "full" : "partial";
+    return { qps, held, inFlight, proxies, evidence };
+  }
+}
