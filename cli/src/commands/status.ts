@@ -4,6 +4,7 @@ import {
   EndpointRecord,
   type ListResult,
   ReplicaRecord,
+  ScaleRecord,
   type SpecRecord,
   Subjects,
   YardError,
@@ -11,6 +12,7 @@ import {
 import type { z } from "zod";
 import type { Ctx } from "../context.js";
 import { endpointOf } from "../endpoint.js";
+import { scaleTable } from "../scale-view.js";
 import { haltNotes, replicasTable, serviceRows, servicesTable } from "../status-view.js";
 
 export interface StatusOptions {
@@ -42,6 +44,9 @@ export async function status(names: string[], o: StatusOptions, ctx: Ctx): Promi
   const endpoints = (await readAll(bus.nc, Buckets.endpoints, EndpointRecord)).filter((e) =>
     wanted(e.service),
   );
+  // The autoscaler's target and why, for the services shown (none while it does not run).
+  const scale = (await readAll(bus.nc, Buckets.scale, ScaleRecord)).filter((s) => shown.has(s.service));
+  const scaleOf = (name: string) => scale.find((s) => s.service === name) ?? null;
   // https:// for a service with service.tls: the proxy serves its certificate by SNI.
   const tls = new Set(specs.filter((s) => s.spec.service.tls !== null).map((s) => s.name));
   const url = (n: string) => endpointOf(n, ctx.io.env, tls.has(n));
@@ -49,7 +54,7 @@ export async function status(names: string[], o: StatusOptions, ctx: Ctx): Promi
   const { io } = ctx;
 
   if (o.json) {
-    const services = rows.map((r, i) => ({ ...r, record: specs[i] }));
+    const services = rows.map((r, i) => ({ ...r, record: specs[i], autoscaler: scaleOf(r.name) }));
     io.out(JSON.stringify({ services, replicas, endpoints, missing }, null, 2));
   } else if (o.endpoint) {
     for (const r of rows) io.out(r.endpoint);
@@ -59,6 +64,11 @@ export async function status(names: string[], o: StatusOptions, ctx: Ctx): Promi
     io.out("Services");
     io.out(rows.length ? servicesTable(rows) : "No services.");
     io.out("");
+    if (scale.length) {
+      io.out("Autoscaler");
+      io.out(scaleTable(scale, Date.now()));
+      io.out("");
+    }
     io.out("Service Replicas");
     io.out(replicas.length ? replicasTable(replicas, endpoints) : "No replicas yet.");
     const halts = haltNotes(rows);
