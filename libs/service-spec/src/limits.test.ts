@@ -263,21 +263,19 @@ describe("accepted but not acted on: a warning naming the field", () => {
     );
   });
 
-  it("autoscaling fields: the service runs at min_replicas", () => {
+  it("autoscaling fields without a target QPS: the service runs at min_replicas", () => {
     const w = warnings({
       ...base,
-      service: {
-        replica_policy: {
-          min_replicas: 2,
-          max_replicas: 5,
-          target_qps_per_replica: 3,
-          upscale_delay_seconds: 10,
-        },
-      },
+      service: { replica_policy: { min_replicas: 2, upscale_delay_seconds: 10, downscale_delay_seconds: 5 } },
     });
     expect(w).toContain(
-      "autoscaling is not implemented yet: the service runs at min_replicas (2); `service.replica_policy.max_replicas`, `service.replica_policy.upscale_delay_seconds` are not acted on",
+      "without `service.replica_policy.target_qps_per_replica` there is no autoscaling: the service runs at min_replicas (2); `service.replica_policy.upscale_delay_seconds`, `service.replica_policy.downscale_delay_seconds` are not acted on",
     );
+  });
+
+  it("none for autoscaling with a target QPS: the autoscaler acts on it", () => {
+    const policy = { min_replicas: 0, max_replicas: 5, target_qps_per_replica: 3, upscale_delay_seconds: 10 };
+    expect(warnings({ ...base, service: { replica_policy: policy } })).toEqual([]);
   });
 
   it("none for service.tls: the proxy serves it by SNI", () => {

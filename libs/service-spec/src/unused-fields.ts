@@ -37,13 +37,12 @@ export function unusedFieldWarnings(v: ServiceView, candidates: readonly Candida
     out.push(
       `${list(spot)} ${spot.length === 1 ? "is" : "are"} not acted on: there are no spot instances to fall back from`,
     );
-  const scaling = [
-    ...(v.max !== undefined && v.max > (v.min ?? 0) ? [`${P}.max_replicas`] : []),
-    ...AUTOSCALE_POLICY.filter((k) => v.policyPresent.has(k)).map((k) => `${P}.${k}`),
-  ];
-  if (scaling.length > 0)
+  // The autoscaler (services/autoscaler) acts on these only with a target QPS, as SkyServe;
+  // max_replicas above min_replicas without one is already an error (cross-field.ts).
+  const scaling = AUTOSCALE_POLICY.filter((k) => v.policyPresent.has(k)).map((k) => `${P}.${k}`);
+  if (scaling.length > 0 && !v.policyPresent.has("target_qps_per_replica"))
     out.push(
-      `autoscaling is not implemented yet: the service runs at min_replicas (${v.min ?? 0}); ${list(scaling)} ${scaling.length === 1 ? "is" : "are"} not acted on`,
+      `without \`${P}.target_qps_per_replica\` there is no autoscaling: the service runs at min_replicas (${v.min ?? 0}); ${list(scaling)} ${scaling.length === 1 ? "is" : "are"} not acted on`,
     );
   return out;
 }
