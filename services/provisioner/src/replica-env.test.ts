@@ -19,8 +19,10 @@ describe("buildReplicaEnv", () => {
       HOME: "/root",
       AUTH_TOKEN: "t0k",
       MODEL_NAME: "m",
+      PYTHONUNBUFFERED: "1",
       YARD_SERVICE: "llm",
       YARD_REPLICA_ID: "3",
+      SKYPILOT_SERVE_REPLICA_ID: "3",
       YARD_REPLICA_PORT: "8001",
       YARD_REPLICA_DIR: "/state/replicas/llm/3",
       CUDA_VISIBLE_DEVICES: "",
@@ -35,9 +37,22 @@ describe("buildReplicaEnv", () => {
     expect(buildReplicaEnv({ ...base, gpuIndices: gpus }).CUDA_VISIBLE_DEVICES).toBe(cvd);
   });
 
-  it("the spec cannot override YARD_* but may set PATH (extra dirs stay first)", () => {
-    const env = buildReplicaEnv({ ...base, specEnvs: { YARD_REPLICA_PORT: "1", PATH: "/opt/bin" } });
+  it("the spec cannot override YARD_* or SkyServe's replica id but may set PATH (extra dirs stay first)", () => {
+    const env = buildReplicaEnv({
+      ...base,
+      specEnvs: { YARD_REPLICA_PORT: "1", SKYPILOT_SERVE_REPLICA_ID: "9", PATH: "/opt/bin" },
+    });
     expect(env.YARD_REPLICA_PORT).toBe("8001");
+    expect(env.SKYPILOT_SERVE_REPLICA_ID).toBe("3");
     expect(env.PATH).toBe("/repo/node_modules/.bin:/opt/bin");
+  });
+
+  it.each([
+    { name: "unset: output unbuffered", specEnvs: {}, want: "1" },
+    { name: "the spec's own value wins", specEnvs: { PYTHONUNBUFFERED: "" }, want: "" },
+    { name: "even from the host env: only the spec sets it", specEnvs: {}, host: "0", want: "1" },
+  ])("PYTHONUNBUFFERED: $name", ({ specEnvs, host, want }) => {
+    const env = buildReplicaEnv({ ...base, base: { ...base.base, PYTHONUNBUFFERED: host }, specEnvs });
+    expect(env.PYTHONUNBUFFERED).toBe(want);
   });
 });
