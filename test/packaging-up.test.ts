@@ -306,7 +306,7 @@ describe("`pnpm start` with YARD_PROXIES=3 (the README's command, pnpm included)
       .map((l) => /started \S+ \(pid (\d+)/.exec(l)?.[1])
       .filter(Boolean)
       .map(Number);
-    expect(services).toHaveLength(6); // spec, provisioner, prober, 3 proxies
+    expect(services).toHaveLength(7); // spec, provisioner, prober, autoscaler, 3 proxies
     for (const pid of services) expect(environOf(pid).filter((e) => e.includes(key))).toEqual([]);
     expect(up.proc.lines.filter((l) => l.includes(key))).toEqual([]);
     expect(up.proc.lines.some((l) => l.includes(`encrypted with the key in ${keyFile}, made now`))).toBe(
@@ -523,7 +523,7 @@ describe("pnpm start supervises: a crash restarts one process, never the system"
   }, 120_000);
 
   it("kill -9 of the proxy: restarted alone on the port the banner printed; the URL answers again", async () => {
-    const others = ["spec", "provisioner", "prober"].map((n) => pidOf(`started ${n}`));
+    const others = ["spec", "provisioner", "prober", "autoscaler"].map((n) => pidOf(`started ${n}`));
     process.kill(pidOf("started proxy-1"), "SIGKILL");
     await up.proc.waitForLine(/^up \| proxy-1 exited unexpectedly \(signal SIGKILL\)/);
     await up.proc.waitForLine(/^up \| proxy-1 ready again/, 60_000);
@@ -539,7 +539,7 @@ describe("pnpm start supervises: a crash restarts one process, never the system"
     process.kill(natsPid, "SIGKILL");
     await up.proc.waitForLine(/^up \| nats-server exited unexpectedly \(signal SIGKILL\)/);
     await up.proc.waitForLine(/^up \| nats-server ready again/, 60_000);
-    for (const svc of ["spec", "provisioner", "prober", "proxy-1"])
+    for (const svc of ["spec", "provisioner", "prober", "autoscaler", "proxy-1"])
       await up.proc.waitForLine(new RegExp(`^${svc}\\s*\\| .*"event":"bus.reconnected"`), 60_000);
     // JetStream state survived: the route published before the crash is still there (read as
     // the proxies read it).

@@ -81,7 +81,7 @@ export function createLauncher(o: UpOptions, repoRoot: string) {
   const running: Supervisor<RunningService>[] = [];
   let nats: Supervisor<NatsInstance> | null = null;
   let stopping: Promise<void> | null = null;
-  const plannedNames = ["nats", "spec", "provisioner", "prober"];
+  const plannedNames = ["nats", "spec", "provisioner", "prober", "autoscaler"];
   for (let i = 1; i <= o.proxies; i++) plannedNames.push(`proxy-${i}`);
   const out = makeOutput(o, plannedNames);
 
@@ -216,7 +216,7 @@ export function createLauncher(o: UpOptions, repoRoot: string) {
   }
 
   /**
-   * Proxies first (stop taking traffic), then prober, provisioner, spec; then the replica groups
+   * Proxies first (stop taking traffic), then autoscaler, prober, provisioner, spec; then the replica groups
    * that outlived the provisioner (it crashed, or hung and was killed); our nats-server last.
    */
   function stop(): Promise<void> {

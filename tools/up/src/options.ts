@@ -17,7 +17,7 @@ import type { RestartPolicy } from "./restart-policy.js";
  * | YARD_PROXY_ADMIN_PORT     | 9090               | first proxy's admin port; +1 each (0: any)        |
  * | YARD_SPEC_HTTP_PORT       | 7070               | spec service HTTP API (0: any)                    |
  * | YARD_EXAMPLE / --no-example | 1                | publish examples/local-auth.yaml with a token     |
- * | YARD_NATS_<USER>_PASS     | <user>-dev         | NATS passwords (spec, provisioner, prober, proxy, cli) |
+ * | YARD_NATS_<USER>_PASS     | <user>-dev         | NATS passwords (spec, provisioner, prober, proxy, autoscaler, cli) |
  * | YARD_RESTART_DELAY_MS     | 500                | first restart of a process that exited on its own |
  * | YARD_RESTART_MAX_DELAY_MS | 30000              | cap of the doubling restart delay (crash loop)    |
  */
@@ -45,8 +45,8 @@ export type Parsed = { ok: true; options: UpOptions } | { ok: false; error: stri
 export const USAGE = `Usage: pnpm start [--no-example] [--help]
 
 Starts Switchyard on this machine without Docker: nats-server (deploy/nats/server.conf), the spec
-service, provisioner, prober and YARD_PROXIES proxies, then publishes examples/local-auth.yaml
-with a generated token and prints a curl line to try it. A process that exits on its own is
+service, provisioner, prober, autoscaler and YARD_PROXIES proxies, then publishes
+examples/local-auth.yaml with a generated token and prints a curl line to try it. A process that exits on its own is
 restarted (backoff doubling from YARD_RESTART_DELAY_MS to YARD_RESTART_MAX_DELAY_MS); the others
 keep running. Ctrl-C stops everything, replicas included. Made on the first start and kept in
 the state dir (mode 0600, never printed): nats-js.key (JetStream's store is encrypted with it)

@@ -10,12 +10,13 @@ function opts(env: NodeJS.ProcessEnv): UpOptions {
 }
 
 describe("planServices", () => {
-  it("starts spec, provisioner, prober, then the proxies, each as its own NATS user", () => {
+  it("starts spec, provisioner, prober, autoscaler, then the proxies, each as its own NATS user", () => {
     const plan = planServices(opts({ YARD_PROXIES: "2" }), "nats://127.0.0.1:4333");
     expect(plan.map((p) => [p.name, p.user, p.entry])).toEqual([
       ["spec", "spec", "services/spec/src/main.ts"],
       ["provisioner", "provisioner", "services/provisioner/src/main.ts"],
       ["prober", "prober", "services/prober/src/main.ts"],
+      ["autoscaler", "autoscaler", "services/autoscaler/src/main.ts"],
       ["proxy-1", "proxy", "services/proxy/src/main.ts"],
       ["proxy-2", "proxy", "services/proxy/src/main.ts"],
     ]);
@@ -48,7 +49,10 @@ describe("planServices", () => {
   });
 
   it("a restart keeps the ports the last run listened on (planned 0 → the port the banner printed)", () => {
-    const [spec, prov, , proxy] = planServices(opts({ YARD_PROXY_PORT: "0", YARD_SPEC_HTTP_PORT: "0" }), "u");
+    const [spec, prov, , , proxy] = planServices(
+      opts({ YARD_PROXY_PORT: "0", YARD_SPEC_HTTP_PORT: "0" }),
+      "u",
+    );
     const listening = new Map([
       ["proxy", "http://127.0.0.1:41234"],
       ["admin", "http://[::]:41235/"],

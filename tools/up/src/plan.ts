@@ -22,7 +22,7 @@ export interface ServicePlan {
 const nth = (base: number, i: number) => String(base === 0 ? 0 : base + i);
 
 /**
- * Start order: spec (creates yard-specs/yard-services), provisioner, prober, then the proxies.
+ * Start order: spec (creates every stream), provisioner, prober, autoscaler, then the proxies.
  * Stop order is the reverse, so proxies stop taking traffic first and the bus goes last.
  * Pure: the same options always give the same plan.
  */
@@ -54,6 +54,13 @@ export function planServices(o: UpOptions, natsUrl: string): ServicePlan[] {
       entry: "services/prober/src/main.ts",
       env: bus("prober"),
       portVars: {},
+    },
+    {
+      name: "autoscaler",
+      user: "autoscaler",
+      entry: "services/autoscaler/src/main.ts",
+      env: bus("autoscaler"),
+      portVars: { metrics: "YARD_AUTOSCALER_METRICS_PORT" },
     },
   ];
   for (let i = 0; i < o.proxies; i++) {
