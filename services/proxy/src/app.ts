@@ -14,6 +14,8 @@ export interface ProxyDeps {
   connect: () => Promise<NatsConnection>;
   /** A cluster worker: no admin server of its own, it answers the primary instead. */
   worker: boolean;
+  /** This process in its load reports (`<host>:<pid>`: each cluster worker reports for itself). */
+  proxyId: string;
 }
 
 export interface ProxyApp {
@@ -22,9 +24,13 @@ export interface ProxyApp {
    * plane. Logs `listening` per server and `ready` once the snapshots are loaded.
    */
   start(): Promise<void>;
-  /** /-/ready turns 503; stop taking connections, finish every in-flight request (streams too). */
+  /**
+   * /-/ready turns 503; stop taking connections, answer held requests 503, finish every
+   * in-flight request (streams too).
+   */
   drain(): Promise<void>;
   closePools(): Promise<void>;
+  /** Stop the watches and the load reports (one last report carries the counts since the previous). */
   stopFeed(): void;
   drainBus(): Promise<void>;
   closeAdmin(): Promise<void>;
@@ -36,14 +42,19 @@ export function build(deps: ProxyDeps): ProxyApp {
   let nc: NatsConnection | null = null;
   let bus: ProxyBus | null = null;
   let ready = false;
+  let reports: NodeJS.Timeout | null = null;
   const tls = tlsEnabled(config) ? createProxyTls(config, logger) : null;
   const plane = createDataPlane(
     config,
     logger,
     accessLogger(logger, config.YARD_PROXY_ACCESS_LOG),
-    (r) => bus?.hint(r),
+    { eject: (r) => bus?.hint(r), demand: (r) => bus?.report(r) },
+    deps.proxyId,
     tls?.serverOptions,
   );
+  const sendReports = () => {
+    for (const r of plane.loadReports(Date.now())) bus?.report(r);
+  };
   const admin = worker
     ? null
     : createAdminServer(
@@ -79,12 +90,18 @@ export function build(deps: ProxyDeps): ProxyApp {
       });
       logger.info({ server: "proxy", address }, worker ? "worker listening" : "listening");
       if (worker) serveClusterWorker(() => plane.routes(), plane.metrics.registry);
+      reports = setInterval(sendReports, config.YARD_PROXY_REPORT_MS);
       ready = true;
       logger.info({ version: plane.table.version, services: plane.table.services.size }, "ready");
     },
     drain: () => plane.drain(),
     closePools: () => plane.closePools(),
     stopFeed: () => {
+      if (reports) {
+        clearInterval(reports);
+        reports = null;
+        sendReports();
+      }
       bus?.stop();
       tls?.stop();
     },

@@ -3,6 +3,7 @@ import {
   Buckets,
   EndpointRecord,
   EVENT_SCHEMA_VERSION,
+  type LoadReport,
   type ProbeHint,
   ServiceRoute,
   Subjects,
@@ -13,13 +14,18 @@ import type { ServiceCerts } from "./tls.js";
 
 /**
  * Everything the proxy does on the bus: it reads two buckets (three when it serves HTTPS) and
- * sends one kind of message.
+ * sends two kinds of message (probe hints, load reports), both core NATS and best effort.
  */
 export interface ProxyBus {
   /** Resolves once every snapshot is applied (to the table, and to `certs` when given). */
   ready: Promise<void>;
   /** Ask the prober to re-probe a replica this proxy just ejected (best effort). */
   hint(r: Replica<unknown>): void;
+  /**
+   * Publish a load report on `yard.metrics.<service>` for the autoscaler. Core NATS: a report
+   * lost (an outage) is a gap in `seq`, which the autoscaler reads as missing data.
+   */
+  report(r: LoadReport): void;
   /** Stop both watches (the connection is the caller's). */
   stop(): void;
 }
@@ -88,6 +94,13 @@ export async function connectRouteTable<U>(
         nc.publish(Subjects.probeHint, JSON.stringify(hint));
       } catch (err) {
         logger.warn({ err: String(err), replica: r.key }, "could not send probe hint");
+      }
+    },
+    report(r) {
+      try {
+        nc.publish(Subjects.metrics(r.service), JSON.stringify(r));
+      } catch (err) {
+        logger.warn({ err: String(err), service: r.service }, "could not send load report");
       }
     },
     stop() {

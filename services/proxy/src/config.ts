@@ -35,6 +35,15 @@ export const ProxyEnv = z.object({
   YARD_PROXY_RETRY_NON_IDEMPOTENT: bool(false),
   /** Longest wait for the next byte of a request body (0 = none): 408, like nginx's client_body_timeout. */
   YARD_PROXY_BODY_TIMEOUT_MS: millis(60_000),
+  /** How often this proxy publishes its load report per service (LoadReport, yard.metrics.<svc>). */
+  YARD_PROXY_REPORT_MS: z.coerce.number().int().min(50).max(600_000).default(1_000),
+  /**
+   * Requests held per service while a service that may idle at zero (`min_replicas: 0`) has no
+   * ready replica (scale-from-zero); one more is 503. 0 = never hold (503 at once, as SkyServe).
+   */
+  YARD_PROXY_HOLD_MAX: z.coerce.number().int().min(0).max(100_000).default(100),
+  /** How long a held request waits for the first replica before its 503 (a GPU cold start takes minutes). */
+  YARD_PROXY_HOLD_TIMEOUT_MS: z.coerce.number().int().min(1).max(3_600_000).default(300_000),
   /** `all`: a line per request; `errors`: only status >= 500, aborts and failures; `off`. */
   YARD_PROXY_ACCESS_LOG: z.enum(["all", "errors", "off"]).default("errors"),
   /** Processes serving the port (node:cluster). 1 = no cluster. */

@@ -1,10 +1,13 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { ServerOptions as HttpsOptions } from "node:https";
 import type { Logger } from "@switchyard/bus";
+import type { LoadReport } from "@switchyard/contracts";
 import type { FastifyInstance } from "fastify";
 import { Pool } from "undici";
 import type { ProxyConfig } from "./config.js";
 import { type AccessLog, createForwarder, type ForwardDeps } from "./forward.js";
+import { Hold } from "./hold.js";
+import { LoadReports } from "./load-report.js";
 import { ProxyMetrics } from "./metrics.js";
 import { replicaConnector } from "./replica-socket.js";
 import { type Replica, RouteTable } from "./route-table.js";
@@ -19,6 +22,8 @@ export interface DataPlane {
   /** The raw (req, res) data-plane handler the server calls. */
   forward: (req: IncomingMessage, res: ServerResponse) => void;
   routes(): ReturnType<typeof routesView>;
+  /** This interval's load reports, one per service routed (LoadReports.tick). */
+  loadReports(now: number): LoadReport[];
   /**
    * Stop taking connections, let every in-flight request (streams included) finish, then close
    * the remaining (idle keep-alive) client connections. Resolves when the server is closed.
@@ -28,21 +33,40 @@ export interface DataPlane {
   closePools(): Promise<void>;
 }
 
+/** What the data plane tells the bus. */
+export interface PlaneSignals {
+  /** A replica refused or reset a connection and was ejected (the app sends a ProbeHint). */
+  eject(r: Replica<Pool>): void;
+  /** A request was just held at zero replicas: this report goes out now, not at the interval. */
+  demand(r: LoadReport): void;
+}
+
 /**
  * Everything one proxy process serves with, minus NATS: route table with an undici Pool per
- * replica (keep-alive, pipelining 1, no connection cap), the forwarder, the data-plane server.
- * `onEject` is told when a replica refused or reset a connection (the app sends a ProbeHint).
+ * replica (keep-alive, pipelining 1, no connection cap), the forwarder, the data-plane server,
+ * the scale-from-zero hold and the load counts (`proxyId` names this process in its reports).
  */
 export function createDataPlane(
   cfg: ProxyConfig,
   logger: Logger,
   accessLog: AccessLog,
-  onEject: (r: Replica<Pool>) => void,
+  signals: PlaneSignals,
+  proxyId: string,
   /** Serve HTTPS with these options (ProxyTls.serverOptions); plain HTTP without. */
   https?: HttpsOptions,
 ): DataPlane {
   const pools = new Set<Pool>();
+  const load = new LoadReports(proxyId, cfg.YARD_PROXY_REPORT_MS);
+  const hold = new Hold(cfg.YARD_PROXY_HOLD_MAX, cfg.YARD_PROXY_HOLD_TIMEOUT_MS, (service) => {
+    const svc = table.get(service);
+    const r = svc ? load.demand(svc, hold.size(service), Date.now()) : null;
+    logger.info({ service, report: r !== null }, "request held: service has no ready replica yet");
+    if (r) signals.demand(r);
+  });
   const table = new RouteTable<Pool>({
+    // The first replica of a service that idled at zero: the requests held for it go now.
+    routable: (service) => hold.release(service),
+    removed: (service) => hold.endService(service, "removed"),
     open(url) {
       const p = new Pool(url, {
         connections: null,
@@ -63,6 +87,7 @@ export function createDataPlane(
   });
   const metrics = new ProxyMetrics({
     inFlight: () => inFlightByService(table),
+    held: () => hold.sizes(),
     version: () => table.version,
   });
   let draining = false;
@@ -85,14 +110,18 @@ export function createDataPlane(
       ejectAfter: cfg.YARD_PROXY_EJECT_AFTER,
       ejectMaxShare: cfg.YARD_PROXY_EJECT_MAX_SHARE,
       retryNonIdempotent: cfg.YARD_PROXY_RETRY_NON_IDEMPOTENT,
+      holdMax: cfg.YARD_PROXY_HOLD_MAX,
+      holdTimeoutMs: cfg.YARD_PROXY_HOLD_TIMEOUT_MS,
     },
+    load,
+    hold,
     eject(r) {
       const now = Date.now();
       if (r.ejectedUntil > now) return; // already out: one hint per ejection
       table.eject(r, now + cfg.YARD_PROXY_EJECT_MS);
       metrics.ejection(r.service);
       logger.warn({ service: r.service, replica: r.key }, "replica ejected");
-      onEject(r);
+      signals.eject(r);
     },
   };
   const forward = createForwarder(deps);
@@ -102,10 +131,13 @@ export function createDataPlane(
     metrics,
     server,
     forward,
-    routes: () => routesView(table, Date.now()),
+    routes: () => routesView(table, Date.now(), (s) => hold.size(s)),
+    loadReports: (now) => load.tick(table.services.values(), (s) => hold.size(s), now),
     async drain() {
       draining = true;
       const closed = server.close();
+      // A held request has no replica to finish on: it is answered 503 now (no new one is held).
+      hold.endAll("shutdown");
       if (active.count > 0)
         await new Promise<void>((r) => {
           active.onIdle = r;

@@ -7,6 +7,7 @@ import { BodyTimer } from "./body-timeout.js";
 import { sendError } from "./errors.js";
 import { type Blame, BODY_TIMEOUT, judgeFailure, type Phase } from "./failure.js";
 import { addForwarded, filterRequestHeaders, responseHeadersFromRaw } from "./headers.js";
+import type { Hold, HoldEnd } from "./hold.js";
 import { resolveService, splitTarget } from "./host.js";
 import { Lease } from "./lease.js";
 import type { ProxyMetrics } from "./metrics.js";
@@ -49,6 +50,10 @@ export interface ForwardOptions {
   ejectMaxShare: number;
   /** Retry POST/PATCH after their bytes reached a replica (RFC 9110 §9.2.2 says: do not). */
   retryNonIdempotent: boolean;
+  /** Requests held per service at zero replicas (scale-from-zero); 0 = answer 503 at once. */
+  holdMax: number;
+  /** How long a held request waits for the service's first replica (the Hold's timer). */
+  holdTimeoutMs: number;
 }
 
 export interface ForwardDeps {
@@ -61,6 +66,10 @@ export interface ForwardDeps {
   draining: () => boolean;
   /** Requests between arrival and their access-log line (what a drain waits for). */
   active: { count: number; onIdle: (() => void) | null };
+  /** Counts each request once, when its service is known, before any attempt (load reports). */
+  load: { request(service: string): void };
+  /** Where requests for a service that idles at zero replicas wait for its first one. */
+  hold: Hold;
 }
 
 /** Where an Upgrade request's `101` goes; any other answer is an HTTP response on `res`. */
@@ -112,50 +121,25 @@ export function createForwarder(deps: ForwardDeps): Forwarder {
       return;
     }
     const svc = found.service;
-    const len = req.headers["content-length"];
-    const chunked = req.headers["transfer-encoding"] !== undefined;
-    const empty = (len === undefined || len === "0") && !chunked;
-    if (tunnel !== null && !empty) {
+    deps.load.request(svc.name);
+    if (tunnel !== null && !emptyBody(req)) {
       // Node hands an Upgrade request over without its body: there is nothing to forward.
       res.shouldKeepAlive = false;
       const why = "an Upgrade request cannot carry a body here";
       refuse(deps, req, res, url, start, svc.name, 400, "SY_ERR_BAD_REQUEST", why, "upgrade_with_body");
       return;
     }
-    if (svc.replicas.length === 0) {
-      const why = `service "${svc.name}" has no ready replica`;
-      refuse(
-        deps,
-        req,
-        res,
-        url,
-        start,
-        svc.name,
-        503,
-        "SY_ERR_NO_READY_REPLICA",
-        why,
-        undefined,
-        RETRY_AFTER,
-      );
+    const path = target?.path ?? url;
+    if (svc.replicas.length > 0) {
+      proceed(deps, outlier, req, res, svc, host, path, url, start, tunnel);
       return;
     }
-    let headers = filterRequestHeaders(req.rawHeaders);
-    if (opts.forwardedHeaders)
-      headers = addForwarded(headers, {
-        clientIp: req.socket.remoteAddress,
-        proto: (req.socket as { encrypted?: boolean }).encrypted ? "https" : "http",
-        host,
-      });
-    const ex = new Exchange(deps, outlier, req, res, svc, headers, target?.path ?? url, url, start, tunnel);
-    if (empty) {
-      ex.body = null;
-      ex.dispatch();
-    } else if (!chunked && Number(len) <= opts.replayMaxBytes) {
-      ex.bufferBody();
-    } else {
-      // Large or unknown-length bodies stream through undici with back-pressure; no replay.
-      ex.streamBody();
+    if (svc.scalesToZero && opts.holdMax > 0 && !deps.draining()) {
+      hold(deps, outlier, req, res, svc.name, host, path, url, start, tunnel);
+      return;
     }
+    const why = `service "${svc.name}" has no ready replica`;
+    refuse(deps, req, res, url, start, svc.name, 503, "SY_ERR_NO_READY_REPLICA", why, undefined, RETRY_AFTER);
   };
   return Object.assign((req: IncomingMessage, res: ServerResponse) => handle(req, res, null), {
     upgrade: handle,
@@ -164,6 +148,118 @@ export function createForwarder(deps: ForwardDeps): Forwarder {
 }
 
 const RETRY_AFTER = { "retry-after": "1" };
+
+function emptyBody(req: IncomingMessage): boolean {
+  const len = req.headers["content-length"];
+  return (len === undefined || len === "0") && req.headers["transfer-encoding"] === undefined;
+}
+
+/** Into the attempt pipeline: the service has a replica (or had one when the request was let go). */
+function proceed(
+  deps: ForwardDeps,
+  outlier: Outlier<Replica<Pool>>,
+  req: IncomingMessage,
+  res: ServerResponse,
+  svc: ServiceEntry<Pool>,
+  host: string | undefined,
+  path: string,
+  url: string,
+  start: number,
+  tunnel: TunnelSink | null,
+): void {
+  const opts = deps.opts;
+  let headers = filterRequestHeaders(req.rawHeaders);
+  if (opts.forwardedHeaders)
+    headers = addForwarded(headers, {
+      clientIp: req.socket.remoteAddress,
+      proto: (req.socket as { encrypted?: boolean }).encrypted ? "https" : "http",
+      host,
+    });
+  const ex = new Exchange(deps, outlier, req, res, svc, headers, path, url, start, tunnel);
+  const len = req.headers["content-length"];
+  if (emptyBody(req)) {
+    ex.body = null;
+    ex.dispatch();
+  } else if (req.headers["transfer-encoding"] === undefined && Number(len) <= opts.replayMaxBytes) {
+    ex.bufferBody();
+  } else {
+    // Large or unknown-length bodies stream through undici with back-pressure; no replay.
+    ex.streamBody();
+  }
+}
+
+/**
+ * Scale-from-zero: the service idles at zero replicas; the request waits (body unread) for the
+ * first one to be routed, then takes the normal pipeline. A full line, the timeout and a
+ * shutdown answer 503 with Retry-After; a removed service 404; a client that leaves is dropped.
+ */
+function hold(
+  deps: ForwardDeps,
+  outlier: Outlier<Replica<Pool>>,
+  req: IncomingMessage,
+  res: ServerResponse,
+  service: string,
+  host: string | undefined,
+  path: string,
+  url: string,
+  start: number,
+  tunnel: TunnelSink | null,
+): void {
+  const gone = () => done(deps, req.method, url, service, CLIENT_GONE, start, null, 0, "client_gone");
+  const parked = deps.hold.park(service, res, {
+    go() {
+      // Left without a 'close' we could see (its socket was not being read): nothing to send.
+      if (req.socket.destroyed) return gone();
+      const svc = deps.table.get(service);
+      if (svc) proceed(deps, outlier, req, res, svc, host, path, url, start, tunnel);
+      else end("removed");
+    },
+    end,
+    gone,
+  });
+  if (!parked) {
+    const why = `service "${service}" is starting and ${deps.opts.holdMax} requests already wait for it`;
+    refuse(
+      deps,
+      req,
+      res,
+      url,
+      start,
+      service,
+      503,
+      "SY_ERR_NO_READY_REPLICA",
+      why,
+      "hold_full",
+      RETRY_AFTER,
+    );
+  }
+
+  function end(why: HoldEnd): void {
+    if (why === "removed") {
+      const what = `service "${service}" was removed while the request waited`;
+      refuse(deps, req, res, url, start, service, 404, "SY_ERR_UNKNOWN_SERVICE", what, "hold_removed");
+      return;
+    }
+    if (why === "shutdown") res.shouldKeepAlive = false;
+    const what =
+      why === "shutdown"
+        ? `the proxy is shutting down; service "${service}" has no ready replica yet`
+        : `service "${service}" had no ready replica within ${deps.opts.holdTimeoutMs} ms`;
+    refuse(
+      deps,
+      req,
+      res,
+      url,
+      start,
+      service,
+      503,
+      "SY_ERR_NO_READY_REPLICA",
+      what,
+      `hold_${why}`,
+      RETRY_AFTER,
+    );
+  }
+}
 
 /** An answer of ours before any attempt: the request never reached a replica. */
 function refuse(

@@ -1,8 +1,10 @@
 import cluster from "node:cluster";
+import { hostname } from "node:os";
 import { connectServiceBus } from "@switchyard/bus";
 import { createLogger, loadConfigOrExit, onShutdown } from "@switchyard/runtime";
 import { build } from "./app.js";
 import { loadConfig } from "./config.js";
+import { proxyIdOf } from "./load-report.js";
 import { buildPrimary, WORKER_EXIT_MARGIN_MS } from "./primary.js";
 
 const logger = createLogger({ name: "proxy" });
@@ -27,6 +29,7 @@ if (config.YARD_PROXY_WORKERS > 1 && cluster.isPrimary) {
     config,
     logger,
     worker: cluster.isWorker,
+    proxyId: proxyIdOf(hostname(), process.pid),
     connect: () => connectServiceBus(config, "yard-proxy", logger),
   });
   // Installed before start(): a SIGTERM while NATS is still unreachable also exits cleanly.

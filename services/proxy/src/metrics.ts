@@ -23,7 +23,7 @@ export class ProxyMetrics {
   private readonly ejections: Counter<string>;
   private readonly perService = new Map<string, PerService>();
 
-  constructor(view: { inFlight(): Map<string, number>; version(): number }) {
+  constructor(view: { inFlight(): Map<string, number>; held(): Map<string, number>; version(): number }) {
     const registers = [this.registry];
     this.requests = new Counter({
       name: "yard_proxy_requests_total",
@@ -58,6 +58,16 @@ export class ProxyMetrics {
       collect() {
         this.reset();
         for (const [s, n] of view.inFlight()) this.set({ service: s }, n);
+      },
+    });
+    new Gauge({
+      name: "yard_proxy_requests_held",
+      help: "Requests waiting for a service's first replica (scale-from-zero), by service.",
+      labelNames: ["service"],
+      registers,
+      collect() {
+        this.reset();
+        for (const [s, n] of view.held()) this.set({ service: s }, n);
       },
     });
     new Gauge({

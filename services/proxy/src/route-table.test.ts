@@ -166,4 +166,33 @@ describe("RouteTable", () => {
     l3.release();
     expect(routesView(t, 0).services[0].replicas[0].in_flight).toBe(0);
   });
+
+  it("scale-from-zero: min_replicas 0 marks the service; a new replica and a removed service are told", () => {
+    const told: string[] = [];
+    const t = new RouteTable<string>({
+      open: (u) => u,
+      close: () => {},
+      routable: (s) => told.push(`routable ${s}`),
+      removed: (s) => told.push(`removed ${s}`),
+    });
+    const policy = routeRecord().replica_policy!;
+    t.putService(
+      routeRecord({ name: "idle", replica_policy: { ...policy, min_replicas: 0, max_replicas: 3 } }),
+    );
+    t.putService(routeRecord({ name: "fixed" }));
+    t.putService(routeRecord({ name: "old", replica_policy: undefined })); // a route from before the autoscaler
+    expect([...t.services.values()].map((s) => [s.name, s.scalesToZero])).toEqual([
+      ["idle", true],
+      ["fixed", false],
+      ["old", false],
+    ]);
+    t.putEndpoint("idle.1", ep("idle", 1, "http://h:1"), 1);
+    t.putEndpoint("idle.1", ep("idle", 1, "http://h:1"), 2); // re-announced: nothing new to route
+    t.deleteEndpoint("idle.1", 3);
+    t.deleteService("idle");
+    t.deleteService("fixed");
+    expect(told).toEqual(["routable idle", "removed idle", "removed fixed"]);
+    t.putService(routeRecord({ name: "old" }));
+    expect(t.get("old")?.scalesToZero).toBe(false);
+  });
 });

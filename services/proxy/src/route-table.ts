@@ -30,6 +30,11 @@ export interface ServiceEntry<U> {
   state: LbState;
   /** True when yard-services holds a route for it (else only endpoints made it known). */
   declared: boolean;
+  /**
+   * Its route says `min_replicas: 0`: zero replicas is its idle state, not a failure, so a
+   * request that finds none waits for the first (scale-from-zero) instead of a 503.
+   */
+  scalesToZero: boolean;
 }
 
 export interface UpstreamHooks<U> {
@@ -37,6 +42,10 @@ export interface UpstreamHooks<U> {
   /** Called when a replica leaves the table; in-flight requests on it may still finish. */
   close(u: U): void;
   random?: () => number;
+  /** A replica was added to the service (requests held for its first one can go now). */
+  routable?(service: string): void;
+  /** The service left the table (no route and no replica any more). */
+  removed?(service: string): void;
 }
 
 /**
@@ -81,6 +90,7 @@ export class RouteTable<U> {
     this.byKey.set(key, r);
     svc.replicas = [...svc.replicas, r];
     svc.policy.onSetChange(svc.replicas, svc.state, this.random);
+    this.hooks.routable?.(svc.name); // last: the replica is pickable now
   }
 
   deleteEndpoint(key: string, revision: number): void {
@@ -92,6 +102,7 @@ export class RouteTable<U> {
   putService(route: ServiceRoute): void {
     const svc = this.entry(route.name);
     svc.declared = true;
+    svc.scalesToZero = route.replica_policy?.min_replicas === 0;
     svc.target = route.target_qps_per_replica;
     const policyChanged = svc.policyName !== route.load_balancing_policy;
     if (policyChanged) {
@@ -110,8 +121,9 @@ export class RouteTable<U> {
     const svc = this.services.get(name);
     if (!svc) return;
     svc.declared = false;
+    svc.scalesToZero = false;
     // Endpoints of a deleted service go away as the prober deletes them; until then they serve.
-    if (svc.replicas.length === 0) this.services.delete(name);
+    if (svc.replicas.length === 0) this.drop(name);
   }
 
   get(name: string): ServiceEntry<U> | undefined {
@@ -140,6 +152,7 @@ export class RouteTable<U> {
         replicas: [],
         state: { cursor: 0 },
         declared: false,
+        scalesToZero: false,
       };
       this.services.set(name, svc);
     }
@@ -152,9 +165,14 @@ export class RouteTable<U> {
     if (svc) {
       svc.replicas = svc.replicas.filter((x) => x !== r);
       svc.policy.onSetChange(svc.replicas, svc.state, this.random);
-      if (svc.replicas.length === 0 && !svc.declared) this.services.delete(svc.name);
+      if (svc.replicas.length === 0 && !svc.declared) this.drop(svc.name);
     }
     this.hooks.close(r.upstream);
+  }
+
+  private drop(name: string): void {
+    this.services.delete(name);
+    this.hooks.removed?.(name);
   }
 }
 

@@ -6,6 +6,8 @@ export interface RoutesView {
     name: string;
     policy: string;
     declared: boolean;
+    /** Requests waiting for the service's first replica (scale-from-zero). */
+    held: number;
     replicas: {
       key: string;
       id: number;
@@ -17,13 +19,21 @@ export interface RoutesView {
   }[];
 }
 
-/** What `GET /-/routes` shows: every service, its replicas with in-flight and ejection, version. */
-export function routesView<U>(table: RouteTable<U>, now: number): RoutesView {
+/**
+ * What `GET /-/routes` shows: every service (with its held requests), its replicas with
+ * in-flight and ejection, version.
+ */
+export function routesView<U>(
+  table: RouteTable<U>,
+  now: number,
+  held: (service: string) => number = () => 0,
+): RoutesView {
   const services = [...table.services.values()]
     .map((s) => ({
       name: s.name,
       policy: s.policyName,
       declared: s.declared,
+      held: held(s.name),
       replicas: s.replicas
         .map((r) => ({
           key: r.key,
@@ -51,7 +61,7 @@ export function inFlightByService<U>(table: RouteTable<U>): Map<string, number> 
 }
 
 /**
- * Merge the views of several cluster workers: in-flight summed, a replica counts as ejected
+ * Merge the views of several cluster workers: in-flight and held summed, a replica counts as ejected
  * if any worker ejected it, version = the lowest (every worker has applied at least that).
  */
 export function mergeViews(views: RoutesView[]): RoutesView {
@@ -65,6 +75,7 @@ export function mergeViews(views: RoutesView[]): RoutesView {
         out.services.push(structuredClone(s));
         continue;
       }
+      mine.held += s.held;
       for (const r of s.replicas) {
         const mr = mine.replicas.find((x) => x.key === r.key);
         if (!mr) mine.replicas.push({ ...r });
