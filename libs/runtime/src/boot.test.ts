@@ -1,6 +1,6 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { loadConfigOrExit } from "./boot.js";
+import { loadConfigOrExit, startOrExit } from "./boot.js";
 import { CommonEnv, parseEnv, port } from "./config.js";
 import { logSink } from "./log-sink.test-util.js";
 import { createLogger } from "./logger.js";
@@ -35,5 +35,57 @@ describe("loadConfigOrExit", () => {
     expect(s.lines[0]).toContain('"invalid configuration"');
     expect(s.lines[0]).toContain("YARD_X_PORT");
     expect(s.lines[0]).not.toContain("secret-ish-99999");
+  });
+});
+
+describe("startOrExit", () => {
+  // Its signal handlers are real process listeners: each case removes the ones it added.
+  let added: (() => void) | null = null;
+  afterEach(() => added?.());
+  function watchListeners() {
+    const before = new Set([...process.listeners("SIGTERM"), ...process.listeners("SIGINT")]);
+    added = () => {
+      for (const sig of ["SIGTERM", "SIGINT"] as const)
+        for (const l of process.listeners(sig)) if (!before.has(l)) process.off(sig, l);
+    };
+  }
+
+  it("a start that fails is one fatal line naming the service, then exit 1", async () => {
+    const s = setup();
+    watchListeners();
+    const app = { start: () => Promise.reject(new Error("no bucket")), stop: async () => {} };
+    await expect(
+      startOrExit(s.logger, app, { what: "autoscaler", stopStep: "stop", after: [], exit: s.exit }),
+    ).rejects.toThrow("exit 1");
+    expect(s.exits).toEqual([1]);
+    expect(s.lines).toHaveLength(1);
+    expect(s.lines[0]).toContain('"autoscaler failed to start"');
+    expect(s.lines[0]).toContain("no bucket");
+  });
+
+  it("a SIGTERM while starting stops the app (aborting its start) and exits 0, with no fatal line", async () => {
+    const s = setup();
+    watchListeners();
+    let abort = () => {};
+    const app = {
+      start: () =>
+        new Promise<void>((_, reject) => {
+          abort = () => reject(new Error("aborted while waiting for bucket"));
+        }),
+      stop: async () => abort(),
+    };
+    const codes: number[] = [];
+    const exited = new Promise<number>((resolve) => {
+      const exit = (c: number): never => {
+        codes.push(c);
+        resolve(c);
+        return undefined as never;
+      };
+      void startOrExit(s.logger, app, { what: "autoscaler", stopStep: "stop", after: [], exit });
+    });
+    process.emit("SIGTERM", "SIGTERM");
+    expect(await exited).toBe(0);
+    expect(codes).toEqual([0]);
+    expect(s.lines.join("\n")).not.toContain("failed to start");
   });
 });

@@ -1,5 +1,5 @@
 export type { Exit } from "./boot.js";
-export { loadConfigOrExit } from "./boot.js";
+export { loadConfigOrExit, startOrExit } from "./boot.js";
 export { BOOL_HELP, bool, CommonEnv, millis, parseBool, parseEnv, port } from "./config.js";
 export type { Pino } from "./logger.js";
 export { createLogger, LogKeys, REDACT_PATHS } from "./logger.js";

@@ -1,9 +1,8 @@
 import type { Logger, NatsConnection } from "@switchyard/bus";
-import type { LoadReport } from "@switchyard/contracts";
+import type { LoadReport, YardEvent } from "@switchyard/contracts";
 import {
-  type EventQueue,
-  eventQueue,
   listenReports,
+  openEvents,
   openScale,
   type ScaleStore,
   watchConnection,
@@ -32,7 +31,7 @@ export interface AutoscalerDeps {
 export interface AutoscalerApp {
   /** Load yard-scale and the snapshots, listen to the proxies, decide every interval; logs "ready". */
   start(): Promise<void>;
-  /** Stop deciding, finish the write in flight and the events (NATS is left to the caller). */
+  /** Stop deciding, finish the write in flight and its event (NATS is left to the caller). */
   stop(): Promise<void>;
 }
 
@@ -52,7 +51,7 @@ export function build(deps: AutoscalerDeps): AutoscalerApp {
   const metrics = new AutoscalerMetrics(() => scaler.views(now()));
   const stops: (() => void)[] = [];
   let store: ScaleStore | null = null;
-  let events: EventQueue | null = null;
+  let publish: ((ev: YardEvent) => Promise<void>) | null = null;
   let server: MetricsServer | null = null;
   let timer: NodeJS.Timeout | undefined;
   // One write at a time, in decision order; a tick is skipped while the last is still writing.
@@ -81,7 +80,10 @@ export function build(deps: AutoscalerDeps): AutoscalerApp {
         const { from, to, reason, qps } = e.event;
         metrics.decided(service, reason);
         logger.info({ service, from, to, reason, qps, revision: e.event.revision }, "decided");
-        events!.emit(e.event);
+        // In decision order, after the record it reports landed; a lost event is only logged.
+        await publish!(e.event).catch((err) =>
+          logger.warn({ service, type: e.event?.type, err: String(err) }, "event not published"),
+        );
       } catch (err) {
         logger.warn({ service, err: String(err) }, "writing yard-scale failed; decided again next interval");
       }
@@ -128,7 +130,7 @@ export function build(deps: AutoscalerDeps): AutoscalerApp {
       const scale = await openScale(nc, logger, signal);
       store = scale.store;
       for (const rec of scale.existing) scaler.stored(rec);
-      events = await eventQueue(nc, logger, signal);
+      publish = await openEvents(nc, logger, signal);
       // Reports count from the start; decisions wait for the snapshots (a service missing from
       // a half-loaded snapshot would have its record deleted).
       const reports = listenReports(nc, onReport, logger);
@@ -169,7 +171,6 @@ export function build(deps: AutoscalerDeps): AutoscalerApp {
       clearInterval(timer);
       for (const s of stops) s();
       await work;
-      await events?.drained();
       await server?.close();
     },
   };

@@ -66,11 +66,9 @@ export async function watchInputs(
   logger: Logger,
   signal: AbortSignal,
 ): Promise<Inputs> {
-  const opts = { logger, signal };
-  const [routes, replicas] = await Promise.all([
-    openBucket(nc, Buckets.services, opts),
-    openBucket(nc, Buckets.replicas, opts),
-  ]);
+  const [routes, replicas] = await Promise.all(
+    [Buckets.services, Buckets.replicas].map((b) => openBucket(nc, b, { logger, signal })),
+  );
   const r = watchBucket(
     routes,
     ServiceRoute,
@@ -111,29 +109,13 @@ export function watchConnection(nc: NatsConnection, on: { lost(): void; back(): 
   })();
 }
 
-export interface EventQueue {
-  /** Publish after the events emitted before it; a failure is logged (events are not state). */
-  emit(ev: YardEvent): void;
-  drained(): Promise<void>;
-}
-
-/** Events in decision order, once the spec service has created the events stream. */
-export async function eventQueue(
+/** A publisher of events, once the spec service has created the events stream. */
+export async function openEvents(
   nc: NatsConnection,
   logger: Logger,
   signal: AbortSignal,
-): Promise<EventQueue> {
+): Promise<(ev: YardEvent) => Promise<void>> {
   await waitForEventsStream(nc, { logger, signal });
   const js = jetstream(nc);
-  let chain: Promise<void> = Promise.resolve();
-  return {
-    emit(ev) {
-      chain = chain
-        .then(() => publishEvent(js, ev))
-        .catch((err) =>
-          logger.warn({ type: ev.type, service: ev.service, err: String(err) }, "event not published"),
-        );
-    },
-    drained: () => chain,
-  };
+  return (ev) => publishEvent(js, ev);
 }

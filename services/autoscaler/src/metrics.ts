@@ -48,18 +48,17 @@ export class AutoscalerMetrics {
       "How complete the window of reports is: 0 none (paused), 1 partial (no scale-down), 2 full.",
       (v) => EVIDENCE[v.evidence],
     );
-    this.decisions = new Counter({
-      name: "yard_autoscaler_decisions_total",
-      help: "Changes of a service's target, by reason.",
-      labelNames: ["service", "reason"],
-      registers,
-    });
-    this.reports = new Counter({
-      name: "yard_autoscaler_reports_total",
-      help: "Load reports received, by result (ok, duplicate, too_many_proxies, too_many_services).",
-      labelNames: ["result"],
-      registers,
-    });
+    const counter = (name: string, help: string, labelNames: string[]) =>
+      new Counter({ name, help, labelNames, registers });
+    this.decisions = counter("yard_autoscaler_decisions_total", "Changes of a service's target, by reason.", [
+      "service",
+      "reason",
+    ]);
+    this.reports = counter(
+      "yard_autoscaler_reports_total",
+      "Load reports received, by result (ok, duplicate, too_many_proxies, too_many_services).",
+      ["result"],
+    );
   }
 
   decided(service: string, reason: ScaleReason): void {
