@@ -91,7 +91,10 @@ export function build(deps: AutoscalerDeps): AutoscalerApp {
   }
 
   function schedule(decideNow: () => Effect[]): void {
-    work = work.then(() => apply(decideNow()));
+    // A throw here is a bug; it must not stop every later decision (a rejected chain would).
+    work = work
+      .then(() => apply(decideNow()))
+      .catch((err) => logger.error({ err: String(err) }, "deciding failed"));
   }
 
   function tick(): void {

@@ -1,0 +1,49 @@
+import { describe, expect, it } from "vitest";
+import { LOAD_SCHEMA_VERSION, LoadReport, MAX_REPORT_REPLICAS } from "./load.js";
+
+const ok = {
+  schema: LOAD_SCHEMA_VERSION,
+  proxy_id: "host-1:4242/w2",
+  service: "llm",
+  seq: 1,
+  interval_ms: 1000,
+  requests: 12,
+  in_flight: { "1": 3, "2": 0 },
+  held: 0,
+  sent_at: "2026-01-01T00:00:00.000Z",
+};
+
+describe("LoadReport", () => {
+  it("takes a proxy's report", () => {
+    expect(LoadReport.parse(ok)).toEqual(ok);
+  });
+
+  it.each([
+    { name: "a record of another kind (unknown key)", v: { ...ok, url: "http://x" } },
+    { name: "a service name that is no DNS label", v: { ...ok, service: "a.b" } },
+    { name: "a wildcard in the proxy id", v: { ...ok, proxy_id: "p*" } },
+    { name: "seq 0", v: { ...ok, seq: 0 } },
+    { name: "a negative count", v: { ...ok, requests: -1 } },
+    { name: "a fractional count", v: { ...ok, requests: 1.5 } },
+    { name: "an interval under 50 ms", v: { ...ok, interval_ms: 10 } },
+    { name: "a replica id that is not a number", v: { ...ok, in_flight: { __proto__x: 1 } } },
+    {
+      name: `more than ${MAX_REPORT_REPLICAS} replicas`,
+      v: {
+        ...ok,
+        in_flight: Object.fromEntries(
+          Array.from({ length: MAX_REPORT_REPLICAS + 1 }, (_, i) => [String(i + 1), 1]),
+        ),
+      },
+    },
+  ])("refuses $name", ({ v }) => {
+    expect(LoadReport.safeParse(v).success).toBe(false);
+  });
+
+  it("drops a __proto__ key from JSON (never a prototype): the in-flight sum is the real one", () => {
+    const v = JSON.parse(`{"__proto__": {"polluted": 7}, "1": 2}`);
+    const r = LoadReport.parse({ ...ok, in_flight: v });
+    expect(Object.entries(r.in_flight)).toEqual([["1", 2]]);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+});
