@@ -3,7 +3,6 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Io, runCli } from "@switchyard/cli";
-import { Streams } from "@switchyard/contracts";
 import { REPO_ROOT, run } from "@switchyard/testkit";
 
 /** The CLI as a real process: `node --import tsx cli/src/main.ts ARGS`. */
