@@ -9,24 +9,10 @@
  * answered `100 Continue`; undici refuses to send it). Proxy-Authorization is NOT dropped: this
  * proxy asks for no proxy credentials, so they are not meant for it and pass through verbatim.
  */
-const REQUEST_DROP = new Set([
-  "connection",
-  "keep-alive",
-  "proxy-connection",
-  "te",
-  "transfer-encoding",
-  "upgrade",
-  "host",
-  "expect",
-]);
-const RESPONSE_DROP = new Set([
-  "connection",
-  "keep-alive",
-  "proxy-connection",
-  "te",
-  "transfer-encoding",
-  "upgrade",
-]);
+/** Hop-by-hop headers (RFC 9110 §7.6.1): never forwarded in either direction. */
+const HOP_BY_HOP = ["connection", "keep-alive", "proxy-connection", "te", "transfer-encoding", "upgrade"];
+const REQUEST_DROP = new Set([...HOP_BY_HOP, "host", "expect"]);
+const RESPONSE_DROP = new Set(HOP_BY_HOP);
 
 /** Lower-cased names listed in Connection headers (`Connection: close, X-Foo`). */
 function connectionTokens(raw: readonly string[], into: Set<string> | null = null): Set<string> | null {
