@@ -1,7 +1,8 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import { existsSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { readlinkSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { groupMembers, liveProcesses } from "@switchyard/runtime";
 
 /** The repository root (testkit lives in libs/testkit/src). */
 export const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
@@ -136,45 +137,13 @@ export async function run(
   return { code: code ?? sig, stdout, stderr, lines: (stdout + stderr).split("\n") };
 }
 
-/** State letter and process group of a pid, from `/proc/<pid>/stat`; null when it cannot be read. */
-function procStat(pid: number): { state: string; pgrp: number } | null {
-  let stat: string;
-  try {
-    stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  } catch {
-    return null;
-  }
-  // "pid (comm) state ppid pgrp ...": comm may hold spaces and ")", so fields follow the last ")".
-  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return { state: f[0], pgrp: Number(f[2]) };
-}
-
-/** An exited process nobody has reaped yet (a zombie) or one being torn down. */
-const exited = (state: string) => state === "Z" || state === "X" || state === "x";
-
 /**
- * True while a process with this pid exists and has not exited. An exited process nobody has
- * reaped yet (a zombie: the sandbox's PID 1 does not reap orphans) counts as gone, although
- * `process.kill(pid, 0)` still succeeds on it. Reads the state from `/proc/<pid>/stat` (Linux);
- * where there is no /proc, or it cannot be read, falls back to signal 0.
+ * Process facts for tests (nothing left behind): the runtime's, which the provisioner and
+ * `pnpm start` use too. A zombie counts as gone.
  */
-export function alive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false; // kill(0 or -n, 0) would test a group
-  const st = procStat(pid);
-  if (st) return !exited(st.state);
-  if (procMounted() && !existsSync(`/proc/${pid}`)) return false;
-  return signalZero(pid);
-}
+export { processAlive as alive } from "@switchyard/runtime";
 
-/**
- * The live (not exited) processes of process group `pgid`. A replica leads its own group, so
- * these are its processes. Linux only: empty where there is no /proc.
- */
-export function groupMembers(pgid: number): number[] {
-  return liveProcs()
-    .filter((p) => p.pgrp === pgid)
-    .map((p) => p.pid);
-}
+export { groupMembers };
 
 /** True while any process of group `pgid` is live. */
 export function groupAlive(pgid: number): boolean {
@@ -184,42 +153,12 @@ export function groupAlive(pgid: number): boolean {
 /** Process groups of every live process whose working directory is under `dir`. */
 export function groupsUnder(dir: string): Set<number> {
   const groups = new Set<number>();
-  for (const p of liveProcs()) {
+  for (const [pid, p] of liveProcesses()) {
     try {
-      if (readlinkSync(`/proc/${p.pid}/cwd`).startsWith(dir)) groups.add(p.pgrp);
+      if (readlinkSync(`/proc/${pid}/cwd`).startsWith(dir)) groups.add(p.pgrp);
     } catch {
       // The process ended while we looked, or is not ours to inspect.
     }
   }
   return groups;
-}
-
-function liveProcs(): { pid: number; pgrp: number }[] {
-  if (!procMounted()) return [];
-  const out: { pid: number; pgrp: number }[] = [];
-  for (const name of readdirSync("/proc")) {
-    if (!/^\d+$/.test(name)) continue;
-    const st = procStat(Number(name));
-    if (st && !exited(st.state)) out.push({ pid: Number(name), pgrp: st.pgrp });
-  }
-  return out;
-}
-
-let procIsMounted: boolean | undefined;
-function procMounted(): boolean {
-  procIsMounted ??= existsSync("/proc/self/stat");
-  return procIsMounted;
-}
-
-function signalZero(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return errnoCode(err) === "EPERM"; // it exists, it is just not ours to signal
-  }
-}
-
-function errnoCode(err: unknown): string | undefined {
-  return err instanceof Error && "code" in err && typeof err.code === "string" ? err.code : undefined;
 }

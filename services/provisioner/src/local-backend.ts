@@ -13,9 +13,9 @@ import { createServer } from "node:net";
 import { join } from "node:path";
 import type { Logger } from "@switchyard/bus";
 import { secretValues, YardError } from "@switchyard/contracts";
+import { groupRunning, processAlive, startTimeOf } from "@switchyard/runtime";
 import type { Backend, BackendEvent, FoundReplica, LaunchRequest } from "./backend.js";
 import type { ExitInfo } from "./exit-reason.js";
-import { groupRunning, isRunning, startTimeOf } from "./proc-info.js";
 import type { GoneInfo } from "./recovery.js";
 import { buildReplicaEnv, RUNNER_SCRIPT } from "./replica-env.js";
 import {
@@ -167,7 +167,7 @@ export class LocalBackend implements Backend {
         const st = readState(dir);
         if (!st || st.service !== service || String(st.id) !== idText) continue;
         const sameProcess = st.start_time === null || startTimeOf(st.pid) === st.start_time;
-        const running = (isRunning(st.pid) && sameProcess) || groupRunning(st.pgid);
+        const running = (processAlive(st.pid) && sameProcess) || groupRunning(st.pgid);
         const found = {
           service,
           id: st.id,
@@ -284,7 +284,7 @@ export class LocalBackend implements Backend {
     for (const t of this.tracked.values()) {
       this.checkStarted(t);
       // Our own children report their exit; adopted ones are polled.
-      if (t.adopted && !t.exited && !isRunning(t.pid)) this.exited(t);
+      if (t.adopted && !t.exited && !processAlive(t.pid)) this.exited(t);
     }
   }
 

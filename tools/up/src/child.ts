@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import { readdirSync, readFileSync } from "node:fs";
+import { processAlive as alive, liveProcesses, procStat } from "@switchyard/runtime";
 import { lineSplitter } from "./prefix.js";
 
 /**
@@ -57,61 +57,7 @@ export function signalGroup(pid: number, sig: NodeJS.Signals): void {
   }
 }
 
-/** Facts from `/proc/<pid>/stat` (Linux); null when the process is gone or /proc is unreadable. */
-export interface ProcStat {
-  state: string;
-  ppid: number;
-  pgrp: number;
-  /** Clock ticks since boot: with the pid, names one process (pids are reused). */
-  startTime: number;
-}
-
-export function procStat(pid: number): ProcStat | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    // The fields follow the command name, which is in parentheses and may hold spaces.
-    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return { state: f[0], ppid: Number(f[1]), pgrp: Number(f[2]), startTime: Number(f[19]) };
-  } catch {
-    return null;
-  }
-}
-
-const gone = (s: ProcStat) => s.state === "Z" || s.state === "X";
-
-/** True while the process exists and is not a zombie (an exited orphan not yet reaped). */
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  const s = procStat(pid);
-  return s === null || !gone(s);
-}
-
-/** Every live (non-zombie) process of this system, with its stat. */
-function processes(): Map<number, ProcStat> {
-  const out = new Map<number, ProcStat>();
-  let entries: string[] = [];
-  try {
-    entries = readdirSync("/proc");
-  } catch {
-    return out;
-  }
-  for (const e of entries) {
-    if (!/^\d+$/.test(e)) continue;
-    const s = procStat(Number(e)); // null: it ended while we read
-    if (s && !gone(s)) out.set(Number(e), s);
-  }
-  return out;
-}
-
-/** True while any live process belongs to process group `pgid` (Linux /proc). */
-export function groupAlive(pgid: number): boolean {
-  for (const s of processes().values()) if (s.pgrp === pgid) return true;
-  return false;
-}
+export { processAlive as alive } from "@switchyard/runtime";
 
 /**
  * Every live descendant of `root` (Linux /proc): the processes a service started, including
@@ -119,7 +65,7 @@ export function groupAlive(pgid: number): boolean {
  */
 export function descendants(root: number): number[] {
   const children = new Map<number, number[]>();
-  for (const [pid, s] of processes()) children.set(s.ppid, [...(children.get(s.ppid) ?? []), pid]);
+  for (const [pid, s] of liveProcesses()) children.set(s.ppid, [...(children.get(s.ppid) ?? []), pid]);
   const out: number[] = [];
   const stack = [...(children.get(root) ?? [])];
   while (stack.length) {

@@ -1,5 +1,5 @@
+import type { ProcStat } from "@switchyard/runtime";
 import { describe, expect, it } from "vitest";
-import type { ProcStat } from "./child.js";
 import { recordedGroup } from "./replica-groups.js";
 
 const self = { pid: 500, pgrp: 400 };

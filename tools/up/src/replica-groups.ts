@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { groupAlive, type ProcStat, procStat, until } from "./child.js";
+import { groupRunning as groupAlive, type ProcStat, procStat } from "@switchyard/runtime";
+import { until } from "./child.js";
 
 /**
  * The replica process groups the provisioner's local backend records, one file per group that
