@@ -92,7 +92,10 @@ export function build(deps: ProxyDeps): ProxyApp {
       if (worker) serveClusterWorker(() => plane.routes(), plane.metrics.registry);
       reports = setInterval(sendReports, config.YARD_PROXY_REPORT_MS);
       ready = true;
-      logger.info({ version: plane.table.version, services: plane.table.services.size }, "ready");
+      logger.info(
+        { version: plane.table.version, services: plane.table.services.size, proxy_id: deps.proxyId },
+        "ready",
+      );
     },
     drain: () => plane.drain(),
     closePools: () => plane.closePools(),

@@ -1,7 +1,7 @@
 import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FUZZ_KINDS, type FuzzCase, makeCase, rng } from "./fuzz-cases.js";
-import { type ProxyProc, startProxy, TestBus } from "./helpers.js";
+import { type ProxyProc, startProxy, TestBus, until } from "./helpers.js";
 import { Upstream } from "./upstream.js";
 
 /**
@@ -51,17 +51,6 @@ async function runBatch(port: number, cases: FuzzCase[]): Promise<void> {
       for (let c = queue.shift(); c; c = queue.shift()) await play(port, c);
     }),
   );
-}
-
-/** Bounded wait for a condition the admin API reports (no event exists for "nothing in flight"). */
-async function until<T>(what: string, probe: () => Promise<T>, ok: (v: T) => boolean): Promise<T> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const v = await probe();
-    if (ok(v)) return v;
-    if (Date.now() > deadline) throw new Error(`${what}: still ${JSON.stringify(v)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 describe(`data-plane fuzz (seed ${SEED}, ${CASES} cases)`, () => {

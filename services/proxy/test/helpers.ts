@@ -1,12 +1,15 @@
+import type { Socket } from "node:net";
 import {
   connectBus,
   createBucket,
   type KV,
+  type Logger,
+  listen,
   type NatsConnection,
   putJson,
   silentLogger,
 } from "@switchyard/bus";
-import { type LbPolicy, replicaKey, type ServiceRoute } from "@switchyard/contracts";
+import { type LbPolicy, LoadReport, replicaKey, type ServiceRoute, Subjects } from "@switchyard/contracts";
 import {
   endpointRecord,
   type Proc,
@@ -23,6 +26,8 @@ export interface ProxyProc {
   /** http://127.0.0.1:PORT of the data plane. */
   url: string;
   admin: string;
+  /** Its `proxy_id` in load reports (logged with "ready"). */
+  id: string;
   routes(): Promise<RoutesView>;
   /** Resolves once this proxy applied yard-endpoints revision >= rev (its log says so). */
   applied(rev: number): Promise<void>;
@@ -45,12 +50,13 @@ export async function startProxy(natsUrl: string, env: NodeJS.ProcessEnv = {}): 
   });
   const dataLine = await proc.waitForLine(/"server":"proxy".*"msg":"listening"/, 60_000);
   const adminLine = await proc.waitForLine(/"server":"admin".*"msg":"listening"/, 60_000);
-  await proc.waitForLine(/"msg":"ready"/, 60_000);
+  const readyLine = await proc.waitForLine(/"msg":"ready"/, 60_000);
   const admin = field(adminLine, "address");
   const p: ProxyProc = {
     proc,
     url: field(dataLine, "address"),
     admin,
+    id: field(readyLine, "proxy_id"),
     async routes() {
       const r = await fetch(`${admin}/-/routes`);
       return (await r.json()) as RoutesView;
@@ -129,9 +135,16 @@ export class TestBus {
     name: string,
     policy: LbPolicy,
     target: ServiceRoute["target_qps_per_replica"] = null,
+    over: Partial<ServiceRoute> = {},
   ): Promise<number> {
-    const r = routeRecord({ name, load_balancing_policy: policy, target_qps_per_replica: target });
+    const r = routeRecord({ name, load_balancing_policy: policy, target_qps_per_replica: target, ...over });
     return putJson(this.services, name, r);
+  }
+
+  /** A service that idles at zero replicas (`min_replicas: 0`), as the spec service writes it. */
+  putIdleService(name: string, policy: LbPolicy = "least_load"): Promise<number> {
+    const p = routeRecord().replica_policy!;
+    return this.putService(name, policy, 2, { replica_policy: { ...p, min_replicas: 0, max_replicas: 3 } });
   }
 
   async close(): Promise<void> {
@@ -172,4 +185,103 @@ export function accessLines(p: ProxyProc, n: number, timeoutMs = 30_000): Promis
     };
     p.proc.child.stdout!.on("data", on);
   });
+}
+
+/**
+ * Every LoadReport published on `yard.metrics.>` while it listens, validated by the contract's
+ * strict schema (one that does not parse lands in `malformed`).
+ */
+export class LoadReports {
+  readonly all: LoadReport[] = [];
+  readonly malformed: unknown[] = [];
+  private readonly waiters: {
+    from: number;
+    ok: (r: LoadReport) => boolean;
+    resolve: (r: LoadReport) => void;
+  }[] = [];
+  private readonly sub: { stop(): void };
+
+  constructor(nc: NatsConnection) {
+    const logger: Logger = { ...silentLogger, warn: (o) => this.malformed.push(o) };
+    this.sub = listen(
+      nc,
+      Subjects.metrics(">"),
+      LoadReport,
+      (r) => {
+        this.all.push(r);
+        const at = this.all.length - 1;
+        for (const w of [...this.waiters])
+          if (at >= w.from && w.ok(r)) {
+            this.waiters.splice(this.waiters.indexOf(w), 1);
+            w.resolve(r);
+          }
+      },
+      logger,
+      "load report",
+    );
+  }
+
+  /** The first report from index `from` on (already received or later) that `ok` accepts. */
+  wait(what: string, ok: (r: LoadReport) => boolean, from = 0, timeoutMs = 15_000): Promise<LoadReport> {
+    const hit = this.all.slice(from).find(ok);
+    if (hit) return Promise.resolve(hit);
+    return new Promise((resolve, reject) => {
+      const w = {
+        from,
+        ok,
+        resolve: (r: LoadReport) => {
+          clearTimeout(t);
+          resolve(r);
+        },
+      };
+      const t = setTimeout(() => {
+        this.waiters.splice(this.waiters.indexOf(w), 1);
+        reject(new Error(`no load report ${what} (${this.all.length} seen)`));
+      }, timeoutMs);
+      this.waiters.push(w);
+    });
+  }
+
+  /** Reports of one proxy about one service. */
+  of(proxyId: string, service: string): LoadReport[] {
+    return this.all.filter((r) => r.proxy_id === proxyId && r.service === service);
+  }
+
+  stop(): void {
+    this.sub.stop();
+  }
+}
+
+/** Reads from `s` until `done(what arrived)`; resolves with everything read. */
+export function readUntil(s: Socket, done: (got: string) => boolean): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let got = "";
+    const on = (d: Buffer) => {
+      got += d.toString("latin1");
+      if (!done(got)) return;
+      s.off("data", on);
+      s.off("close", closed);
+      resolve(got);
+    };
+    const closed = () =>
+      done(got) ? resolve(got) : reject(new Error(`connection closed; read so far: ${JSON.stringify(got)}`));
+    s.on("data", on);
+    s.once("close", closed);
+  });
+}
+
+/** Bounded wait for a state only the admin API shows (there is no event for it). */
+export async function until<T>(
+  what: string,
+  probe: () => Promise<T>,
+  ok: (v: T) => boolean,
+  ms = 10_000,
+): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await probe();
+    if (ok(v)) return v;
+    if (Date.now() > deadline) throw new Error(`${what}: still ${JSON.stringify(v)}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
 }

@@ -6,7 +6,7 @@ import { alive, type Proc } from "@switchyard/testkit";
 import { request } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AccessEntry } from "../src/forward.js";
-import { type ProxyProc, startEngine, startProxy, TestBus } from "./helpers.js";
+import { type ProxyProc, readUntil, startEngine, startProxy, TestBus } from "./helpers.js";
 import { Upstream } from "./upstream.js";
 
 // Issue 8, "proxy survives any client": each attack as it was run against a real proxy process
@@ -34,24 +34,6 @@ async function raw(): Promise<Socket> {
   s.on("error", () => {}); // resets are what these tests do
   await once(s, "connect");
   return s;
-}
-
-/** Reads from `s` until `done(what arrived)`; resolves with everything read. */
-function readUntil(s: Socket, done: (got: string) => boolean): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let got = "";
-    const on = (d: Buffer) => {
-      got += d.toString("latin1");
-      if (!done(got)) return;
-      s.off("data", on);
-      s.off("close", closed);
-      resolve(got);
-    };
-    const closed = () =>
-      done(got) ? resolve(got) : reject(new Error(`connection closed; read so far: ${JSON.stringify(got)}`));
-    s.on("data", on);
-    s.once("close", closed);
-  });
 }
 
 /** One whole HTTP/1.1 response (Content-Length or chunked) at the start of `got`. */

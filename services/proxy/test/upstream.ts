@@ -4,8 +4,9 @@ import type { AddressInfo, Socket } from "node:net";
 
 /**
  * A controllable replica for proxy tests (node:http): every route answers with `x-replica`.
- * Events: `upload-bytes` (first body bytes arrived), `stream-closed` (a streaming response's
- * connection went away before it ended).
+ * Events: `request` (a request arrived: the IncomingMessage, upgrades included), `upload-bytes`
+ * (first body bytes arrived), `stream-closed` (a streaming response's connection went away
+ * before it ended).
  */
 export class Upstream extends EventEmitter {
   server!: Server;
@@ -25,6 +26,7 @@ export class Upstream extends EventEmitter {
       s.once("close", () => this.sockets.delete(s));
     });
     this.server.on("upgrade", (req, socket) => {
+      this.emit("request", req);
       socket.on("error", () => socket.destroy()); // a proxy may reset a tunnel at any time
       socket.on("end", () => socket.end()); // no half-open tunnels: the proxy's FIN ends ours too
       socket.write(
@@ -48,6 +50,7 @@ export class Upstream extends EventEmitter {
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
+    this.emit("request", req);
     const path = (req.url ?? "/").split("?")[0];
     if (path === "/cookies") {
       // Flat [name, value, ...] list: Node writes repeated Set-Cookie lines as given.
