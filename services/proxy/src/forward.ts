@@ -129,13 +129,13 @@ export function createForwarder(deps: ForwardDeps): Forwarder {
       refuse(deps, req, res, url, start, svc.name, 400, "SY_ERR_BAD_REQUEST", why, "upgrade_with_body");
       return;
     }
-    const path = target?.path ?? url;
+    const a: Arrival = { req, res, host, path: target?.path ?? url, url, start, tunnel };
     if (svc.replicas.length > 0) {
-      proceed(deps, outlier, req, res, svc, host, path, url, start, tunnel);
+      proceed(deps, outlier, a, svc);
       return;
     }
     if (svc.scalesToZero && opts.holdMax > 0 && !deps.draining()) {
-      hold(deps, outlier, req, res, svc.name, host, path, url, start, tunnel);
+      hold(deps, outlier, a, svc.name);
       return;
     }
     const why = `service "${svc.name}" has no ready replica`;
@@ -154,19 +154,28 @@ function emptyBody(req: IncomingMessage): boolean {
   return (len === undefined || len === "0") && req.headers["transfer-encoding"] === undefined;
 }
 
+/** A request whose service is known, as it goes on to an attempt or into the hold. */
+interface Arrival {
+  req: IncomingMessage;
+  res: ServerResponse;
+  /** The authority that named the service (Host, or an absolute-form target's). */
+  host: string | undefined;
+  /** The target in origin-form, as the replica gets it. */
+  path: string;
+  /** The target as the client sent it (logged without its query). */
+  url: string;
+  start: number;
+  tunnel: TunnelSink | null;
+}
+
 /** Into the attempt pipeline: the service has a replica (or had one when the request was let go). */
 function proceed(
   deps: ForwardDeps,
   outlier: Outlier<Replica<Pool>>,
-  req: IncomingMessage,
-  res: ServerResponse,
+  a: Arrival,
   svc: ServiceEntry<Pool>,
-  host: string | undefined,
-  path: string,
-  url: string,
-  start: number,
-  tunnel: TunnelSink | null,
 ): void {
+  const { req, res, host, path, url, start, tunnel } = a;
   const opts = deps.opts;
   let headers = filterRequestHeaders(req.rawHeaders);
   if (opts.forwardedHeaders)
@@ -193,72 +202,41 @@ function proceed(
  * first one to be routed, then takes the normal pipeline. A full line, the timeout and a
  * shutdown answer 503 with Retry-After; a removed service 404; a client that leaves is dropped.
  */
-function hold(
-  deps: ForwardDeps,
-  outlier: Outlier<Replica<Pool>>,
-  req: IncomingMessage,
-  res: ServerResponse,
-  service: string,
-  host: string | undefined,
-  path: string,
-  url: string,
-  start: number,
-  tunnel: TunnelSink | null,
-): void {
+function hold(deps: ForwardDeps, outlier: Outlier<Replica<Pool>>, a: Arrival, service: string): void {
+  const { req, res, url, start } = a;
   const gone = () => done(deps, req.method, url, service, CLIENT_GONE, start, null, 0, "client_gone");
+  const unready = (message: string, reason: string) =>
+    refuse(deps, req, res, url, start, service, 503, "SY_ERR_NO_READY_REPLICA", message, reason, RETRY_AFTER);
+  const end = (why: HoldEnd): void => {
+    if (why === "removed") {
+      const what = `service "${service}" was removed while the request waited`;
+      refuse(deps, req, res, url, start, service, 404, "SY_ERR_UNKNOWN_SERVICE", what, "hold_removed");
+    } else if (why === "shutdown") {
+      res.shouldKeepAlive = false;
+      unready(`the proxy is shutting down; service "${service}" has no ready replica yet`, "hold_shutdown");
+    } else {
+      unready(
+        `service "${service}" had no ready replica within ${deps.opts.holdTimeoutMs} ms`,
+        "hold_timeout",
+      );
+    }
+  };
   const parked = deps.hold.park(service, res, {
     go() {
       // Left without a 'close' we could see (its socket was not being read): nothing to send.
       if (req.socket.destroyed) return gone();
       const svc = deps.table.get(service);
-      if (svc) proceed(deps, outlier, req, res, svc, host, path, url, start, tunnel);
+      if (svc) proceed(deps, outlier, a, svc);
       else end("removed");
     },
     end,
     gone,
   });
-  if (!parked) {
-    const why = `service "${service}" is starting and ${deps.opts.holdMax} requests already wait for it`;
-    refuse(
-      deps,
-      req,
-      res,
-      url,
-      start,
-      service,
-      503,
-      "SY_ERR_NO_READY_REPLICA",
-      why,
+  if (!parked)
+    unready(
+      `service "${service}" is starting and ${deps.opts.holdMax} requests already wait for it`,
       "hold_full",
-      RETRY_AFTER,
     );
-  }
-
-  function end(why: HoldEnd): void {
-    if (why === "removed") {
-      const what = `service "${service}" was removed while the request waited`;
-      refuse(deps, req, res, url, start, service, 404, "SY_ERR_UNKNOWN_SERVICE", what, "hold_removed");
-      return;
-    }
-    if (why === "shutdown") res.shouldKeepAlive = false;
-    const what =
-      why === "shutdown"
-        ? `the proxy is shutting down; service "${service}" has no ready replica yet`
-        : `service "${service}" had no ready replica within ${deps.opts.holdTimeoutMs} ms`;
-    refuse(
-      deps,
-      req,
-      res,
-      url,
-      start,
-      service,
-      503,
-      "SY_ERR_NO_READY_REPLICA",
-      what,
-      `hold_${why}`,
-      RETRY_AFTER,
-    );
-  }
 }
 
 /** An answer of ours before any attempt: the request never reached a replica. */
