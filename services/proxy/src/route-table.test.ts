@@ -3,7 +3,7 @@ import { endpointRecord, routeRecord } from "@switchyard/testkit";
 import { describe, expect, it } from "vitest";
 import { Lease } from "./lease.js";
 import { RouteTable } from "./route-table.js";
-import { routesView } from "./routes-view.js";
+import { mergeViews, routesView } from "./routes-view.js";
 
 // The tables below name endpoints and routes positionally; the builders make whole records.
 const ep = (service: string, id: number, url: string, accelerator: string | null = null) =>
@@ -165,6 +165,22 @@ describe("RouteTable", () => {
     expect(fresh.inFlight).toBe(1);
     l3.release();
     expect(routesView(t, 0).services[0].replicas[0].in_flight).toBe(0);
+  });
+
+  it("/-/routes shows each service's held requests; the cluster view sums them over workers", () => {
+    const { t } = table();
+    t.putService(route("idle", "least_load"));
+    t.putEndpoint("llm.1", ep("llm", 1, "http://h:1"), 1);
+    const held = (s: string) => (s === "idle" ? 2 : 0);
+    const one = routesView(t, 0, held);
+    expect(one.services.map((s) => [s.name, s.held])).toEqual([
+      ["idle", 2],
+      ["llm", 0],
+    ]);
+    expect(mergeViews([one, one]).services.map((s) => [s.name, s.held])).toEqual([
+      ["idle", 4],
+      ["llm", 0],
+    ]);
   });
 
   it("scale-from-zero: min_replicas 0 marks the service; a new replica and a removed service are told", () => {
