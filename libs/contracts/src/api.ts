@@ -2,6 +2,7 @@
 import { z } from "zod";
 import { ErrorBody } from "./errors.js";
 import { ServiceName } from "./names.js";
+import { UpdateMode } from "./rollout.js";
 import { SpecRecord } from "./spec.js";
 import { TlsMaterial } from "./tls.js";
 
@@ -24,6 +25,11 @@ export const ApplyRequest = z.strictObject({
   tls: TlsMaterial.optional(),
   /** Validate and resolve only; nothing is stored. */
   dry_run: z.boolean().default(false),
+  /**
+   * `yard update`: the service must exist already (else SY_ERR_NOT_FOUND), and a changed spec
+   * rolls out in this mode (stored in the record). Absent (`yard up`): created or rolled.
+   */
+  update_mode: UpdateMode.optional(),
 });
 export type ApplyRequest = z.input<typeof ApplyRequest>;
 
@@ -68,3 +74,25 @@ export const LogsResult = z.object({
   finished: z.boolean(),
 });
 export type LogsResult = z.infer<typeof LogsResult>;
+
+/**
+ * `yard.api.replica.down` (`yard down NAME --replica-id N [--purge]`, SkyServe's
+ * terminate_replica), answered by the provisioner: a live replica is drained and stopped, and
+ * the service gets a replacement; a failed one's record is removed only with `purge`.
+ */
+export const ReplicaDownRequest = z.strictObject({
+  service: ServiceName,
+  replica_id: z.number().int().positive(),
+  purge: z.boolean().default(false),
+});
+export type ReplicaDownRequest = z.input<typeof ReplicaDownRequest>;
+export const ReplicaDownResult = z.object({
+  service: ServiceName,
+  replica_id: z.number().int().positive(),
+  /**
+   * replacing: it serves until its replacement is ready, then drains and stops; stopping: it took
+   * no traffic and stops now; purged: its (failed) record was removed.
+   */
+  action: z.enum(["replacing", "stopping", "purged"]),
+});
+export type ReplicaDownResult = z.infer<typeof ReplicaDownResult>;

@@ -2,6 +2,7 @@
 import { z } from "zod";
 import { ServiceName } from "./names.js";
 import { Reason, ReplicaPhase } from "./replica.js";
+import { UpdateMode } from "./rollout.js";
 import { ScaleReason } from "./scale.js";
 import { ReplicaPolicy } from "./spec.js";
 
@@ -37,6 +38,36 @@ export const YardEvent = z.discriminatedUnion("type", [
     phase: ReplicaPhase,
   }),
   z.object({ ...replicaBase, type: z.literal("replica.terminated"), reason: Reason.nullable() }),
+  /** Out of every proxy's rotation; stopped once no request is in flight on it, or at `deadline`. */
+  z.object({
+    ...replicaBase,
+    type: z.literal("replica.draining"),
+    reason: Reason,
+    deadline: z.string(),
+  }),
+  /**
+   * The drain is over and the stop begins: `idle` (no proxy reports a request in flight on it),
+   * `timeout` (YARD_DRAIN_TIMEOUT_S ran out with `in_flight` requests still on it).
+   */
+  z.object({
+    ...replicaBase,
+    type: z.literal("replica.drained"),
+    outcome: z.enum(["idle", "timeout"]),
+    in_flight: z.number().int().nonnegative(),
+    waited_ms: z.number().int().nonnegative(),
+  }),
+  /**
+   * The revisions taking traffic changed (SkyServe's active versions), e.g. [1] → [1, 2] → [2]
+   * in a rolling update, [1] → [2] at a blue-green switch. `revision`: the spec's current one.
+   */
+  z.object({
+    ...base,
+    type: z.literal("traffic.switched"),
+    revision: z.number().int().positive(),
+    mode: UpdateMode,
+    from: z.array(z.number().int().positive()),
+    to: z.array(z.number().int().positive()),
+  }),
   /** The autoscaler changed a service's `yard-scale` target (`from` null: it had none). */
   z.object({
     ...base,

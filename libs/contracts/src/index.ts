@@ -20,6 +20,8 @@ export {
   LogsRequest,
   LogsResult,
   NameRequest,
+  ReplicaDownRequest,
+  ReplicaDownResult,
   reply,
 } from "./api.js";
 export { ErrorBody, ErrorCode, formatError, Issue, YardError } from "./errors.js";
@@ -32,6 +34,7 @@ export type { FailureFacts } from "./replica.js";
 export {
   ACTIVE_PHASES,
   APP_FAILURE_REASONS,
+  Drain,
   describeHalt,
   EndpointRecord,
   FAILED_PHASES,
@@ -48,6 +51,15 @@ export {
   RUNNING_PHASES,
   SCALE_DOWN_ORDER,
 } from "./replica.js";
+export type { LatestRevision } from "./rollout.js";
+export {
+  activeRevisions,
+  DEFAULT_UPDATE_MODE,
+  SILENT_REPORT_INTERVALS,
+  SKYSERVE_DRAIN_SECONDS,
+  UPDATE_MODES,
+  UpdateMode,
+} from "./rollout.js";
 export {
   SCALE_REASONS,
   SCALE_SCHEMA_VERSION,

@@ -64,6 +64,7 @@ export const SCALE_DOWN_ORDER: readonly ReplicaPhase[] = [
  * - LaunchFailed: the backend could not start the replica.
  * - Orphaned: found running at provisioner start with no matching spec.
  * - ScaledDown / SpecDeleted / SpecChanged: terminated on purpose.
+ * - ReplicaDown: terminated on purpose by `yard down NAME --replica-id N` (then replaced).
  */
 export const Reason = z.enum([
   "NoAcceleratorFree",
@@ -77,8 +78,22 @@ export const Reason = z.enum([
   "ScaledDown",
   "SpecDeleted",
   "SpecChanged",
+  "ReplicaDown",
 ]);
 export type Reason = z.infer<typeof Reason>;
+
+/**
+ * A replica being drained (phase SHUTTING_DOWN): out of every proxy's rotation (its endpoint says
+ * `draining`), it keeps running until the proxies report no request in flight on it, or until
+ * `deadline` (YARD_DRAIN_TIMEOUT_S), then it is stopped. Null once the stop begins.
+ */
+export const Drain = z.object({
+  since: z.string(),
+  deadline: z.string(),
+  /** Requests the proxies last reported in flight on it; null before any report counted. */
+  in_flight: z.number().int().nonnegative().nullable(),
+});
+export type Drain = z.infer<typeof Drain>;
 
 /** The KV value of `yard-replicas[<service>.<id>]`, written only by the provisioner. */
 export const ReplicaRecord = z.object({
@@ -113,6 +128,13 @@ export const ReplicaRecord = z.object({
   unrecoverable: z.boolean().default(false),
   /** A failed replica's last log lines (secrets masked, control characters replaced); else []. */
   log_tail: z.array(z.string().max(LOG_TAIL_LINE_CHARS)).max(LOG_TAIL_LINES).default([]),
+  /**
+   * `yard down NAME --replica-id N`: it is replaced, and drained once the service has its
+   * replicas ready without it (at once when it takes no traffic).
+   */
+  retiring: z.boolean().default(false),
+  /** Set while the replica drains before its stop (see Drain); null otherwise. */
+  drain: Drain.nullable().default(null),
 });
 export type ReplicaRecord = z.infer<typeof ReplicaRecord>;
 
@@ -179,7 +201,11 @@ export function describeHalt(r: ReplicaRecord): string {
   );
 }
 
-/** The KV value of `yard-endpoints[<service>.<id>]`: present ⇔ the replica is ready. */
+/**
+ * The KV value of `yard-endpoints[<service>.<id>]`: present ⇔ the replica is ready, or was
+ * ready and now drains (`draining`: proxies pick it for no new request, and let the ones in
+ * flight on it finish).
+ */
 export const EndpointRecord = z.object({
   schema: z.literal(REPLICA_SCHEMA_VERSION),
   service: ServiceName,
@@ -188,5 +214,7 @@ export const EndpointRecord = z.object({
   revision: z.number().int().positive(),
   accelerator: z.string().nullable(),
   ready_at: z.string(),
+  /** Its replica drains (ReplicaRecord.drain): no new request goes to it. */
+  draining: z.boolean().default(false),
 });
 export type EndpointRecord = z.infer<typeof EndpointRecord>;

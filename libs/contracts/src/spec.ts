@@ -1,6 +1,7 @@
 // @pure: no I/O (tools/lint-boundaries checks it)
 import { z } from "zod";
 import { ServiceName } from "./names.js";
+import { UpdateMode } from "./rollout.js";
 
 export const SPEC_SCHEMA_VERSION = 1;
 
@@ -117,6 +118,11 @@ export const SpecRecord = z.object({
   digest: z.string(),
   applied_at: z.string(),
   spec: ResolvedSpec,
+  /**
+   * How this revision replaces the one before (`yard update --mode`); absent: rolling, as a
+   * `yard up` of a changed spec. A property of the change, not of the spec: not in `digest`.
+   */
+  update_mode: UpdateMode.optional(),
 });
 export type SpecRecord = z.infer<typeof SpecRecord>;
 
@@ -142,6 +148,11 @@ export const ServiceRoute = z.object({
   target_qps_per_replica: ReplicaPolicy.shape.target_qps_per_replica,
   /** Absent in routes written before the autoscaler: it leaves such a service at min_replicas. */
   replica_policy: RouteReplicaPolicy.optional(),
+  /**
+   * How `revision` takes over from older ones (the spec record's); absent: rolling. In
+   * blue_green a proxy routes one revision at a time (activeRevisions, rollout.ts).
+   */
+  update_mode: UpdateMode.optional(),
 });
 export type ServiceRoute = z.infer<typeof ServiceRoute>;
 
@@ -160,5 +171,6 @@ export function routeOf(rec: SpecRecord): ServiceRoute {
       upscale_delay_seconds: p.upscale_delay_seconds,
       downscale_delay_seconds: p.downscale_delay_seconds,
     },
+    ...(rec.update_mode ? { update_mode: rec.update_mode } : {}),
   };
 }

@@ -57,6 +57,8 @@ export const Subjects = {
   specDelete: "yard.api.spec.delete",
   /** Provisioner answers with a chunk of a replica's log file. */
   replicaLogs: "yard.api.replica.logs",
+  /** Provisioner drains and stops one replica (`yard down NAME --replica-id N`). */
+  replicaDown: "yard.api.replica.down",
   probeHint: "yard.hint.probe",
   eventsAll: "yard.events.>",
   events: (service: string, type: string) => `yard.events.${service}.${type}`,

@@ -15,6 +15,7 @@ import {
   SKYSERVE_DEFAULTS,
   SPEC_SCHEMA_VERSION,
   SpecRecord,
+  type UpdateMode,
 } from "@switchyard/contracts";
 import { z } from "zod";
 
@@ -100,7 +101,14 @@ export function resolvedSpec(o: SpecOptions = {}): ResolvedSpec {
  * resolveSpec), else `resolvedSpec(o)`; the record's name is the spec's.
  */
 export function specRecord(
-  o: SpecOptions & { revision?: number; digest?: string; appliedAt?: string; spec?: ResolvedSpec } = {},
+  o: SpecOptions & {
+    revision?: number;
+    digest?: string;
+    appliedAt?: string;
+    spec?: ResolvedSpec;
+    /** `yard update --mode`: absent as after a `yard up`. */
+    updateMode?: UpdateMode;
+  } = {},
 ): SpecRecord {
   const spec = o.spec ?? resolvedSpec(o);
   const revision = o.revision ?? 1;
@@ -111,6 +119,7 @@ export function specRecord(
     digest: o.digest ?? `sha256-${spec.name}-${revision}`,
     applied_at: o.appliedAt ?? RECORD_TIME,
     spec,
+    ...(o.updateMode ? { update_mode: o.updateMode } : {}),
   });
 }
 

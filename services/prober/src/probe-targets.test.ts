@@ -140,6 +140,7 @@ describe("endpointOf", () => {
       revision: 2,
       accelerator: "L4",
       ready_at: "2026-11-28T10:00:05.000Z",
+      draining: false,
     });
   });
 });

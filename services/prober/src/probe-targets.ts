@@ -107,5 +107,15 @@ export function endpointOf(t: ProbeTarget, now: Date): EndpointRecord {
     revision: t.revision,
     accelerator: t.accelerator,
     ready_at: now.toISOString(),
+    draining: false,
   };
+}
+
+/**
+ * A replica the provisioner drains (SHUTTING_DOWN with `drain`): its endpoint stays, marked
+ * `draining`, so that proxies keep counting its requests in flight but pick it for no new one;
+ * it is not probed any more (its end is decided). Only the provisioner's record can end this.
+ */
+export function isDraining(r: ReplicaRecord | undefined): boolean {
+  return r?.phase === "SHUTTING_DOWN" && r.drain !== null;
 }

@@ -11,6 +11,7 @@ import type { HttpProber } from "./probe-http.js";
 import type { ProbeLoop, ProbeLoopDeps } from "./probe-loop.js";
 import {
   endpointOf,
+  isDraining,
   missingRevisions,
   type ProbeBook,
   type ProbeTarget,
@@ -82,6 +83,13 @@ export function createReplicaProbes(d: ReplicaProbesDeps): ReplicaProbes {
   const book: ProbeBook = new Map();
   const replicas = new Map<string, ReplicaRecord>();
   const entries = new Map<string, Entry>();
+  /** What this prober last put (or found) in yard-endpoints per key: a drain marks it. */
+  const published = new Map<string, EndpointRecord>();
+  const publish = (key: string, value: EndpointRecord | null) => {
+    if (value) published.set(key, value);
+    else published.delete(key);
+    writer.set(key, value);
+  };
   /** The last note logged per replica key, so each is logged once (bounded: one per replica). */
   const noted = new Map<string, string>();
   let started = false;
@@ -94,8 +102,22 @@ export function createReplicaProbes(d: ReplicaProbesDeps): ReplicaProbes {
 
   function update(key: string): void {
     const r = replicas.get(key);
-    const res = targetOf(key, r, book);
     const cur = entries.get(key);
+    if (isDraining(r)) {
+      if (cur) {
+        entries.delete(key);
+        logger.info(
+          { service: r!.service, replica: r!.id },
+          "replica draining: endpoint marked, probing stopped",
+        );
+      }
+      // Ready (an endpoint is up): proxies route to it; mark it. Else there is nothing to drain.
+      const ep = published.get(key);
+      if (!ep) writer.set(key, null);
+      else if (!ep.draining) publish(key, { ...ep, draining: true });
+      return;
+    }
+    const res = targetOf(key, r, book);
     if (!res.target) {
       if (cur) {
         entries.delete(key);
@@ -111,7 +133,7 @@ export function createReplicaProbes(d: ReplicaProbesDeps): ReplicaProbes {
           { service: r?.service, replica: r?.id },
           "no spec seen for this replica's service yet; not probing",
         );
-      writer.set(key, null);
+      publish(key, null);
       return;
     }
     const t = res.target;
@@ -127,7 +149,7 @@ export function createReplicaProbes(d: ReplicaProbesDeps): ReplicaProbes {
       return;
     }
     // New launch at this key: whatever was published for the old one is stale.
-    if (cur) writer.set(key, null);
+    if (cur) publish(key, null);
     entries.set(key, { target: t, state: INITIAL_STATE });
     if (started) loop.kick(key);
   }
@@ -169,10 +191,10 @@ export function createReplicaProbes(d: ReplicaProbesDeps): ReplicaProbes {
     const log = { service: t.service, replica: t.replicaId, revision: t.revision };
     switch (a.kind) {
       case "put-endpoint":
-        writer.set(key, endpointOf(t, at));
+        publish(key, endpointOf(t, at));
         break;
       case "delete-endpoint":
-        writer.set(key, null);
+        publish(key, null);
         break;
       case "ready":
         logger.info({ ...log, url: t.url }, "replica ready");
@@ -227,19 +249,23 @@ export function createReplicaProbes(d: ReplicaProbesDeps): ReplicaProbes {
       else logger.debug({ key }, "probe hint for a replica not being probed");
     },
     converge(existing) {
-      for (const key of existing.keys()) writer.seed(key);
+      for (const [key, ep] of existing) {
+        writer.seed(key);
+        if (ep) published.set(key, ep);
+      }
       let removed = 0;
       for (const key of new Set([...existing.keys(), ...replicas.keys()])) {
         update(key);
         const ep = existing.get(key);
-        if (ep === undefined) continue;
+        // A drain goes on across a restart: its endpoint stays (marked by update).
+        if (ep === undefined || (ep && isDraining(replicas.get(key)))) continue;
         const e = entries.get(key);
         const t = e?.target;
         if (e && t && ep && ep.url === t.url && ep.revision === t.revision && ep.replica_id === t.replicaId) {
           // Published by our previous run: a failing probe must take it back.
           e.state = { ...INITIAL_STATE, ready: true, firstReadyAt: d.now() };
         } else {
-          writer.set(key, null);
+          publish(key, null);
           removed++;
         }
       }

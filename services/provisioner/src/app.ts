@@ -1,8 +1,17 @@
 import type { Logger, NatsConnection } from "@switchyard/bus";
-import { secretValues } from "@switchyard/contracts";
+import { SILENT_REPORT_INTERVALS, secretValues } from "@switchyard/contracts";
 import type { Backend } from "./backend.js";
-import { consumeFailures, eventPublisher, openReplicas, serveLogs, watchInputs } from "./bus.js";
+import {
+  consumeFailures,
+  eventPublisher,
+  listenLoadReports,
+  openReplicas,
+  serveLogs,
+  serveReplicaDown,
+  watchInputs,
+} from "./bus.js";
 import type { ProvisionerConfig } from "./config.js";
+import { Drainer } from "./drainer.js";
 import { detectInventory } from "./gpu-inventory.js";
 import { describeInventory } from "./inventory.js";
 import { answerLogs } from "./logs-api.js";
@@ -20,6 +29,8 @@ export interface ProvisionerDeps {
     | "YARD_MAX_REPLICAS"
     | "YARD_LAUNCHES_PER_INTERVAL"
     | "YARD_LAUNCH_INTERVAL_MS"
+    | "YARD_DRAIN_TIMEOUT_S"
+    | "YARD_PROXY_REPORT_MS"
   >;
   /** Where replicas run (main.ts picks it from YARD_BACKEND); closed by stop(). */
   backend: Backend;
@@ -49,6 +60,17 @@ export function build(deps: ProvisionerDeps): ProvisionerApp {
       const store = new ReplicaStore(replicas.kv, logger);
       store.load(replicas.records);
       const inventory = detectInventory(config.YARD_GPUS, logger);
+      // Listening first: a drain waits on the proxies' reports, heard from the start.
+      const drainer = new Drainer({
+        now: Date.now,
+        warmupMs: SILENT_REPORT_INTERVALS * config.YARD_PROXY_REPORT_MS,
+      });
+      const reports = listenLoadReports(
+        nc,
+        (r) => drainer.report(r),
+        () => drainer.connectionBack(),
+        logger,
+      );
       const p = new Provisioner({
         backend,
         store,
@@ -56,6 +78,8 @@ export function build(deps: ProvisionerDeps): ProvisionerApp {
         inventory,
         hostAddress: config.YARD_HOST_ADDRESS,
         publish,
+        drainer,
+        drainTimeoutMs: config.YARD_DRAIN_TIMEOUT_S * 1000,
         limits: {
           maxReplicas: config.YARD_MAX_REPLICAS,
           launchesPerInterval: config.YARD_LAUNCHES_PER_INTERVAL,
@@ -70,14 +94,25 @@ export function build(deps: ProvisionerDeps): ProvisionerApp {
         return rec ? secretValues(rec.spec) : [];
       };
       const logs = serveLogs(nc, answerLogs(store, backend, currentSecrets), logger);
+      const down = serveReplicaDown(
+        nc,
+        async (req) => ({
+          service: req.service,
+          replica_id: req.replica_id,
+          ...p.down(req.service, req.replica_id, req.purge),
+        }),
+        logger,
+      );
       // Last, and synchronously up to the return: a SIGTERM during start-up then finds either
       // nothing launched (stop() does nothing yet) or the handle that stops it.
       p.recover(await backend.list());
       p.resume();
       stop = async () => {
         inputs.stop();
+        reports.stop();
         await failures.stop();
         await logs.stop();
+        await down.stop();
         await p.shutdown(config.YARD_KEEP_REPLICAS_ON_EXIT);
         backend.close();
         store.close();

@@ -4,6 +4,7 @@ import {
   jetstream,
   type KV,
   type Logger,
+  listen,
   type NatsConnection,
   openBucket,
   publishEvent,
@@ -16,8 +17,11 @@ import {
   Buckets,
   Durables,
   EndpointRecord,
+  LoadReport,
   LogsRequest,
   type LogsResult,
+  ReplicaDownRequest,
+  type ReplicaDownResult,
   ReplicaRecord,
   ScaleRecord,
   SpecRecord,
@@ -74,7 +78,13 @@ export async function watchInputs(
       (c) => (c.op === "put" ? p.setSpec(c.value) : p.deleteSpec(c.key)),
       logger,
     ),
-    watchBucket(endpoints, EndpointRecord, (c) => p.setEndpoint(c.key, c.op === "put"), logger),
+    // A draining endpoint is on its way out: not "ready" for the reconciler.
+    watchBucket(
+      endpoints,
+      EndpointRecord,
+      (c) => p.setEndpoint(c.key, c.op === "put" && !c.value.draining),
+      logger,
+    ),
   ];
   let scale: BucketWatch | null = null;
   let stopped = false;
@@ -143,4 +153,42 @@ export function serveLogs(
   logger: Logger,
 ): { stop(): Promise<void> } {
   return serve(nc, Subjects.replicaLogs, LogsRequest, answer, logger);
+}
+
+/**
+ * `yard.api.replica.down` for `yard down NAME --replica-id N [--purge]`, answered by `answer`
+ * (Provisioner.down).
+ */
+export function serveReplicaDown(
+  nc: NatsConnection,
+  answer: (req: { service: string; replica_id: number; purge: boolean }) => Promise<ReplicaDownResult>,
+  logger: Logger,
+): { stop(): Promise<void> } {
+  return serve(nc, Subjects.replicaDown, ReplicaDownRequest, answer, logger);
+}
+
+/**
+ * The proxies' load reports (yard.metrics.<service>): what a drain waits on (in-flight requests
+ * per replica). Calls `lost`/`back` when the connection drops and returns (reports were missed).
+ */
+export function listenLoadReports(
+  nc: NatsConnection,
+  onReport: (r: LoadReport) => void,
+  onBack: () => void,
+  logger: Logger,
+): { stop(): void } {
+  const sub = listen(nc, Subjects.metrics("*"), LoadReport, onReport, logger, "load report");
+  let stopped = false;
+  void (async () => {
+    for await (const s of nc.status()) {
+      if (stopped) break;
+      if (s.type === "reconnect") onBack();
+    }
+  })();
+  return {
+    stop() {
+      stopped = true;
+      sub.stop();
+    },
+  };
 }

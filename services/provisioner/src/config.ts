@@ -1,6 +1,7 @@
 import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { SKYSERVE_DRAIN_SECONDS } from "@switchyard/contracts";
 import { bool, CommonEnv, millis, parseEnv } from "@switchyard/runtime";
 import { z } from "zod";
 
@@ -36,6 +37,21 @@ export const ProvisionerEnv = z.object({
   /** Launches started in any YARD_LAUNCH_INTERVAL_MS window; the rest wait for the next. */
   YARD_LAUNCHES_PER_INTERVAL: atLeastOne(DEFAULT_LAUNCHES_PER_INTERVAL),
   YARD_LAUNCH_INTERVAL_MS: atLeastOne(DEFAULT_LAUNCH_INTERVAL_MS),
+  /**
+   * The longest drain: a replica taken out of rotation (scale-down, update, yard down) is
+   * stopped once the proxies report no request in flight on it, or after this many seconds
+   * (SkyServe always waits its 120). 0: no wait.
+   */
+  YARD_DRAIN_TIMEOUT_S: z.coerce
+    .number()
+    .min(0, "must be 0 or more")
+    .max(86_400, "must be at most 86400 (a day)")
+    .default(SKYSERVE_DRAIN_SECONDS),
+  /**
+   * The proxies' load report interval (their YARD_PROXY_REPORT_MS, same name, same default): a
+   * provisioner that just started waits 3 of them before it takes "no report" for "no proxy".
+   */
+  YARD_PROXY_REPORT_MS: z.coerce.number().int().min(50).max(600_000).default(1_000),
 });
 export type ProvisionerConfig = z.infer<typeof ProvisionerEnv>;
 

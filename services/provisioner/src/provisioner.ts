@@ -1,25 +1,31 @@
 import type { Logger } from "@switchyard/bus";
 import {
+  DEFAULT_UPDATE_MODE,
   describeHalt,
+  EVENT_SCHEMA_VERSION,
   type EventOf,
   FAILED_PHASES,
   HOLDING_PHASES,
   isUnrecoverable,
   PROBED_PHASES,
   type Reason,
+  type ReplicaDownResult,
   RUNNING_PHASES,
   replicaKey,
+  SKYSERVE_DRAIN_SECONDS,
   type SpecRecord,
   secretValues,
+  YardError,
   type YardEvent,
 } from "@switchyard/contracts";
 import type { Backend, BackendEvent, FoundReplica } from "./backend.js";
 import { type Backoff, recordFailure } from "./backoff.js";
 import { DEFAULT_LAUNCH_INTERVAL_MS, DEFAULT_LAUNCHES_PER_INTERVAL, DEFAULT_MAX_REPLICAS } from "./config.js";
+import { Drainer } from "./drainer.js";
 import { classifyExit } from "./exit-reason.js";
 import type { Gpu } from "./inventory.js";
 import { launchKey } from "./launch-key.js";
-import { type Action, launchBudget, reconcile } from "./reconcile.js";
+import { type Action, launchBudget, reconcile, servingRevisions } from "./reconcile.js";
 import { planRecovery } from "./recovery.js";
 import { type FailureNote, ReplicaOps } from "./replica-ops.js";
 import type { ReplicaStore } from "./replica-store.js";
@@ -41,6 +47,10 @@ export interface ReconcileLoopDeps {
   now?: () => number;
   /** YARD_MAX_REPLICAS, YARD_LAUNCHES_PER_INTERVAL, YARD_LAUNCH_INTERVAL_MS (default: config's defaults). */
   limits?: ProvisionerLimits;
+  /** Hears the proxies' load reports for drains (default: one that hears none: drains end after its warm-up). */
+  drainer?: Drainer;
+  /** YARD_DRAIN_TIMEOUT_S in ms (default SkyServe's 120 s). */
+  drainTimeoutMs?: number;
 }
 
 export interface ProvisionerLimits {
@@ -77,6 +87,8 @@ export class Provisioner {
    * records at a restart.
    */
   private readonly readyRevisions = new Map<string, Set<number>>();
+  /** The revisions taking traffic per service, as last computed (traffic.switched when they change). */
+  private readonly serving = new Map<string, string>();
   private scheduled = false;
   /** No pass before recovery: launching first would duplicate replicas that still run. */
   private paused = true;
@@ -93,6 +105,8 @@ export class Provisioner {
         const rec = this.specs.get(svc);
         return rec ? secretValues(rec.spec) : [];
       },
+      drainer: d.drainer ?? new Drainer({ now: this.now, warmupMs: 0 }),
+      drainTimeoutMs: d.drainTimeoutMs ?? SKYSERVE_DRAIN_SECONDS * 1000,
     });
     d.backend.onEvent((e) => this.onBackend(e));
   }
@@ -156,6 +170,9 @@ export class Provisioner {
         this.d.backend.adopt(step.found);
         if (r.pid !== step.found.pid) this.d.store.put({ ...r, pid: step.found.pid });
         if (r.phase === "PROVISIONING" && step.found.runStarted) this.ops.started(key);
+      } else if (step.type === "resume_drain") {
+        this.d.backend.adopt(step.found);
+        void this.ops.resumeDrain(key);
       } else if (step.type === "fail")
         // Found dead: how it ended is not known well enough to halt the service on it.
         this.ops.fail(key, { phase: "FAILED", reason: step.reason, message: step.message });
@@ -179,10 +196,46 @@ export class Provisioner {
     });
   }
 
+  /**
+   * `yard down NAME --replica-id N [--purge]` (SkyServe's terminate_replica): a live replica is
+   * replaced, then drained (at once if it takes no traffic); a failed one's record is removed
+   * with `purge` only (it stays to show the failure); one already stopping is a conflict.
+   */
+  down(service: string, id: number, purge: boolean): Pick<ReplicaDownResult, "action"> {
+    const key = replicaKey(service, id);
+    const r = this.d.store.get(key);
+    if (!r) throw new YardError("SY_ERR_NOT_FOUND", `service ${service} has no replica ${id}`);
+    if (FAILED_PHASES.includes(r.phase)) {
+      if (!purge)
+        throw new YardError(
+          "SY_ERR_CONFLICT",
+          `replica ${id} of ${service} is ${r.phase}: its record stays to show the failure; remove it with --purge`,
+        );
+      this.d.store.remove(key);
+      this.d.logger.info({ service, replica: id, phase: r.phase }, "failed replica's record purged");
+      this.kick();
+      return { action: "purged" };
+    }
+    if (r.phase === "SHUTTING_DOWN")
+      throw new YardError("SY_ERR_CONFLICT", `replica ${id} of ${service} is already shutting down`);
+    const serving = r.phase === "READY" || this.endpoints.has(key);
+    if (!r.retiring) {
+      const message = serving
+        ? "yard down --replica-id: replaced, then drained"
+        : "yard down --replica-id: stopped and replaced";
+      this.ops.change({ ...r, retiring: true, message });
+      this.kick();
+    }
+    return { action: serving ? "replacing" : "stopping" };
+  }
+
   /** Stop reconciling; unless `keep`, stop every replica and delete its record (failures stay). */
   async shutdown(keep: boolean): Promise<void> {
     this.ops.stopped = true;
     if (this.wake) clearTimeout(this.wake.timer);
+    // Drains end now: kept, a replica goes on draining under the next provisioner (its record
+    // says so); else it is stopped below with the rest.
+    this.ops.abortDrains();
     await this.ops.settle();
     if (!keep) {
       const live = this.d.store.all().filter((r) => HOLDING_PHASES.includes(r.phase));
@@ -215,6 +268,7 @@ export class Provisioner {
       },
     });
     for (const a of actions) this.apply(a);
+    this.noteServing();
     const holding = new Set(actions.flatMap((a) => (a.type === "hold" ? [a.service] : [])));
     for (const svc of this.held.keys()) if (!holding.has(svc)) this.held.delete(svc);
     const halting = new Set(actions.flatMap((a) => (a.type === "halted" ? [a.service] : [])));
@@ -242,7 +296,7 @@ export class Provisioner {
       }
       case "terminate": {
         const revision = this.specs.get(a.key.split(".")[0])?.revision;
-        void this.ops.terminate(a.key, a.reason, stopMessage(a.reason, revision));
+        void this.ops.terminate(a.key, a.reason, stopMessage(a.reason, revision), a.drain ?? false);
         break;
       }
       case "drop":
@@ -300,6 +354,38 @@ export class Provisioner {
     return { ...f, unrecoverable: isUnrecoverable({ reason: f.reason, causeKnown, revisionWasReady }) };
   }
 
+  /**
+   * The revisions taking traffic (servingRevisions: as the proxies decide it), logged and
+   * published as traffic.switched when they change; not on the first pass after a start.
+   */
+  private noteServing(): void {
+    for (const svc of this.serving.keys()) if (!this.specs.has(svc)) this.serving.delete(svc);
+    for (const spec of this.specs.values()) {
+      const to = servingRevisions(spec, this.d.store.all());
+      const before = this.serving.get(spec.name);
+      const now = to.join(",");
+      if (before === now) continue;
+      this.serving.set(spec.name, now);
+      if (before === undefined) continue;
+      const from = before ? before.split(",").map(Number) : [];
+      const mode = spec.update_mode ?? DEFAULT_UPDATE_MODE;
+      this.d.logger.info(
+        { service: spec.name, revision: spec.revision, mode, from, to },
+        "revisions taking traffic changed",
+      );
+      this.d.publish({
+        schema: EVENT_SCHEMA_VERSION,
+        type: "traffic.switched",
+        service: spec.name,
+        at: new Date(this.now()).toISOString(),
+        revision: spec.revision,
+        mode,
+        from,
+        to,
+      });
+    }
+  }
+
   private noteReady(service: string, revision: number): void {
     const set = this.readyRevisions.get(service) ?? new Set<number>();
     set.add(revision);
@@ -345,5 +431,6 @@ function stopMessage(reason: Reason, revision: number | undefined): string {
   if (reason === "SpecChanged") return `replaced by revision ${revision}`;
   if (reason === "SpecDeleted") return "service deleted";
   if (reason === "ScaledDown") return "scaled down";
+  if (reason === "ReplicaDown") return "replaced (yard down --replica-id)";
   return reason;
 }

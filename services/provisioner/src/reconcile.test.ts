@@ -3,7 +3,7 @@ import { replicaRecord as rep, specRecord } from "@switchyard/testkit";
 import { describe, expect, it } from "vitest";
 import { backoffDelayMs } from "./backoff.js";
 import { parseGpuList } from "./inventory.js";
-import { reconcile, type World } from "./reconcile.js";
+import { reconcile, servingRevisions, type World } from "./reconcile.js";
 
 const NOW = 1_000_000;
 
@@ -160,7 +160,7 @@ describe("reconcile", () => {
         replicas: [rep({ id: 1, phase: "READY" }), rep({ id: 2, revision: 2, phase: "READY" })],
         endpoints: ["svc.1", "svc.2"],
       }),
-      actions: [{ type: "terminate", key: "svc.1", reason: "SpecChanged" }],
+      actions: [{ type: "terminate", key: "svc.1", reason: "SpecChanged", drain: true }],
     },
     {
       name: "only `service:` changed: replicas retagged in place, no relaunch",
@@ -174,6 +174,125 @@ describe("reconcile", () => {
     },
   ])("$name", ({ w, actions }) => {
     expect(reconcile(w)).toEqual(actions);
+  });
+});
+
+describe("reconcile: drains, blue-green, yard down --replica-id", () => {
+  const ready = (id: number, revision = 1, o: Partial<ReplicaRecord> = {}) =>
+    rep({ id, revision, phase: "READY", first_ready_at: "2026-01-01T00:00:00.000Z", ...o });
+  const bg = (revision: number, replicas = 2) => specRecord({ replicas, revision, updateMode: "blue_green" });
+  const terminate = (id: number, reason: string, drain = true) => ({
+    type: "terminate",
+    key: `svc.${id}`,
+    reason,
+    ...(drain ? { drain: true } : {}),
+  });
+
+  it.each<{ name: string; w: World; actions: unknown[] }>([
+    {
+      name: "scale-down of a replica with an endpoint drains it; one without an endpoint stops at once",
+      w: world({
+        specs: [specRecord({ replicas: 1 })],
+        replicas: [ready(1), ready(2)],
+        endpoints: ["svc.1", "svc.2"],
+      }),
+      actions: [terminate(2, "ScaledDown")],
+    },
+    {
+      name: "spec deleted: a routed replica drains, a starting one stops at once",
+      w: world({ replicas: [ready(1), rep({ id: 2 })], endpoints: ["svc.1"] }),
+      actions: [terminate(1, "SpecDeleted"), terminate(2, "SpecDeleted", false)],
+    },
+    {
+      name: "a draining replica (SHUTTING_DOWN) is not active: its replacement launches",
+      w: world({
+        specs: [specRecord({ replicas: 1 })],
+        replicas: [
+          rep({ id: 1, phase: "SHUTTING_DOWN", drain: { since: "x", deadline: "y", in_flight: 2 } }),
+        ],
+      }),
+      actions: [launch(2)],
+    },
+    {
+      name: "blue-green: the new set launches whole beside the old one",
+      w: world({ specs: [bg(2)], replicas: [ready(1), ready(2)], endpoints: ["svc.1", "svc.2"] }),
+      actions: [launch(3, null, 2), launch(4, null, 2)],
+    },
+    {
+      name: "blue-green: the new revision below min_replicas ready → the old set stays whole",
+      w: world({
+        specs: [bg(2)],
+        replicas: [ready(1), ready(2), ready(3, 2), rep({ id: 4, revision: 2 })],
+        endpoints: ["svc.1", "svc.2", "svc.3"],
+      }),
+      actions: [],
+    },
+    {
+      name: "blue-green: min_replicas of the new revision ready → the whole old set drains",
+      w: world({
+        specs: [bg(2)],
+        replicas: [ready(1), ready(2), ready(3, 2), rep({ id: 4, revision: 2 })],
+        endpoints: ["svc.1", "svc.2", "svc.3", "svc.4"],
+      }),
+      actions: [
+        { type: "set_phase", key: "svc.4", phase: "READY" },
+        terminate(1, "SpecChanged"),
+        terminate(2, "SpecChanged"),
+      ],
+    },
+    {
+      name: "blue-green: a newer revision replaces one that never took the traffic; that one goes at once",
+      w: world({
+        specs: [bg(3, 1)],
+        replicas: [ready(1), ready(2, 2), rep({ id: 3, revision: 3 })],
+        endpoints: ["svc.1"],
+      }),
+      actions: [{ type: "set_phase", key: "svc.2", phase: "NOT_READY" }, terminate(2, "SpecChanged", false)],
+    },
+    {
+      name: "rolling (default): old ones drain one by one as new ones are ready",
+      w: world({
+        specs: [specRecord({ replicas: 2, revision: 2 })],
+        replicas: [ready(1), ready(2), ready(3, 2), rep({ id: 4, revision: 2 })],
+        endpoints: ["svc.1", "svc.2", "svc.3"],
+      }),
+      actions: [terminate(2, "SpecChanged")],
+    },
+    {
+      name: "yard down --replica-id of a READY replica: its replacement launches, it serves meanwhile",
+      w: world({
+        specs: [specRecord({ replicas: 2 })],
+        replicas: [ready(1), ready(2, 1, { retiring: true })],
+        endpoints: ["svc.1", "svc.2"],
+      }),
+      actions: [launch(3)],
+    },
+    {
+      name: "… its replacement ready → it drains (ReplicaDown)",
+      w: world({
+        specs: [specRecord({ replicas: 2 })],
+        replicas: [ready(1), ready(2, 1, { retiring: true }), ready(3)],
+        endpoints: ["svc.1", "svc.2", "svc.3"],
+      }),
+      actions: [terminate(2, "ReplicaDown")],
+    },
+    {
+      name: "yard down --replica-id of a STARTING replica: stopped at once, replaced",
+      w: world({
+        specs: [specRecord({ replicas: 1 })],
+        replicas: [rep({ id: 1, retiring: true })],
+      }),
+      actions: [launch(2), terminate(1, "ReplicaDown", false)],
+    },
+  ])("$name", ({ w, actions }) => {
+    expect(reconcile(w)).toEqual(actions);
+  });
+
+  it("servingRevisions: what the proxies route to, by the spec's mode", () => {
+    const reps = [ready(1), ready(2, 2), rep({ id: 3, revision: 2 })];
+    expect(servingRevisions(specRecord({ revision: 2, replicas: 2 }), reps)).toEqual([1, 2]);
+    expect(servingRevisions(bg(2), reps)).toEqual([1]);
+    expect(servingRevisions(bg(2, 1), reps)).toEqual([2]);
   });
 });
 

@@ -1,6 +1,8 @@
 // @pure: no I/O (tools/lint-boundaries checks it)
 import {
   ACTIVE_PHASES,
+  activeRevisions,
+  DEFAULT_UPDATE_MODE,
   FAILED_PHASES,
   HOLDING_PHASES,
   haltingFailure,
@@ -46,8 +48,11 @@ export interface Limits {
 export type Action =
   | { type: "launch"; service: string; id: number; revision: number; accelerator: Allocation | null }
   | { type: "pend"; service: string; id: number; revision: number; reason: Reason; message: string }
-  /** Set SHUTTING_DOWN, stop the process group, delete the record. */
-  | { type: "terminate"; key: string; reason: Reason }
+  /**
+   * Set SHUTTING_DOWN, stop the process group, delete the record. `drain`: proxies route to it
+   * (its endpoint is up): take it out of their rotation and wait for its requests first.
+   */
+  | { type: "terminate"; key: string; reason: Reason; drain?: true }
   /** Delete a record that has no process (PENDING, old failures). */
   | { type: "drop"; key: string }
   | { type: "set_phase"; key: string; phase: "READY" | "NOT_READY" }
@@ -142,7 +147,8 @@ export function reconcile(w: World): Action[] {
     else
       for (const r of recs) {
         const key = replicaKey(r.service, r.id);
-        if (RUNNING_PHASES.includes(r.phase)) actions.push({ type: "terminate", key, reason: "SpecDeleted" });
+        if (RUNNING_PHASES.includes(r.phase))
+          actions.push({ type: "terminate", key, reason: "SpecDeleted", ...drainIf(w, key) });
         else if (r.phase !== "SHUTTING_DOWN") actions.push({ type: "drop", key });
       }
   }
@@ -194,8 +200,11 @@ function reconcileService(
   if (revisionReady)
     for (const r of keptFailed) if (r.unrecoverable) out.push({ type: "clear_halt", key: key(r) });
 
-  const cur = view.filter((r) => r.revision === R && ACTIVE_PHASES.includes(r.phase));
-  const old = view.filter((r) => r.revision !== R && ACTIVE_PHASES.includes(r.phase));
+  // A retiring replica (yard down --replica-id) is replaced like one of an old revision: its
+  // replacement launches now, and it is drained once the service is ready without it.
+  const live = view.filter((r) => ACTIVE_PHASES.includes(r.phase));
+  const cur = live.filter((r) => r.revision === R && !r.retiring);
+  const old = live.filter((r) => r.revision !== R || r.retiring);
 
   // Too many: stop the least useful first.
   const surplus = byDownOrder(cur).slice(0, Math.max(0, cur.length - D));
@@ -256,17 +265,53 @@ function reconcileService(
   if (capped > 0) out.push(...budget.held(svc, capped, "max_replicas"));
   if (paced > 0) out.push(...budget.held(svc, paced, "paced"));
 
+  // A retiring replica that takes no traffic goes at once: nothing waits for its replacement.
+  for (const r of old.filter((r) => r.retiring && r.phase !== "READY")) stop(r, "ReplicaDown");
+  const outgoing = old.filter((r) => !r.retiring || r.phase === "READY");
+  const why = (r: ReplicaRecord): Reason => (r.revision === R ? "ReplicaDown" : "SpecChanged");
+
+  let rolling = outgoing;
+  if ((spec.update_mode ?? DEFAULT_UPDATE_MODE) === "blue_green") {
+    // Blue-green: the old set serves, whole, until the new revision takes the traffic
+    // (activeRevisions: enough of it ready); then all of it drains. Replicas of a revision that
+    // does not serve (a newer revision that never got the traffic) go at once.
+    const serving = servingRevisions(spec, view);
+    for (const r of outgoing)
+      if (r.revision !== R && (serving.includes(R) || !serving.includes(r.revision))) stop(r, "SpecChanged");
+    rolling = outgoing.filter((r) => r.revision === R);
+  }
   // Rolling update: keep old replicas while the new revision is not ready; when the inventory
   // is full (new ones pending for a GPU), give an old replica's GPU up instead of waiting forever.
   const newReady = kept.filter((r) => r.phase === "READY").length;
   // Replicas held back by YARD_MAX_REPLICAS count like those: old ones give their places up.
   const keepOld = Math.max(0, D - newReady - pendingForGpu - capped);
-  for (const r of byDownOrder(old).slice(0, Math.max(0, old.length - keepOld))) stop(r, "SpecChanged");
+  for (const r of byDownOrder(rolling).slice(0, Math.max(0, rolling.length - keepOld))) stop(r, why(r));
 
   function stop(r: ReplicaRecord, reason: Reason) {
     if (r.phase === "PENDING") out.push({ type: "drop", key: key(r) });
-    else out.push({ type: "terminate", key: key(r), reason });
+    else out.push({ type: "terminate", key: key(r), reason, ...drainIf(w, key(r)) });
   }
+}
+
+/** Proxies route to a replica whose endpoint is up: it drains before it stops. */
+function drainIf(w: World, key: string): { drain?: true } {
+  return w.endpoints.has(key) ? { drain: true } : {};
+}
+
+/**
+ * The revisions of a service that take traffic now (activeRevisions over its routable
+ * replicas: READY, not being stopped), as every proxy decides it from the same endpoints.
+ */
+export function servingRevisions(spec: SpecRecord, replicas: readonly ReplicaRecord[]): number[] {
+  const routable = replicas.filter((r) => r.service === spec.name && r.phase === "READY");
+  return activeRevisions(
+    routable.map((r) => r.revision),
+    {
+      revision: spec.revision,
+      mode: spec.update_mode ?? DEFAULT_UPDATE_MODE,
+      minReplicas: spec.spec.service.replica_policy.min_replicas,
+    },
+  );
 }
 
 function byDownOrder(rs: readonly ReplicaRecord[]): ReplicaRecord[] {

@@ -29,6 +29,8 @@ export type Recovery =
    * said so: finish that. `message`: who stopped it, when the backend knows.
    */
   | { type: "terminate"; key: string; message?: string }
+  /** It was draining (its record says so) and still runs: wait for the rest of the drain, then stop it. */
+  | { type: "resume_drain"; key: string; found: FoundReplica }
   /** A process with no (running) record: stop it, keep the record as it is. */
   | { type: "kill"; service: string; id: number; pid: number };
 
@@ -52,7 +54,8 @@ export function planRecovery(
     const f = byKey.get(key);
     byKey.delete(key);
     const alive = f?.running === true;
-    if (r.phase === "SHUTTING_DOWN") out.push({ type: "terminate", key });
+    if (r.phase === "SHUTTING_DOWN" && r.drain && alive) out.push({ type: "resume_drain", key, found: f });
+    else if (r.phase === "SHUTTING_DOWN") out.push({ type: "terminate", key });
     else if (RUNNING_PHASES.includes(r.phase)) {
       if (alive) out.push({ type: "adopt", key, found: f });
       else if (f?.stoppedBy) out.push({ type: "terminate", key, message: stoppedMessage(f.stoppedBy) });

@@ -11,6 +11,7 @@ import {
   type YardEvent,
 } from "@switchyard/contracts";
 import type { Backend } from "./backend.js";
+import type { Drainer, DrainOutcome } from "./drainer.js";
 import { readFailureLog } from "./failure-log.js";
 import type { Allocation } from "./inventory.js";
 import { choosePort } from "./port-choice.js";
@@ -29,6 +30,10 @@ export interface OpsDeps {
   onFailure: (service: string) => void;
   /** The secret values of the service's current spec (masked in a failed replica's log tail). */
   secretsOf: (service: string) => string[];
+  /** Waits for the proxies to have no request in flight on a draining replica. */
+  drainer: Drainer;
+  /** YARD_DRAIN_TIMEOUT_S, in ms: the longest drain. */
+  drainTimeoutMs: number;
 }
 
 export interface FailureNote {
@@ -128,11 +133,17 @@ export class ReplicaOps {
     this.d.kick();
   }
 
-  /** SHUTTING_DOWN first (the prober and proxies drop it), then stop the group, then delete the record. */
-  terminate(key: string, reason: Reason | null, message: string): Promise<void> {
+  /**
+   * SHUTTING_DOWN first (the prober and proxies drop it), then stop the group, then delete the
+   * record. With `drain`, the stop waits for the drain (see drain()).
+   */
+  terminate(key: string, reason: Reason | null, message: string, drain = false): Promise<void> {
     const r = this.d.store.get(key);
     if (!r) return Promise.resolve();
-    if (r.phase !== "SHUTTING_DOWN") this.change({ ...r, phase: "SHUTTING_DOWN", reason, message });
+    if (drain && r.phase !== "SHUTTING_DOWN") return this.drain(key, r, reason ?? "ScaledDown", message);
+    // A drain cut short (the provisioner stops) ends here: its endpoint goes too.
+    if (r.phase !== "SHUTTING_DOWN" || r.drain)
+      this.change({ ...r, phase: "SHUTTING_DOWN", reason: reason ?? r.reason, message, drain: null });
     const p = this.d.backend.terminate(r.service, r.id, r.pid).then(() => {
       this.d.store.remove(key);
       this.event({ type: "replica.terminated", ...ids(r), reason });
@@ -140,6 +151,75 @@ export class ReplicaOps {
     });
     this.background(p);
     return p;
+  }
+
+  /**
+   * Drain, then stop: SHUTTING_DOWN with `drain` set, so that the prober marks its endpoint
+   * `draining` and every proxy stops picking it while its requests in flight go on; once the
+   * proxies report none left (or YARD_DRAIN_TIMEOUT_S), SIGTERM as terminate does. Failures never
+   * drain (a dead replica has nothing to finish), as in SkyServe.
+   */
+  private drain(key: string, r: ReplicaRecord, reason: Reason, message: string): Promise<void> {
+    const since = this.d.now();
+    const deadline = since + this.d.drainTimeoutMs;
+    const drain = { since: this.iso(since), deadline: this.iso(deadline), in_flight: null };
+    this.change({ ...r, phase: "SHUTTING_DOWN", reason, message, drain });
+    this.d.logger.info(
+      { service: r.service, replica: r.id, reason, timeout_s: this.d.drainTimeoutMs / 1000 },
+      "replica draining: out of every proxy's rotation, stopped once no request is in flight on it",
+    );
+    this.event({ type: "replica.draining", ...ids(r), reason, deadline: drain.deadline });
+    return this.waitDrain(key, since, deadline);
+  }
+
+  /** A drain found in progress at a restart (its record says so): wait for the rest of it. */
+  resumeDrain(key: string): Promise<void> {
+    const r = this.d.store.get(key);
+    if (!r?.drain) return this.terminate(key, r?.reason ?? null, r?.message ?? "stopping (interrupted)");
+    this.d.logger.info(
+      { service: r.service, replica: r.id, deadline: r.drain.deadline },
+      "replica drain resumed",
+    );
+    return this.waitDrain(key, Date.parse(r.drain.since), Date.parse(r.drain.deadline));
+  }
+
+  /** End the drains now: the provisioner stops (the replicas are stopped, or kept, by its shutdown). */
+  abortDrains(): void {
+    this.d.drainer.abortAll();
+  }
+
+  private waitDrain(key: string, since: number, deadline: number): Promise<void> {
+    const r0 = this.d.store.get(key)!;
+    const progress = (inFlight: number | null) => {
+      const cur = this.d.store.get(key);
+      if (cur?.drain && cur.drain.in_flight !== inFlight)
+        this.d.store.put({ ...cur, drain: { ...cur.drain, in_flight: inFlight } });
+    };
+    const p = this.d.drainer
+      .wait(key, { service: r0.service, id: r0.id, since, deadline, progress })
+      .then((o) => (o.outcome === "aborted" ? undefined : this.drained(key, o)));
+    this.background(p);
+    return p;
+  }
+
+  private drained(key: string, o: Exclude<DrainOutcome, { outcome: "aborted" }>): Promise<void> {
+    const r = this.d.store.get(key);
+    if (!r?.drain) return Promise.resolve();
+    const log = { service: r.service, replica: r.id, waited_ms: o.waitedMs, in_flight: o.inFlight };
+    let message = r.message ?? "stopping";
+    if (o.outcome === "timeout") {
+      const why = `drain timed out after ${Math.round(o.waitedMs / 1000)} s (YARD_DRAIN_TIMEOUT_S) with ${o.inFlight} request(s) still in flight`;
+      message = `${message}; ${why}`;
+      this.d.logger.warn(log, `replica drain ended: ${why}; sending SIGTERM`);
+    } else this.d.logger.info(log, "replica drained: no request in flight on it; sending SIGTERM");
+    this.event({
+      type: "replica.drained",
+      ...ids(r),
+      outcome: o.outcome,
+      in_flight: o.inFlight,
+      waited_ms: o.waitedMs,
+    });
+    return this.terminate(key, r.reason, message);
   }
 
   /** Stop a process group that has no running record (leftover or orphan). */
@@ -179,6 +259,8 @@ export class ReplicaOps {
       first_ready_at: null,
       unrecoverable: false,
       log_tail: [],
+      retiring: false,
+      drain: null,
     };
   }
 
@@ -187,8 +269,8 @@ export class ReplicaOps {
     await Promise.allSettled([...this.inflight]);
   }
 
-  iso(): string {
-    return new Date(this.d.now()).toISOString();
+  iso(at = this.d.now()): string {
+    return new Date(at).toISOString();
   }
 
   private background(p: Promise<unknown>): void {

@@ -70,7 +70,7 @@ function createSpecStore(o: {
   const read = (name: string) => getJson(o.specs, name, SpecRecord, o.logger);
 
   return {
-    async apply(spec) {
+    async apply(spec, update) {
       // Compare-and-set on the KV revision: of two concurrent applies only one can write a
       // given revision; the loser re-reads and decides again (maybe "unchanged" now).
       for (let attempt = 1; attempt <= MAX_CAS_ATTEMPTS; attempt++) {
@@ -78,7 +78,7 @@ function createSpecStore(o: {
         const live = entry?.operation === "PUT";
         const stored = live ? ((await read(spec.name))?.value ?? null) : null;
         const floor = entry && !live ? await lastDeletedRevision(o.specs, spec.name) : 0;
-        const d = decideApply(stored, spec, now(), floor);
+        const d = decideApply(stored, spec, now(), floor, update);
         if (!d.changed) return d;
         try {
           const value = JSON.stringify(d.record);
@@ -100,10 +100,10 @@ function createSpecStore(o: {
       }
       throw new YardError("SY_ERR_INTERNAL", `too many concurrent applies of ${spec.name}; try again`);
     },
-    async preview(spec) {
+    async preview(spec, update) {
       const stored = (await read(spec.name))?.value ?? null;
       const floor = stored ? 0 : await lastDeletedRevision(o.specs, spec.name);
-      return decideApply(stored, spec, now(), floor);
+      return decideApply(stored, spec, now(), floor, update);
     },
     async get(name) {
       return (await read(name))?.value ?? null;

@@ -7,6 +7,7 @@ import {
   type ResolvedSpec,
   type SpecRecord,
   type TlsRecord,
+  type UpdateMode,
   YardError,
 } from "@switchyard/contracts";
 import { resolveSpec } from "@switchyard/service-spec";
@@ -18,10 +19,13 @@ type Parsed<T extends z.ZodType> = z.output<T>;
 
 /** Where the handlers keep specs: yard-specs and yard-services (bus.ts). */
 export interface SpecStore {
-  /** Store `spec` as the next revision unless it equals the stored one; publishes the event. */
-  apply(spec: ResolvedSpec): Promise<ApplyDecision>;
+  /**
+   * Store `spec` as the next revision unless it equals the stored one; publishes the event.
+   * `update` (`yard update`): the service must exist (else SY_ERR_NOT_FOUND); the mode is stored.
+   */
+  apply(spec: ResolvedSpec, update?: UpdateMode): Promise<ApplyDecision>;
   /** What apply would do, storing nothing. */
-  preview(spec: ResolvedSpec): Promise<ApplyDecision>;
+  preview(spec: ResolvedSpec, update?: UpdateMode): Promise<ApplyDecision>;
   get(name: string): Promise<SpecRecord | null>;
   list(): Promise<SpecRecord[]>;
   /** Remove the spec and its route; null when there was none. */
@@ -78,11 +82,20 @@ export function createHandlers(store: SpecStore, logger: Logger, opts: HandlerOp
           { service: name, fingerprint256: tls.fingerprint256, not_after: tls.not_after },
           "tls stored",
         );
-      const d = req.dry_run ? await store.preview(r.spec) : await tooLargeAsCoded(store.apply(r.spec));
+      const mode = req.update_mode;
+      const d = req.dry_run
+        ? await store.preview(r.spec, mode)
+        : await tooLargeAsCoded(store.apply(r.spec, mode));
       if (!tls && !req.dry_run && (await store.removeTls(name)))
         logger.info({ service: name }, "tls removed");
       logger.info(
-        { service: name, revision: d.record.revision, changed: d.changed, dry_run: req.dry_run },
+        {
+          service: name,
+          revision: d.record.revision,
+          changed: d.changed,
+          dry_run: req.dry_run,
+          ...(mode ? { update_mode: mode } : {}),
+        },
         req.dry_run ? "spec checked (dry run)" : d.changed ? "spec published" : "spec unchanged",
       );
       return applyResult(d, r.warnings);

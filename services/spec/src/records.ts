@@ -5,6 +5,8 @@ import {
   type ResolvedSpec,
   SPEC_SCHEMA_VERSION,
   type SpecRecord,
+  type UpdateMode,
+  YardError,
 } from "@switchyard/contracts";
 
 /**
@@ -43,13 +45,21 @@ export type ApplyDecision =
  * record untouched (no new revision, no event); anything else is the next revision.
  * `deletedRevision` is the revision of a record deleted earlier under this name: revisions
  * keep counting up across a delete, so no replica of an old incarnation can pass as current.
+ * `updateMode` (`yard update`): the service must exist; a new revision records the mode it
+ * rolls out in (an unchanged spec changes nothing, whatever the mode).
  */
 export function decideApply(
   stored: SpecRecord | null,
   spec: ResolvedSpec,
   now: Date,
   deletedRevision = 0,
+  updateMode?: UpdateMode,
 ): ApplyDecision {
+  if (updateMode && !stored)
+    throw new YardError(
+      "SY_ERR_NOT_FOUND",
+      `no service named '${spec.name}' to update: start it with yard up (or give the name of a running service)`,
+    );
   const digest = digestOf(spec);
   if (stored && stored.digest === digest) return { changed: false, record: stored };
   const base = Math.max(stored?.revision ?? 0, deletedRevision);
@@ -63,6 +73,7 @@ export function decideApply(
       digest,
       applied_at: now.toISOString(),
       spec,
+      ...(updateMode ? { update_mode: updateMode } : {}),
     },
   };
 }
