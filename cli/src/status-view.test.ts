@@ -84,9 +84,9 @@ describe("serviceRows and tables", () => {
 
   it("prints the services table", () => {
     expect(servicesTable(rows).split("\n")).toEqual([
-      "NAME  REVISION  STATUS      REPLICAS  ENDPOINT                    LB_POLICY",
-      "llm   3         READY       1/2       http://llm.localhost:8080   least_load",
-      "idle  1         NO_REPLICA  0/0       http://idle.localhost:8080  round_robin",
+      "NAME  REVISION  VERSION  STATUS      REPLICAS  ENDPOINT                    LB_POLICY",
+      "llm   3         3        READY       1/2       http://llm.localhost:8080   least_load",
+      "idle  1         -        NO_REPLICA  0/0       http://idle.localhost:8080  round_robin",
     ]);
   });
 
@@ -102,6 +102,44 @@ describe("serviceRows and tables", () => {
     expect(lines[3]).toMatch(
       /^llm\s+3\s+2\s+FAILED_INITIAL_DELAY\s+-\s+-\s+InitialDelayExceeded: no probe passed w…$/,
     );
+  });
+});
+
+describe("updates and drains in yard status", () => {
+  const ready = (id: number, revision: number) =>
+    replicaRecord({ service: "llm", id, revision, phase: "READY", url: `http://127.0.0.1:800${id}` });
+  const eps = (...ids: [number, number][]) =>
+    ids.map(([replica_id, revision]) => endpointRecord({ service: "llm", replica_id, revision }));
+  const url = (n: string) => `http://${n}.localhost:8080`;
+
+  it("VERSION: both revisions while a rolling update runs; the old one alone before a blue-green switch", () => {
+    const replicas = [ready(1, 1), ready(2, 1), ready(3, 2)];
+    const endpoints = eps([1, 1], [2, 1], [3, 2]);
+    const rolling = specRecord({ name: "llm", revision: 2, replicas: 2 });
+    const blueGreen = specRecord({ name: "llm", revision: 2, replicas: 2, updateMode: "blue_green" });
+    expect(serviceRows([rolling], replicas, endpoints, url)[0].versions).toEqual([1, 2]);
+    expect(serviceRows([blueGreen], replicas, endpoints, url)[0].versions).toEqual([1]);
+    const switched = [...replicas, ready(4, 2)];
+    expect(serviceRows([blueGreen], switched, [...endpoints, ...eps([4, 2])], url)[0].versions).toEqual([2]);
+  });
+
+  it("a draining replica shows as DRAINING with its requests in flight and the time left", () => {
+    const draining = replicaRecord({
+      service: "llm",
+      id: 1,
+      phase: "SHUTTING_DOWN",
+      reason: "SpecChanged",
+      message: "replaced by revision 2",
+      drain: { since: "2026-01-01T00:00:00.000Z", deadline: "2026-01-01T00:02:00.000Z", in_flight: 3 },
+    });
+    const lines = replicasTable([draining], eps([1, 1]), 80, Date.parse("2026-01-01T00:00:30.000Z")).split(
+      "\n",
+    );
+    expect(lines[1]).toMatch(
+      /^llm\s+1\s+1\s+DRAINING\s+\S+\s+-\s+3 in flight, SIGTERM within 90s \(SpecChanged: replaced by revision 2\)$/,
+    );
+    const rows = serviceRows([specRecord({ name: "llm", revision: 2 })], [draining], eps([1, 1]), url);
+    expect(rows[0]).toMatchObject({ versions: [], ready: 0 });
   });
 });
 

@@ -1,4 +1,6 @@
 import {
+  activeRevisions,
+  DEFAULT_UPDATE_MODE,
   describeHalt,
   type EndpointRecord,
   FAILED_PHASES,
@@ -24,6 +26,11 @@ export function serviceStatus(phases: readonly ReplicaPhase[]): ServiceStatus {
 export interface ServiceRow {
   name: string;
   revision: number;
+  /**
+   * The revisions taking traffic now (SkyServe's VERSION column, its active versions): the
+   * proxies route to these alone (activeRevisions over the ready, not draining replicas).
+   */
+  versions: number[];
   status: ServiceStatus;
   /** Replicas with an endpoint (the prober's "ready") or in phase READY. */
   ready: number;
@@ -68,9 +75,19 @@ export function serviceRows(
   return specs.map((s) => {
     const phases = seen.filter((r) => r.service === s.name).map((r) => r.phase);
     const h = haltingFailure(seen, s.name, s.revision);
+    const routable = seen.filter((r) => r.service === s.name && r.phase === "READY");
+    const versions = activeRevisions(
+      routable.map((r) => r.revision),
+      {
+        revision: s.revision,
+        mode: s.update_mode ?? DEFAULT_UPDATE_MODE,
+        minReplicas: s.spec.service.replica_policy.min_replicas,
+      },
+    );
     return {
       name: s.name,
       revision: s.revision,
+      versions,
       status: serviceStatus(phases),
       ready: phases.filter((p) => p === "READY").length,
       total: phases.filter((p) => !FAILED_PHASES.includes(p)).length,
@@ -103,8 +120,16 @@ export function haltNotes(rows: readonly ServiceRow[]): string {
 
 export function servicesTable(rows: readonly ServiceRow[]): string {
   return renderTable(
-    ["NAME", "REVISION", "STATUS", "REPLICAS", "ENDPOINT", "LB_POLICY"],
-    rows.map((r) => [r.name, String(r.revision), r.status, `${r.ready}/${r.total}`, r.endpoint, r.lb_policy]),
+    ["NAME", "REVISION", "VERSION", "STATUS", "REPLICAS", "ENDPOINT", "LB_POLICY"],
+    rows.map((r) => [
+      r.name,
+      String(r.revision),
+      r.versions.join(",") || "-",
+      r.status,
+      `${r.ready}/${r.total}`,
+      r.endpoint,
+      r.lb_policy,
+    ]),
   );
 }
 
@@ -115,11 +140,33 @@ function accelerator(r: ReplicaRecord): string {
     : r.accelerator;
 }
 
-/** Replicas of the given services, by service then id; REASON is `Reason: message`, cut short. */
+/**
+ * A draining replica (SHUTTING_DOWN with `drain`) shows as DRAINING: out of rotation, its
+ * requests in flight finishing before its SIGTERM.
+ */
+function shownPhase(r: ReplicaRecord, ready: ReadonlySet<string>): string {
+  return r.phase === "SHUTTING_DOWN" && r.drain ? "DRAINING" : effectivePhase(r, ready);
+}
+
+/** Why it is not serving, and for a drain what it waits for and until when. */
+function reasonOf(r: ReplicaRecord, now: number): string {
+  const why = [r.reason, r.message].filter(Boolean).join(": ");
+  if (!(r.phase === "SHUTTING_DOWN" && r.drain)) return why;
+  const left = Math.max(0, Math.ceil((Date.parse(r.drain.deadline) - now) / 1000));
+  const inFlight =
+    r.drain.in_flight === null ? "waiting for the proxies' reports" : `${r.drain.in_flight} in flight`;
+  return `${inFlight}, SIGTERM within ${left}s${why ? ` (${why})` : ""}`;
+}
+
+/**
+ * Replicas of the given services, by service then id; REASON is `Reason: message`, cut short
+ * (for a draining replica: its requests in flight and how long the drain may still last).
+ */
 export function replicasTable(
   replicas: readonly ReplicaRecord[],
   endpoints: readonly EndpointRecord[],
   reasonWidth = 60,
+  now = Date.now(),
 ): string {
   const ready = new Set(endpoints.map((e) => `${e.service}.${e.replica_id}`));
   const sorted = [...replicas].sort((a, b) => a.service.localeCompare(b.service) || a.id - b.id);
@@ -129,10 +176,10 @@ export function replicasTable(
       r.service,
       String(r.id),
       String(r.revision),
-      effectivePhase(r, ready),
+      shownPhase(r, ready),
       r.url ?? "-",
       accelerator(r),
-      r.reason || r.message ? truncate([r.reason, r.message].filter(Boolean).join(": "), reasonWidth) : "-",
+      truncate(reasonOf(r, now), reasonWidth) || "-",
     ]),
   );
 }

@@ -7,6 +7,7 @@ import {
   maskSpec,
   Subjects,
   secretValues,
+  type UpdateMode,
   YardError,
 } from "@switchyard/contracts";
 import {
@@ -35,6 +36,8 @@ export interface UpOptions {
   dryRun: boolean;
   wait: boolean;
   timeout: number;
+  /** `yard update`: the service must exist; a changed spec rolls out in this mode. */
+  updateMode?: UpdateMode;
 }
 
 /** Nothing larger fits one apply request (NATS's default max_payload). */
@@ -169,6 +172,7 @@ export async function up(file: string, o: UpOptions, ctx: Ctx): Promise<number> 
       env,
       secrets,
       tls,
+      ...(o.updateMode ? { update_mode: o.updateMode } : {}),
     };
     const bus = await ctx.bus();
     // The client would refuse to publish it anyway, with a message that names no limit.
@@ -182,9 +186,10 @@ export async function up(file: string, o: UpOptions, ctx: Ctx): Promise<number> 
     const res = await bus.request<ApplyResult>(Subjects.specApply, req);
     known = res.record.spec.secret_names.map((k) => given[k]).filter((v): v is string => v !== undefined);
     const { name, revision } = res.record;
+    const how = o.updateMode ? ` (${o.updateMode.replace("_", "-")} update)` : "";
     io.out(
       res.changed
-        ? `Service ${name}: revision ${revision} published.`
+        ? `Service ${name}: revision ${revision} published${how}.`
         : `Service ${name}: unchanged, revision ${revision} (identical to the stored spec).`,
     );
     for (const w of res.warnings) io.err(`warning: ${w}`);
