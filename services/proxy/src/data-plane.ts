@@ -10,7 +10,7 @@ import { Hold } from "./hold.js";
 import { LoadReports } from "./load-report.js";
 import { ProxyMetrics } from "./metrics.js";
 import { replicaConnector } from "./replica-socket.js";
-import { type Replica, RouteTable } from "./route-table.js";
+import { loadOf, type Replica, RouteTable } from "./route-table.js";
 import { inFlightByService, routesView } from "./routes-view.js";
 import { createProxyServer } from "./server.js";
 import { createUpgradeHandler } from "./upgrade.js";
@@ -59,7 +59,7 @@ export function createDataPlane(
   const load = new LoadReports(proxyId, cfg.YARD_PROXY_REPORT_MS);
   const hold = new Hold(cfg.YARD_PROXY_HOLD_MAX, cfg.YARD_PROXY_HOLD_TIMEOUT_MS, (service) => {
     const svc = table.get(service);
-    const r = svc ? load.demand(svc, hold.size(service), Date.now()) : null;
+    const r = svc ? load.demand(loadOf(svc), hold.size(service), Date.now()) : null;
     logger.info({ service, report: r !== null }, "request held: service has no ready replica yet");
     if (r) signals.demand(r);
   });
@@ -132,7 +132,7 @@ export function createDataPlane(
     server,
     forward,
     routes: () => routesView(table, Date.now(), (s) => hold.size(s)),
-    loadReports: (now) => load.tick(table.services.values(), (s) => hold.size(s), now),
+    loadReports: (now) => load.tick([...table.services.values()].map(loadOf), (s) => hold.size(s), now),
     async drain() {
       draining = true;
       const closed = server.close();

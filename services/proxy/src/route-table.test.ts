@@ -212,3 +212,70 @@ describe("RouteTable", () => {
     expect(t.get("old")?.scalesToZero).toBe(false);
   });
 });
+
+describe("RouteTable: drains and blue-green", () => {
+  const at = (id: number, revision: number, draining = false) =>
+    endpointRecord({ service: "llm", replica_id: id, url: `http://h:${id}`, revision, draining });
+  const routed = (t: RouteTable<string>) => t.get("llm")!.replicas.map((r) => r.id);
+  const bg = (revision: number, min = 2) =>
+    routeRecord({
+      name: "llm",
+      revision,
+      update_mode: "blue_green",
+      replica_policy: { ...routeRecord().replica_policy!, min_replicas: min, max_replicas: min },
+    });
+
+  it("a draining endpoint takes no new request but stays counted, with its pool open, until deleted", () => {
+    const { t, closed } = table();
+    t.putEndpoint("llm.1", at(1, 1), 1);
+    t.putEndpoint("llm.2", at(2, 1), 2);
+    t.get("llm")!.replicas[0].inFlight = 3;
+    t.putEndpoint("llm.1", at(1, 1, true), 3);
+    expect(routed(t)).toEqual([2]);
+    expect(t.get("llm")!.all.map((r) => [r.id, r.inFlight])).toEqual([
+      [1, 3],
+      [2, 0],
+    ]);
+    expect(closed).toEqual([]);
+    expect(routesView(t, 0).services[0].replicas.map((r) => [r.id, r.routable])).toEqual([
+      [1, false],
+      [2, true],
+    ]);
+    t.deleteEndpoint("llm.1", 4);
+    expect(closed).toEqual(["http://h:1"]);
+  });
+
+  it("blue-green: the old revision alone until min_replicas of the new are ready, then the new alone, for good", () => {
+    const { t } = table();
+    t.putService(bg(2));
+    t.putEndpoint("llm.1", at(1, 1), 1);
+    t.putEndpoint("llm.2", at(2, 1), 2);
+    t.putEndpoint("llm.3", at(3, 2), 3);
+    expect(routed(t)).toEqual([1, 2]);
+    t.putEndpoint("llm.4", at(4, 2), 4);
+    expect(routed(t)).toEqual([3, 4]);
+    // One of the new ones goes unready before the old set drains: no way back to the old one.
+    t.deleteEndpoint("llm.4", 5);
+    expect(routed(t)).toEqual([3]);
+  });
+
+  it("rolling (or no mode): every ready revision; a revision newer than the route waits for it", () => {
+    const { t } = table();
+    t.putService(routeRecord({ name: "llm", revision: 1 }));
+    t.putEndpoint("llm.1", at(1, 1), 1);
+    t.putEndpoint("llm.2", at(2, 2), 2);
+    expect(routed(t)).toEqual([1]);
+    t.putService(routeRecord({ name: "llm", revision: 2 }));
+    expect(routed(t)).toEqual([1, 2]);
+  });
+
+  it("a replica joining the routable set frees held requests (routable hook)", () => {
+    const joined: string[] = [];
+    const t = new RouteTable<string>({ open: (u) => u, close: () => {}, routable: (s) => joined.push(s) });
+    t.putService(bg(2, 1));
+    t.putEndpoint("llm.1", at(1, 1, true), 1);
+    expect(joined).toEqual([]);
+    t.putEndpoint("llm.2", at(2, 2), 2);
+    expect(joined).toEqual(["llm"]);
+  });
+});

@@ -1,7 +1,10 @@
 // @pure: no I/O (tools/lint-boundaries checks it)
 import {
+  activeRevisions,
   DEFAULT_LB_POLICY,
+  DEFAULT_UPDATE_MODE,
   type EndpointRecord,
+  type LatestRevision,
   type LbPolicy,
   type ServiceRoute,
 } from "@switchyard/contracts";
@@ -14,6 +17,10 @@ export interface Replica<U> {
   readonly id: number;
   readonly url: string;
   accelerator: string | null;
+  /** Its spec revision (blue-green routes one revision at a time). */
+  revision: number;
+  /** Its endpoint says it drains: no new request goes to it; those in flight finish. */
+  draining: boolean;
   inFlight: number;
   targetQps: number;
   ejectedUntil: number;
@@ -26,7 +33,18 @@ export interface ServiceEntry<U> {
   policyName: LbPolicy;
   policy: LbPolicyImpl;
   target: ServiceRoute["target_qps_per_replica"];
+  /** The replicas new requests may go to: ready, not draining, of a revision taking traffic. */
   replicas: Replica<U>[];
+  /**
+   * Every replica with an endpoint, the draining ones and those of a revision not taking
+   * traffic (blue-green standby) included: their requests in flight are still counted (load
+   * reports: a drain waits for them).
+   */
+  all: Replica<U>[];
+  /** The route's revision, update mode and min_replicas (null: no route seen). */
+  latest: LatestRevision | null;
+  /** Blue-green: the revision this proxy switched to; older ones never take traffic again here. */
+  floor: number;
   state: LbState;
   /** True when yard-services holds a route for it (else only endpoints made it known). */
   declared: boolean;
@@ -72,6 +90,9 @@ export class RouteTable<U> {
       old.accelerator = rec.accelerator;
       old.targetQps = targetQpsOf(svc, rec.accelerator);
       old.ejectedUntil = 0;
+      old.revision = rec.revision;
+      old.draining = rec.draining;
+      this.refresh(svc);
       return;
     }
     if (old) this.removeReplica(old);
@@ -82,15 +103,16 @@ export class RouteTable<U> {
       id: rec.replica_id,
       url: rec.url,
       accelerator: rec.accelerator,
+      revision: rec.revision,
+      draining: rec.draining,
       inFlight: 0,
       targetQps: targetQpsOf(svc, rec.accelerator),
       ejectedUntil: 0,
       upstream: this.hooks.open(rec.url),
     };
     this.byKey.set(key, r);
-    svc.replicas = [...svc.replicas, r];
-    svc.policy.onSetChange(svc.replicas, svc.state, this.random);
-    this.hooks.routable?.(svc.name); // last: the replica is pickable now
+    svc.all = [...svc.all, r];
+    this.refresh(svc);
   }
 
   deleteEndpoint(key: string, revision: number): void {
@@ -104,17 +126,23 @@ export class RouteTable<U> {
     svc.declared = true;
     svc.scalesToZero = route.replica_policy?.min_replicas === 0;
     svc.target = route.target_qps_per_replica;
+    svc.latest = {
+      revision: route.revision,
+      mode: route.update_mode ?? DEFAULT_UPDATE_MODE,
+      minReplicas: route.replica_policy?.min_replicas ?? 1,
+    };
     const policyChanged = svc.policyName !== route.load_balancing_policy;
     if (policyChanged) {
       svc.policyName = route.load_balancing_policy;
       svc.policy = policies[route.load_balancing_policy];
     }
     // Targets before the set-change hook: the new policy may read them.
-    for (const r of svc.replicas) r.targetQps = targetQpsOf(svc, r.accelerator);
+    for (const r of svc.all) r.targetQps = targetQpsOf(svc, r.accelerator);
     if (policyChanged) {
       svc.replicas = [...svc.replicas];
       svc.policy.onSetChange(svc.replicas, svc.state, this.random);
     }
+    this.refresh(svc);
   }
 
   deleteService(name: string): void {
@@ -122,8 +150,10 @@ export class RouteTable<U> {
     if (!svc) return;
     svc.declared = false;
     svc.scalesToZero = false;
+    svc.latest = null;
     // Endpoints of a deleted service go away as the prober deletes them; until then they serve.
-    if (svc.replicas.length === 0) this.drop(name);
+    if (svc.all.length === 0) this.drop(name);
+    else this.refresh(svc);
   }
 
   get(name: string): ServiceEntry<U> | undefined {
@@ -150,6 +180,9 @@ export class RouteTable<U> {
         policy: policies[DEFAULT_LB_POLICY],
         target: null,
         replicas: [],
+        all: [],
+        latest: null,
+        floor: 0,
         state: { cursor: 0 },
         declared: false,
         scalesToZero: false,
@@ -163,17 +196,48 @@ export class RouteTable<U> {
     this.byKey.delete(r.key);
     const svc = this.services.get(r.service);
     if (svc) {
-      svc.replicas = svc.replicas.filter((x) => x !== r);
-      svc.policy.onSetChange(svc.replicas, svc.state, this.random);
-      if (svc.replicas.length === 0 && !svc.declared) this.drop(svc.name);
+      svc.all = svc.all.filter((x) => x !== r);
+      this.refresh(svc);
+      if (svc.all.length === 0 && !svc.declared) this.drop(svc.name);
     }
     this.hooks.close(r.upstream);
+  }
+
+  /**
+   * Recompute which replicas take new requests: not draining, and of a revision taking traffic
+   * (activeRevisions: all ready revisions while a rolling update runs; in blue-green one, the new
+   * one once enough of it is ready — every proxy decides it from the same endpoints, and once
+   * switched never goes back). The policy hears of a change; a replica joining may free held
+   * requests.
+   */
+  private refresh(svc: ServiceEntry<U>): void {
+    const live = svc.all.filter((r) => !r.draining);
+    const active = activeRevisions(
+      live.map((r) => r.revision),
+      svc.latest,
+      svc.floor,
+    );
+    if (svc.latest?.mode === "blue_green" && active.length === 1) svc.floor = Math.max(svc.floor, active[0]);
+    const next = live.filter((r) => active.includes(r.revision));
+    const joined = next.some((r) => !svc.replicas.includes(r));
+    if (!joined && next.length === svc.replicas.length) return;
+    svc.replicas = next;
+    svc.policy.onSetChange(svc.replicas, svc.state, this.random);
+    if (joined) this.hooks.routable?.(svc.name); // last: the replica is pickable now
   }
 
   private drop(name: string): void {
     this.services.delete(name);
     this.hooks.removed?.(name);
   }
+}
+
+/**
+ * What a load report says of a service: every replica with an endpoint, the draining ones
+ * included (the provisioner stops a draining replica once no proxy reports a request on it).
+ */
+export function loadOf<U>(svc: ServiceEntry<U>): { name: string; replicas: readonly Replica<U>[] } {
+  return { name: svc.name, replicas: svc.all };
 }
 
 /** The replica's target QPS as the service's policy weighs it (1 for a policy that does not). */

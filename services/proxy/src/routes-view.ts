@@ -15,6 +15,9 @@ export interface RoutesView {
       accelerator: string | null;
       in_flight: number;
       ejected: boolean;
+      /** New requests may go to it (false: draining, or of a revision not taking traffic). */
+      routable: boolean;
+      revision: number;
     }[];
   }[];
 }
@@ -34,7 +37,7 @@ export function routesView<U>(
       policy: s.policyName,
       declared: s.declared,
       held: held(s.name),
-      replicas: s.replicas
+      replicas: s.all
         .map((r) => ({
           key: r.key,
           id: r.id,
@@ -42,6 +45,8 @@ export function routesView<U>(
           accelerator: r.accelerator,
           in_flight: r.inFlight,
           ejected: r.ejectedUntil > now,
+          routable: s.replicas.includes(r),
+          revision: r.revision,
         }))
         .sort((a, b) => a.id - b.id),
     }))
@@ -54,7 +59,7 @@ export function inFlightByService<U>(table: RouteTable<U>): Map<string, number> 
   const m = new Map<string, number>();
   for (const s of table.services.values()) {
     let n = 0;
-    for (const r of s.replicas) n += r.inFlight;
+    for (const r of s.all) n += r.inFlight;
     m.set(s.name, n);
   }
   return m;
@@ -82,6 +87,7 @@ export function mergeViews(views: RoutesView[]): RoutesView {
         else {
           mr.in_flight += r.in_flight;
           mr.ejected ||= r.ejected;
+          mr.routable &&= r.routable;
         }
       }
     }
