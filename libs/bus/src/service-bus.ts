@@ -23,3 +23,19 @@ export function connectServiceBus(cfg: BusConfig, name: string, logger: Logger):
     waitOnFirstConnect: true,
   });
 }
+
+/**
+ * connectServiceBus for a main.ts: a connection that cannot be made at all is logged (without
+ * the password) and the service exits 1 through `exit` (main.ts passes process.exit).
+ */
+export function connectServiceBusOrExit(
+  cfg: BusConfig,
+  name: string,
+  logger: Logger,
+  exit: (code: number) => never,
+): Promise<NatsConnection> {
+  return connectServiceBus(cfg, name, logger).catch((err) => {
+    logger.error({ err: String(err) }, "cannot connect to NATS");
+    return exit(1);
+  });
+}

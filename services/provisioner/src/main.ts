@@ -1,4 +1,4 @@
-import { connectServiceBus, type NatsConnection } from "@switchyard/bus";
+import { connectServiceBusOrExit, type NatsConnection } from "@switchyard/bus";
 import { formatError, YardError } from "@switchyard/contracts";
 import { createLogger, loadConfigOrExit, onShutdown } from "@switchyard/runtime";
 import { build, type ProvisionerApp } from "./app.js";
@@ -27,10 +27,7 @@ onShutdown(
   ],
   { graceMs: config.YARD_TERMINATE_GRACE_MS + 20_000, exit: process.exit },
 );
-nc = await connectServiceBus(config, "yard-provisioner", logger).catch((err) => {
-  logger.error({ err: String(err) }, "cannot connect to NATS");
-  process.exit(1);
-});
+nc = await connectServiceBusOrExit(config, "yard-provisioner", logger, process.exit);
 try {
   const app = build({ nc, logger, config, backend });
   const started = await app.start();
