@@ -47,7 +47,7 @@ describe("buildReplicaEnv", () => {
     expect(env.PATH).toBe("/repo/node_modules/.bin:/opt/bin");
   });
 
-  it.each([
+  it.each<{ name: string; specEnvs: Record<string, string>; host?: string; want: string }>([
     { name: "unset: output unbuffered", specEnvs: {}, want: "1" },
     { name: "the spec's own value wins", specEnvs: { PYTHONUNBUFFERED: "" }, want: "" },
     { name: "even from the host env: only the spec sets it", specEnvs: {}, host: "0", want: "1" },
