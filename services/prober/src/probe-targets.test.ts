@@ -76,12 +76,13 @@ describe("targetOf", () => {
     expect(r.target && r.note).toBe("probe of revision 1 unknown; using revision 4's");
   });
 
-  it("identity changes with url or revision, not with phase or other bookkeeping", () => {
+  it("identity changes with url or launch, not with phase, revision (a retag) or other bookkeeping", () => {
     const id = (o: Partial<ReplicaRecord>) => targetOf("llm.3", replica(o), b).target?.identity;
     expect(id({ phase: "READY", first_ready_at: "2026-11-28T10:01:00.000Z" })).toBe(id({}));
     expect(id({ updated_at: "2026-11-28T11:00:00.000Z" })).toBe(id({}));
     expect(id({ url: "http://127.0.0.1:9" })).not.toBe(id({}));
-    expect(id({ revision: 1 })).not.toBe(id({}));
+    expect(id({ launched_at: "2026-11-28T12:00:00.000Z" })).not.toBe(id({}));
+    expect(id({ revision: 1 })).toBe(id({}));
   });
 });
 

@@ -17,8 +17,9 @@ export interface ProbeTarget {
   url: string;
   accelerator: string | null;
   /**
-   * Changes when the key points at another process (url or revision): the verdict restarts.
-   * A relaunch at the same url passes through a non-probed phase, which also restarts it.
+   * Changes when the key points at another process (another launch, or url): the verdict
+   * restarts. A retag (the spec changed in `service:` only, the replica now counts as the new
+   * revision) is the same process: its verdict and endpoint go on, relabelled.
    */
   identity: string;
   probe: ReadinessProbe;
@@ -76,7 +77,7 @@ export function targetOf(key: string, r: ReplicaRecord | undefined, book: ProbeB
       revision: r.revision,
       url: r.url,
       accelerator: r.accelerator,
-      identity: `${r.url}|${r.revision}`,
+      identity: `${r.url}|${r.launched_at}`,
       probe,
     },
     note,

@@ -145,7 +145,10 @@ export function createReplicaProbes(d: ReplicaProbesDeps): ReplicaProbes {
         "probing with another revision's probe",
       );
     if (cur && cur.target.identity === t.identity) {
-      cur.target = t; // phase or probe changed: same launch, the verdict goes on
+      cur.target = t; // phase, probe or revision (retag) changed: same launch, the verdict goes on
+      // A retag: the endpoint says the new revision at once, without a gap in routing.
+      const ep = published.get(key);
+      if (ep && ep.revision !== t.revision) publish(key, { ...ep, revision: t.revision });
       return;
     }
     // New launch at this key: whatever was published for the old one is stale.
