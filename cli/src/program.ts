@@ -4,6 +4,7 @@ import { down } from "./commands/down.js";
 import { logs } from "./commands/logs.js";
 import { status } from "./commands/status.js";
 import { up } from "./commands/up.js";
+import { update } from "./commands/update.js";
 import { createCtx } from "./context.js";
 import type { Io } from "./io.js";
 
@@ -93,6 +94,39 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
     .action(act((file: string, o) => up(file, o, context())));
 
   program
+    .command("update")
+    .description(
+      "Publish FILE as the next revision of the running service NAME and roll it out (SkyServe's `sky serve update`).",
+    )
+    .argument("<name>", "the running service to update (the YAML's `name:` does not matter)")
+    .argument("<file>", "service YAML (SkyServe format)")
+    .addOption(
+      new Option(
+        "--mode <mode>",
+        "rolling: new replicas replace old ones as they become ready (both serve meanwhile); blue_green: a full new set starts, traffic switches to it at once when enough are ready, then the old set drains",
+      )
+        .choices(["rolling", "blue_green"])
+        .default("rolling"),
+    )
+    .option(
+      "--env <K=V|K>",
+      "set an env var; a bare K takes its value from your environment (repeatable)",
+      collect,
+      [],
+    )
+    .option("--env-file <file>", "dotenv file of env vars (YAML envs < --env-file < --env)")
+    .option("--secret <K=V|K>", "set a secret (never printed or logged; repeatable)", collect, [])
+    .option("--dry-run", "resolve and print the spec with secrets masked; store nothing", false)
+    .option("--wait", "show each replica phase change until the new revision is READY or failed", false)
+    .addOption(
+      new Option("--timeout <seconds>", "with --wait: give up after this long")
+        .argParser(positiveInt("--timeout"))
+        .default(1800),
+    )
+    .addHelpText("after", ENV_HELP)
+    .action(act((name: string, file: string, o) => update(name, file, o, context())));
+
+  program
     .command("status")
     .description(
       "Show services (NAME, REVISION, STATUS, REPLICAS, ENDPOINT) and their replicas, like `sky serve status`.",
@@ -108,6 +142,12 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
     .description("Remove services: their specs are deleted and their replicas shut down.")
     .argument("[names...]", "services to remove")
     .option("-a, --all", "remove every service", false)
+    .option(
+      "--replica-id <id>",
+      "only this replica of the one NAME: it is replaced, and drained once its replacement is READY",
+      positiveInt("--replica-id"),
+    )
+    .option("-p, --purge", "with --replica-id: remove a failed replica's record", false)
     .addHelpText("after", ENV_HELP)
     .action(act((names: string[], o) => down(names, o, context())));
 
