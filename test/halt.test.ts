@@ -89,7 +89,7 @@ describe("a service whose app fails before it was ever ready (SkyServe's unrecov
   it("yard status: FAILED, the reason, the last log lines with the secret masked; --json has them", async () => {
     const st = await sys.yard(["status", "broken"]);
     expect(st.code, st.all).toBe(0);
-    expect(st.stdout).toMatch(/^broken\s+1\s+FAILED\s+0\/0\s/m);
+    expect(st.stdout).toMatch(/^broken\s+1\s+-\s+FAILED\s+0\/0\s/m);
     expect(st.stdout).toContain(
       "Service broken is halted: replica 1 of revision 1 failed before any replica of that revision " +
         "was ready (ProcessExited: run exited with code 3); nothing new launches until the spec changes (yard up).\n" +
@@ -123,7 +123,7 @@ describe("a service whose app fails before it was ever ready (SkyServe's unrecov
     );
     expect(mine(s)[0]).toMatchObject({ id: 2, revision: 2, unrecoverable: false, log_tail: [] });
     const st = await sys.yard(["status", "broken"]);
-    expect(st.stdout).toMatch(/^broken\s+2\s+READY\s+1\/1\s/m);
+    expect(st.stdout).toMatch(/^broken\s+2\s+2\s+READY\s+1\/1\s/m);
     expect(st.stdout).not.toContain("halted");
     SpecRecord.parse(JSON.parse((await sys.yard(["status", "broken", "--json"])).stdout).services[0].record);
   }, 60_000);

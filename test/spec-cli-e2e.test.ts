@@ -68,7 +68,7 @@ describe("yard up --wait / status / logs / down with the real services", () => {
 
     const status = await cli(["status", "local-auth"]);
     expect(status.stdout).toMatch(
-      /^local-auth\s+1\s+READY\s+1\/1\s+http:\/\/local-auth\.localhost:8080\s+least_load$/m,
+      /^local-auth\s+1\s+1\s+READY\s+1\/1\s+http:\/\/local-auth\.localhost:8080\s+least_load$/m,
     );
     expect(status.stdout).toMatch(/^local-auth\s+1\s+1\s+READY\s+http:\/\/127\.0\.0\.1:\d+\s+-\s+-$/m);
 

@@ -135,7 +135,7 @@ describe("against nats-server and the spec service", () => {
 
     const table = await cli(["status", "vllm-auth"]);
     expect(table.stdout).toMatch(
-      /^vllm-auth\s+2\s+NO_REPLICA\s+0\/0\s+http:\/\/vllm-auth\.localhost:8080\s+least_load$/m,
+      /^vllm-auth\s+2\s+-\s+NO_REPLICA\s+0\/0\s+http:\/\/vllm-auth\.localhost:8080\s+least_load$/m,
     );
     expect((await cli(["status", "--endpoint", "vllm-auth"])).stdout.trim()).toBe(
       "http://vllm-auth.localhost:8080",
@@ -349,7 +349,7 @@ describe("against nats-server and the spec service", () => {
     cliOutputs.push(failing.lines.join("\n"));
 
     const status = await cli(["status", "waiter"]);
-    expect(status.stdout).toMatch(/^waiter\s+2\s+READY\s+1\/1\s/m);
+    expect(status.stdout).toMatch(/^waiter\s+2\s+1\s+READY\s+1\/1\s/m);
     expect(status.stdout).toMatch(
       /^waiter\s+2\s+2\s+FAILED_INITIAL_DELAY\s+-\s+-\s+InitialDelayExceeded: last probe: HTTP 401$/m,
     );
