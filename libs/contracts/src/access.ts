@@ -95,10 +95,18 @@ export const BusAccessByUser: Record<BusUser, BusAccess> = {
     creates: NONE,
     writes: [Buckets.replicas],
     reads: [Buckets.specs, Buckets.endpoints, Buckets.scale],
-    events: ["replica.launched", "replica.phase_changed", "replica.terminated"],
+    events: [
+      "replica.launched",
+      "replica.phase_changed",
+      "replica.terminated",
+      "replica.draining",
+      "replica.drained",
+      "traffic.switched",
+    ],
     consumes: [Durables.provisionerFailures],
     publish: [],
-    subscribe: [Subjects.replicaLogs],
+    // The proxies' load reports: a drain waits until none has a request in flight on the replica.
+    subscribe: [Subjects.replicaLogs, Subjects.replicaDown, Subjects.metrics(">")],
     serves: true,
   },
   prober: {
@@ -141,7 +149,7 @@ export const BusAccessByUser: Record<BusUser, BusAccess> = {
     reads: [Buckets.replicas, Buckets.endpoints, Buckets.scale],
     events: [],
     consumes: [],
-    publish: ["yard.api.spec.*", Subjects.replicaLogs],
+    publish: ["yard.api.spec.*", Subjects.replicaLogs, Subjects.replicaDown],
     subscribe: [],
     serves: false,
   },
@@ -179,11 +187,17 @@ export function callersOf(subject: string): BusUser[] {
   return USERS.filter((u) => BusAccessByUser[u].publish.some((p) => subjectMatches(p, subject)));
 }
 
-/** The users that may send requests to a serving user: the ones it answers, by inbox. */
+/** The request subjects (`yard.api.…`): what a serving user answers, among what it subscribes to. */
+const API_SUBJECTS = "yard.api.>";
+
+/**
+ * The users that may send requests to a serving user: the ones it answers, by inbox. Only its
+ * API subjects count: the provisioner also listens to the proxies' load reports, which it never
+ * answers, so the proxies' inboxes are not its to write to.
+ */
 export function requestersOf(user: BusUser): BusUser[] {
   const a = BusAccessByUser[user];
   if (!a.serves) return [];
-  return USERS.filter((u) =>
-    BusAccessByUser[u].publish.some((p) => a.subscribe.some((s) => subjectsOverlap(p, s))),
-  );
+  const apis = a.subscribe.filter((s) => subjectsOverlap(s, API_SUBJECTS));
+  return USERS.filter((u) => BusAccessByUser[u].publish.some((p) => apis.some((s) => subjectsOverlap(p, s))));
 }
