@@ -106,6 +106,9 @@ export interface BenchArgs {
   outDir: string | null;
 }
 
+/** A bad command line: printed as it is, without a stack. */
+export class UsageError extends Error {}
+
 export const USAGE =
   "usage: pnpm bench autoscale [--quick] [--proxies N] [--probe-interval-ms MS] [--out DIR]";
 
@@ -117,7 +120,7 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
   const int = (flag: string, v: string | undefined, min: number, max: number): number => {
     const n = Number(v);
     if (!Number.isInteger(n) || n < min || n > max)
-      throw new Error(`${flag} needs a whole number from ${min} to ${max}\n${USAGE}`);
+      throw new UsageError(`${flag} needs a whole number from ${min} to ${max}\n${USAGE}`);
     return n;
   };
   for (let i = 0; i < argv.length; i++) {
@@ -127,8 +130,8 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
     else if (a === "--probe-interval-ms") overrides.probeIntervalMs = int(a, argv[++i], 10, 60_000);
     else if (a === "--out") {
       outDir = argv[++i] ?? null;
-      if (!outDir) throw new Error(`--out needs a directory\n${USAGE}`);
-    } else throw new Error(`unknown argument ${JSON.stringify(a)}\n${USAGE}`);
+      if (!outDir) throw new UsageError(`--out needs a directory\n${USAGE}`);
+    } else throw new UsageError(`unknown argument ${JSON.stringify(a)}\n${USAGE}`);
   }
   return { profile: { ...profile, ...overrides }, outDir };
 }

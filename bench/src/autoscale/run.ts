@@ -25,7 +25,7 @@ const SKYSERVE = {
  * step, (c) a ramp up and down against the ideal. Progress as it goes; the ramp's table, CSV and
  * PNG in a results directory; last line, one JSON object with the figures.
  */
-export async function runAutoscaleBench(argv: string[]): Promise<void> {
+export async function runAutoscaleBench(argv: string[], signal?: AbortSignal): Promise<void> {
   const { profile: p, outDir } = parseArgs(argv);
   const log = (s: string) => console.log(s);
   const dir = outDir ? resolve(outDir) : mkdtempSync(join(tmpdir(), "yard-bench-autoscale-"));
@@ -40,7 +40,27 @@ export async function runAutoscaleBench(argv: string[]): Promise<void> {
   log(`results: ${dir}`);
   const bench = new BenchSystem(p);
   let load: LoadGen | null = null;
-  try {
+  // Every process runs in its own process group (so that Ctrl-C reaches none of them): an
+  // interrupted run stops them all before it ends.
+  let stopping: Promise<void> | null = null;
+  const stop = () => {
+    stopping ??= (async () => {
+      await load?.close();
+      await bench.dispose();
+    })();
+    return stopping;
+  };
+  const interrupted = new Promise<never>((_, reject) => {
+    signal?.addEventListener(
+      "abort",
+      () => {
+        log("interrupted: stopping every process of the run ...");
+        void stop().finally(() => reject(new Error("interrupted")));
+      },
+      { once: true },
+    );
+  });
+  const run = async () => {
     log("starting nats-server, spec, provisioner, prober, autoscaler and proxies ...");
     await bench.start();
     load = new LoadGen(bench.proxies.map((x) => x.url));
@@ -94,9 +114,13 @@ export async function runAutoscaleBench(argv: string[]): Promise<void> {
       png,
     };
     writeFileSync(join(dir, "figures.json"), `${JSON.stringify(figures, null, 2)}\n`);
+    return figures;
+  };
+  try {
+    const figures = await Promise.race([run(), interrupted]);
+    await stop();
     console.log(JSON.stringify(figures));
   } finally {
-    await load?.close();
-    await bench.dispose();
+    await stop();
   }
 }
