@@ -26,6 +26,7 @@ import {
   Durables,
   LogsRequest,
   ProbeHint,
+  ReplicaDownRequest,
   Streams,
   Subjects,
   YardError,
@@ -66,7 +67,14 @@ const READERS: Record<string, BusUser[]> = {
 };
 const EVENTS: Record<BusUser, string[]> = {
   spec: ["spec.published", "spec.deleted"],
-  provisioner: ["replica.launched", "replica.phase_changed", "replica.terminated"],
+  provisioner: [
+    "replica.launched",
+    "replica.phase_changed",
+    "replica.terminated",
+    "replica.draining",
+    "replica.drained",
+    "traffic.switched",
+  ],
   prober: ["replica.ready", "replica.unready", "replica.failed"],
   proxy: [],
   autoscaler: ["autoscaler.decided"],
@@ -82,6 +90,7 @@ const API = [
   Subjects.specList,
   Subjects.specDelete,
   Subjects.replicaLogs,
+  Subjects.replicaDown,
 ];
 
 /** May `user` publish on `subject`? */
@@ -119,9 +128,11 @@ function may(user: BusUser, subject: string): boolean {
 function mayListen(user: BusUser, subject: string): boolean {
   if (subject === `_INBOX_${user}.>`) return true;
   if (subject === "yard.api.spec.*") return user === "spec";
-  if (subject === Subjects.replicaLogs) return user === "provisioner";
+  if (subject === Subjects.replicaLogs || subject === Subjects.replicaDown) return user === "provisioner";
   if (subject === Subjects.probeHint) return user === "prober";
-  if (subject === Subjects.metrics("*") || subject === Subjects.metrics(">")) return user === "autoscaler";
+  // The autoscaler sums the load reports; the provisioner's drains wait on their in-flight counts.
+  if (subject === Subjects.metrics("*") || subject === Subjects.metrics(">"))
+    return user === "autoscaler" || user === "provisioner";
   return false;
 }
 
@@ -183,6 +194,7 @@ const SUBSCRIBE_CATALOGUE = [
   "yard.api.>",
   "yard.api.spec.*",
   Subjects.replicaLogs,
+  Subjects.replicaDown,
   Subjects.probeHint,
   "yard.metrics.>",
   Subjects.metrics("*"),
@@ -203,6 +215,9 @@ const conns = {} as Record<BusUser, NatsConnection>;
 const logsCalls: unknown[] = [];
 let logsApi: { stop(): Promise<void> };
 const logsRefusals: object[] = [];
+/** The provisioner's `yard down --replica-id` API, as it serves it. */
+const downCalls: unknown[] = [];
+let downApi: { stop(): Promise<void> };
 let specsKv: KV;
 
 /** A request to the JetStream API as `nc`: the JSON answer, or an error naming the API's. */
@@ -308,11 +323,22 @@ beforeAll(async () => {
     },
     recorder(logsRefusals),
   );
+  downApi = serve(
+    conns.provisioner,
+    Subjects.replicaDown,
+    ReplicaDownRequest,
+    async (r) => {
+      downCalls.push(r);
+      throw new YardError("SY_ERR_NOT_FOUND", `service ${r.service} has no replica ${r.replica_id}`);
+    },
+    recorder([]),
+  );
   await conns.provisioner.flush();
 }, 120_000);
 
 afterAll(async () => {
   await logsApi?.stop();
+  await downApi?.stop();
   await spec?.stop();
   for (const nc of Object.values(conns)) await nc?.close();
   await nats?.dispose();
@@ -493,7 +519,12 @@ describe.each(BUS_USERS)("%s", (user) => {
     await expect(call(conns.cli, Subjects.replicaLogs, { service: "no-such" })).rejects.toMatchObject({
       code: "SY_ERR_NOT_FOUND",
     });
+    await expect(
+      call(conns.cli, Subjects.replicaDown, { service: "no-such", replica_id: 1 }),
+    ).rejects.toMatchObject({ code: "SY_ERR_NOT_FOUND" });
     for (const n of names) await jsApi(nc, `CONSUMER.DELETE.${stream}.${n}`);
+    expect(downCalls).toEqual([{ service: "no-such", replica_id: 1, purge: false }]);
+    downCalls.length = 0;
 
     expect(logsCalls).toEqual([{ service: "no-such", offset: 0, max_bytes: 256_000 }]);
     logsCalls.length = 0;
