@@ -1,6 +1,8 @@
+import { ServiceName } from "@switchyard/contracts";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { describeError, EXIT } from "./cli-error.js";
 import { down } from "./commands/down.js";
+import { events } from "./commands/events.js";
 import { logs } from "./commands/logs.js";
 import { status } from "./commands/status.js";
 import { up } from "./commands/up.js";
@@ -18,6 +20,15 @@ const nonNegativeInt = (what: string) => (v: string) => {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${what} must be a whole number >= 0`);
   return n;
+};
+
+const serviceName = (v: string) => {
+  // NAME becomes a subject token: "*", ">" or a dot would widen the filter to other services.
+  if (!ServiceName.safeParse(v).success)
+    throw new InvalidArgumentError(
+      "NAME must be a service name: a lowercase DNS label (a-z, 0-9 and '-', starting with a letter, at most 63)",
+    );
+  return v;
 };
 
 const ENV_HELP = `
@@ -160,6 +171,22 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
     .option("--tail <n>", "start with the last N lines", nonNegativeInt("--tail"))
     .addHelpText("after", ENV_HELP)
     .action(act((name: string, replica: number | undefined, o) => logs(name, replica, o, context())));
+
+  program
+    .command("events")
+    .description(
+      "Show what happened (spec published, replica phases, probe verdicts, autoscaler decisions), one line each.",
+    )
+    .argument("[name]", "only this service's events (default: every service)", serviceName)
+    .option("-f, --follow", "after the stored events, print each new one as it happens until Ctrl-C", false)
+    .addOption(
+      new Option("--last <n>", "start with the newest N stored events (0: none)")
+        .argParser(nonNegativeInt("--last"))
+        .default(50),
+    )
+    .option("--json", "one JSON object per line: the event as published", false)
+    .addHelpText("after", ENV_HELP)
+    .action(act((name: string | undefined, o) => events(name, o, context())));
 
   try {
     await program.parseAsync(argv, { from: "user" });

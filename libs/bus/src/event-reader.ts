@@ -1,4 +1,10 @@
-import { DeliverPolicy, type JsMsg, jetstream, jetstreamManager } from "@nats-io/jetstream";
+import {
+  type ConsumerMessages,
+  DeliverPolicy,
+  type JsMsg,
+  jetstream,
+  jetstreamManager,
+} from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { Streams, Subjects, YardEvent } from "@switchyard/contracts";
 import { decode } from "./kv.js";
@@ -58,15 +64,33 @@ export async function readEvents(
     filter_subjects: o.service ? Subjects.events(o.service, ">") : Subjects.eventsAll,
     ...start,
   });
-  const msgs = await consumer.consume();
+  try {
+    const pending = (await consumer.info(true)).num_pending;
+    // Not consume() unless there is something to read: one never iterated would not close.
+    if (pending === 0 && !o.follow) return;
+    await deliver(await consumer.consume(), pending > 0, o, onEvent);
+  } finally {
+    await consumer.delete().catch(() => false);
+  }
+}
+
+/**
+ * Hand the consumer's messages over. What was stored when it started (`stored`) is kept back,
+ * the newest `last` of it, until it is out; then each new one as it comes, with `follow`.
+ */
+async function deliver(
+  msgs: ConsumerMessages,
+  stored: boolean,
+  o: ReadEventsOptions,
+  onEvent: (e: StoredEvent) => void,
+): Promise<void> {
+  let backlog: StoredEvent[] | null = stored ? [] : null;
   const stop = () => void msgs.close();
   o.signal?.addEventListener("abort", stop, { once: true });
+  if (o.signal?.aborted) stop();
   try {
-    // What was stored when the consumer started: kept back (the newest `last`) until it is out.
-    let backlog: StoredEvent[] | null = (await consumer.info(true)).num_pending > 0 ? [] : null;
-    if (!backlog && !o.follow) return;
     for await (const m of msgs) {
-      const e = stored(m);
+      const e = toStored(m);
       if (!backlog) {
         onEvent(e);
         continue;
@@ -81,7 +105,6 @@ export async function readEvents(
   } finally {
     o.signal?.removeEventListener("abort", stop);
     await msgs.close();
-    await consumer.delete().catch(() => false);
   }
 }
 
@@ -96,7 +119,7 @@ function startOf(o: ReadEventsOptions, state: { first_seq: number; last_seq: num
   return { opt_start_seq: Math.max(state.first_seq, state.last_seq - o.last + 1) };
 }
 
-function stored(m: JsMsg): StoredEvent {
+function toStored(m: JsMsg): StoredEvent {
   const head = { seq: m.seq, time: m.time, subject: m.subject };
   const v = decode(m.string(), YardEvent);
   return v.ok ? { ...head, event: v.value } : { ...head, event: null, issue: v.error };
