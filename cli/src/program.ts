@@ -31,6 +31,34 @@ const serviceName = (v: string) => {
   return v;
 };
 
+/** The options of `up` and `update`: both send the same apply request. */
+function withApplyOptions(cmd: Command): Command {
+  return cmd
+    .option(
+      "--env <K=V|K>",
+      "set an env var; a bare K takes its value from your environment (repeatable)",
+      collect,
+      [],
+    )
+    .option("--env-file <file>", "dotenv file of env vars (YAML envs < --env-file < --env)")
+    .option("--secret <K=V|K>", "set a secret (never printed or logged; repeatable)", collect, [])
+    .option(
+      "--dry-run",
+      "resolve and print the spec with secrets masked; store nothing (needs no NATS)",
+      false,
+    )
+    .option(
+      "--wait",
+      "after publishing, show each replica phase change until the new revision is READY or failed",
+      false,
+    )
+    .addOption(
+      new Option("--timeout <seconds>", "with --wait: give up after this long")
+        .argParser(positiveInt("--timeout"))
+        .default(1800),
+    );
+}
+
 const ENV_HELP = `
 Environment:
   NATS_URL          NATS server(s), comma-separated (default nats://127.0.0.1:4222; --nats wins)
@@ -71,40 +99,18 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
       code = await fn(...a);
     };
 
-  program
+  const upCmd = program
     .command("up")
     .description(
       "Validate a SkyServe service YAML, resolve its envs and publish it (a new revision if it changed).",
     )
     .argument("<file>", "service YAML (SkyServe format)")
-    .option("-n, --name <name>", "service name (default: `name:` in the YAML, else from the file name)")
-    .option(
-      "--env <K=V|K>",
-      "set an env var; a bare K takes its value from your environment (repeatable)",
-      collect,
-      [],
-    )
-    .option("--env-file <file>", "dotenv file of env vars (YAML envs < --env-file < --env)")
-    .option("--secret <K=V|K>", "set a secret (never printed or logged; repeatable)", collect, [])
-    .option(
-      "--dry-run",
-      "resolve and print the spec with secrets masked; store nothing (needs no NATS)",
-      false,
-    )
-    .option(
-      "--wait",
-      "after publishing, show each replica phase change until the service is READY or failed",
-      false,
-    )
-    .addOption(
-      new Option("--timeout <seconds>", "with --wait: give up after this long")
-        .argParser(positiveInt("--timeout"))
-        .default(1800),
-    )
+    .option("-n, --name <name>", "service name (default: `name:` in the YAML, else from the file name)");
+  withApplyOptions(upCmd)
     .addHelpText("after", ENV_HELP)
     .action(act((file: string, o) => up(file, o, context())));
 
-  program
+  const updateCmd = program
     .command("update")
     .description(
       "Publish FILE as the next revision of the running service NAME and roll it out (SkyServe's `sky serve update`).",
@@ -118,29 +124,15 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
       )
         .choices(["rolling", "blue_green"])
         .default("rolling"),
-    )
-    .option(
-      "--env <K=V|K>",
-      "set an env var; a bare K takes its value from your environment (repeatable)",
-      collect,
-      [],
-    )
-    .option("--env-file <file>", "dotenv file of env vars (YAML envs < --env-file < --env)")
-    .option("--secret <K=V|K>", "set a secret (never printed or logged; repeatable)", collect, [])
-    .option("--dry-run", "resolve and print the spec with secrets masked; store nothing", false)
-    .option("--wait", "show each replica phase change until the new revision is READY or failed", false)
-    .addOption(
-      new Option("--timeout <seconds>", "with --wait: give up after this long")
-        .argParser(positiveInt("--timeout"))
-        .default(1800),
-    )
+    );
+  withApplyOptions(updateCmd)
     .addHelpText("after", ENV_HELP)
     .action(act((name: string, file: string, o) => update(name, file, o, context())));
 
   program
     .command("status")
     .description(
-      "Show services (NAME, REVISION, STATUS, REPLICAS, ENDPOINT) and their replicas, like `sky serve status`.",
+      "Show services (NAME, REVISION, VERSION, STATUS, REPLICAS, ENDPOINT) and their replicas, like `sky serve status`.",
     )
     .argument("[names...]", "services to show (default: all)")
     .option("--endpoint", "print only the endpoint URL of each service", false)
@@ -150,7 +142,9 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
 
   program
     .command("down")
-    .description("Remove services: their specs are deleted and their replicas shut down.")
+    .description(
+      "Remove services (their specs are deleted, their replicas drained and shut down), or one replica.",
+    )
     .argument("[names...]", "services to remove")
     .option("-a, --all", "remove every service", false)
     .option(
