@@ -81,6 +81,27 @@ describe("provisioner: spec updates and launch failures", { timeout: 120_000 }, 
     await w.waitReplicas((rs) => rs.length === 0, "bad-setup's records gone");
   });
 
+  it("yard down --replica-id: a failed record stays without --purge (conflict), goes with it; unknown ids are not found", async () => {
+    await w.putSpec(specRecord({ name: "gone", setup: "false", run: "sleep 100" }));
+    const [r] = await w.waitReplicas((rs) => rs.some((r) => r.phase === "FAILED"), "gone FAILED");
+    const down = (replica_id: number, purge?: boolean) =>
+      call(w.nc, Subjects.replicaDown, { service: "gone", replica_id, ...(purge ? { purge } : {}) });
+    await expect(down(r.id)).rejects.toMatchObject({
+      code: "SY_ERR_CONFLICT",
+      message: expect.stringMatching(
+        /is FAILED: its record stays to show the failure; remove it with --purge/,
+      ),
+    });
+    await expect(down(99)).rejects.toMatchObject({ code: "SY_ERR_NOT_FOUND" });
+    await expect(down(r.id, true)).resolves.toEqual({ service: "gone", replica_id: r.id, action: "purged" });
+    await w.waitReplicas(
+      (rs) => !rs.some((x) => x.service === "gone" && x.id === r.id),
+      "the failed record purged",
+    );
+    await w.del(Buckets.specs, "gone");
+    await w.waitReplicas((rs) => !rs.some((x) => x.service === "gone"), "gone's records gone");
+  });
+
   it("a run that hard-codes the spec's port: one replica per host; the second fails clearly (PortInUse)", async () => {
     const port = await freePort();
     await w.putSpec(
