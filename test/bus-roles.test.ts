@@ -81,6 +81,8 @@ const EVENTS: Record<BusUser, string[]> = {
   cli: [],
 };
 const ALL_EVENTS = Object.values(EVENTS).flat();
+/** Users that read the events stream (`yard events`) with consumers of their own. */
+const EVENT_READERS: BusUser[] = ["cli"];
 /** Users that answer the CLI's requests, on its inbox. */
 const ANSWERS_CLI: BusUser[] = ["spec", "provisioner"];
 const DURABLE = Durables.provisionerFailures;
@@ -114,6 +116,15 @@ function may(user: BusUser, subject: string): boolean {
     subject === `$JS.API.CONSUMER.DELETE.${DURABLE.stream}.${DURABLE.replaces}`
   )
     return user === "provisioner";
+  // Reading the events: consumers by name filtered inside yard.events, deleted by name; never a
+  // durable's name (a create under it would update the durable, a delete drop it).
+  const ev = Streams.events.name;
+  const own = at(
+    new RegExp(
+      `^\\$JS\\.API\\.CONSUMER\\.(?:CREATE\\.${ev}\\.([^.]+)\\.yard\\.events\\.|DELETE\\.${ev}\\.([^.]+)$)`,
+    ),
+  );
+  if (own) return own !== DURABLE.name && own !== DURABLE.replaces && EVENT_READERS.includes(user);
   if (subject.startsWith("yard.api.")) return user === "cli";
   if (subject === Subjects.probeHint || subject.startsWith("yard.metrics.")) return user === "proxy";
   const event = at(/^yard\.events\.[^.]+\.(.+)$/);
@@ -175,6 +186,12 @@ function publishCatalogue(): string[] {
     `$JS.API.CONSUMER.CREATE.${d}.yard.events.>`,
     `$JS.API.CONSUMER.DURABLE.CREATE.${d}`,
     `$JS.API.CONSUMER.CREATE.${Streams.events.name}.atk.yard.events.>`,
+    // A reader of the events under a durable's name, or by the other create forms.
+    `$JS.API.CONSUMER.CREATE.${old}.yard.events.>`,
+    `$JS.API.CONSUMER.CREATE.${Streams.events.name}`,
+    `$JS.API.CONSUMER.CREATE.${Streams.events.name}.atk`,
+    `$JS.API.CONSUMER.DURABLE.CREATE.${Streams.events.name}.atk`,
+    `$JS.API.CONSUMER.DELETE.${Streams.events.name}.atk`,
     `$JS.API.CONSUMER.DELETE.${d}`,
     `$JS.API.CONSUMER.MSG.NEXT.${d}`,
     `$JS.ACK.${d}.1.1.1.1.0`,

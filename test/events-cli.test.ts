@@ -3,7 +3,7 @@ import type { Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connectBus, silentLogger } from "@switchyard/bus";
-import { type BusUser, Streams, YardEvent } from "@switchyard/contracts";
+import { type BusUser, Durables, Streams, YardEvent } from "@switchyard/contracts";
 import {
   groupsUnder,
   holdPort,
@@ -223,6 +223,48 @@ describe("yard events", { timeout: 90_000 }, () => {
     );
     expect(f.lines.some((l) => l.includes("  other  "))).toBe(false);
     expect(await ctrlC(f)).toBe(0);
+  });
+
+  it("the CLI cannot take the provisioner's durable's name: a create under it (headers only) and a delete are refused, the durable unchanged", async () => {
+    const { stream, name, deliverSubject } = Durables.provisionerFailures;
+    const cli = await connectBus({
+      url: nats.url,
+      name: "t-cli",
+      user: "cli",
+      pass: devPassword("cli"),
+      logger: silentLogger,
+    });
+    const prov = await connectBus({
+      url: nats.url,
+      name: "t-prov",
+      user: "provisioner",
+      pass: devPassword("provisioner"),
+      logger: silentLogger,
+    });
+    const info = async () =>
+      JSON.parse(
+        (await prov.request(`$JS.API.CONSUMER.INFO.${stream}.${name}`, "{}", { timeout: 5_000 })).string(),
+      );
+    try {
+      const before = await info();
+      expect(before.config).toMatchObject({ deliver_subject: deliverSubject });
+      const filter = before.config.filter_subject;
+      const evil = {
+        stream_name: stream,
+        config: { ...before.config, headers_only: true, rate_limit_bps: 8 },
+      };
+      for (const subject of [
+        `$JS.API.CONSUMER.CREATE.${stream}.${name}.${filter}`,
+        `$JS.API.CONSUMER.DELETE.${stream}.${name}`,
+      ])
+        await expect(cli.request(subject, JSON.stringify(evil), { timeout: 5_000 }), subject).rejects.toThrow(
+          /permissions violation/i,
+        );
+      expect((await info()).config).toEqual(before.config);
+    } finally {
+      await cli.close();
+      await prov.close();
+    }
   });
 
   it("leaves no consumer behind: each run deleted its own, Ctrl-C included (the provisioner's durable stays)", async () => {

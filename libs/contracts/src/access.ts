@@ -76,6 +76,13 @@ export interface BusAccess {
    * that may publish there (requestersOf), and to nothing else a caller names as its reply.
    */
   serves: boolean;
+  /**
+   * It reads the events stream (`yard events`): ordered push consumers of its own, filtered
+   * inside `yard.events.>`, delivering to its inbox. Never under a durable's name (Durables):
+   * creating a consumer with an existing durable's name updates that durable (headers only, a
+   * rate limit), so those names are denied to every reader but the durable's own.
+   */
+  readsEvents?: boolean;
 }
 
 const NONE: StreamsCreated = { buckets: [], events: false };
@@ -152,6 +159,8 @@ export const BusAccessByUser: Record<BusUser, BusAccess> = {
     publish: ["yard.api.spec.*", Subjects.replicaLogs, Subjects.replicaDown],
     subscribe: [],
     serves: false,
+    // `yard events`: every event is secret-free (names, phases, reasons, URLs), as yard status.
+    readsEvents: true,
   },
 };
 

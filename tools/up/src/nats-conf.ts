@@ -39,7 +39,9 @@ export function renderUser(user: BusUser, p: UserPermissions): string {
     `      user: ${user}`,
     `      password: $${passwordVar(user)}`,
     `      permissions: {`,
-    `        publish: { allow: ${quoteList(p.publish, "        ")} }`,
+    p.publishDeny.length
+      ? `        publish: { allow: ${quoteList(p.publish, "        ")}, deny: ${quoteList(p.publishDeny, "        ")} }`
+      : `        publish: { allow: ${quoteList(p.publish, "        ")} }`,
     `        subscribe: { allow: ${quoteList(p.subscribe, "        ")} }`,
   ];
   lines.push(`      }`, `    }`);

@@ -55,14 +55,17 @@ describe("permissionsOf", () => {
   });
 
   it.each(BUS_USERS)(
-    "%s creates consumers only by name, filtered to a bucket, or its own durable; pulls from none",
+    "%s creates consumers only by name, filtered to a bucket or the events, or its own durable; pulls from none",
     (user) => {
       const { stream, name } = Durables.provisionerFailures;
       const own = new RegExp(`^\\$JS\\.API\\.CONSUMER\\.CREATE\\.${stream}\\.${name}(\\.>)?$`);
+      const events = `$JS.API.CONSUMER.CREATE.${Streams.events.name}.*.yard.events.>`;
       const creates = perms[user].publish.filter((s) => s.startsWith("$JS.API.CONSUMER.CREATE."));
       for (const s of creates)
         expect(
-          s.match(/^\$JS\.API\.CONSUMER\.CREATE\.KV_([a-z-]+)\.\*\.\$KV\.\1\.>$/) ?? s.match(own),
+          s.match(/^\$JS\.API\.CONSUMER\.CREATE\.KV_([a-z-]+)\.\*\.\$KV\.\1\.>$/) ??
+            s.match(own) ??
+            (s === events && BusAccessByUser[user].readsEvents ? s : null),
           s,
         ).not.toBeNull();
       // A pull request subject is one any reader's push consumer could feed (see access.ts Durables).
@@ -76,13 +79,31 @@ describe("permissionsOf", () => {
     },
   );
 
-  it("nobody deletes a consumer of the events stream but the provisioner its earlier versions' pull durable", () => {
+  it("nobody deletes a durable of the events stream but the provisioner its earlier versions' pull durable; readers of the events delete their own consumers", () => {
     const { stream, name, replaces } = Durables.provisionerFailures;
     expect(replaces).not.toBe(name);
     for (const user of BUS_USERS)
       expect(perms[user].publish.filter((s) => s.startsWith(`$JS.API.CONSUMER.DELETE.${stream}.`))).toEqual(
-        user === "provisioner" ? [`$JS.API.CONSUMER.DELETE.${stream}.${replaces}`] : [],
+        user === "provisioner"
+          ? [`$JS.API.CONSUMER.DELETE.${stream}.${replaces}`]
+          : BusAccessByUser[user].readsEvents
+            ? [`$JS.API.CONSUMER.DELETE.${stream}.*`]
+            : [],
       );
+  });
+
+  it("a reader of the events is denied every durable's name: a create under it would update the durable, a delete drop it", () => {
+    const { stream, name, replaces } = Durables.provisionerFailures;
+    expect(BusAccessByUser.cli.readsEvents).toBe(true);
+    expect(perms.cli.publishDeny).toEqual([
+      `$JS.API.CONSUMER.CREATE.${stream}.${name}.>`,
+      `$JS.API.CONSUMER.DELETE.${stream}.${name}`,
+      `$JS.API.CONSUMER.CREATE.${stream}.${replaces}.>`,
+      `$JS.API.CONSUMER.DELETE.${stream}.${replaces}`,
+    ]);
+    // The durable's own reader is not denied its own names; nobody else reads the events.
+    for (const user of BUS_USERS.filter((u) => u !== "cli"))
+      expect(perms[user].publishDeny, user).toEqual([]);
   });
 
   it.each([

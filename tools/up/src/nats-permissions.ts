@@ -4,6 +4,7 @@ import {
   BusAccessByUser,
   type BusUser,
   type DurableGrant,
+  Durables,
   inboxPrefixOf,
   requestersOf,
   Streams,
@@ -18,6 +19,8 @@ import {
  */
 export interface UserPermissions {
   publish: string[];
+  /** Refused although `publish` covers it (nats-server applies deny over allow). */
+  publishDeny: string[];
   subscribe: string[];
 }
 
@@ -87,6 +90,43 @@ export function consumerSubjects({ stream, name, replaces }: DurableGrant): stri
   ];
 }
 
+/**
+ * Read the events stream (`yard events`): named ordered push consumers with the filter in the
+ * subject, inside `yard.events.>`, and deleting them when done (an ordered consumer also
+ * deletes its predecessor when it resets); flow-control replies. Durables' names are denied
+ * (eventsReadDeny).
+ */
+export function eventsReadSubjects(): string[] {
+  const s = Streams.events.name;
+  return [
+    `$JS.API.STREAM.INFO.${s}`,
+    `$JS.API.CONSUMER.CREATE.${s}.*.${Subjects.eventsAll}`,
+    `$JS.API.CONSUMER.DELETE.${s}.*`,
+    `$JS.FC.${s}.>`,
+  ];
+}
+
+/**
+ * The durables on the events stream that are not `a`'s own, for a reader of the stream: a
+ * consumer created under a durable's name updates that durable (nats-server 2.9 takes the
+ * name from the subject: headers only or a rate limit would starve its reader), and a delete
+ * would drop what it holds for its reader.
+ */
+export function eventsReadDeny(a: BusAccess): string[] {
+  if (!a.readsEvents) return [];
+  const names = (d: DurableGrant) => (d.replaces ? [d.name, d.replaces] : [d.name]);
+  const mine = new Set(a.consumes.flatMap(names));
+  const durables: DurableGrant[] = Object.values(Durables);
+  return durables
+    .filter((d) => d.stream === Streams.events.name)
+    .flatMap(names)
+    .filter((name) => !mine.has(name))
+    .flatMap((name) => [
+      `$JS.API.CONSUMER.CREATE.${Streams.events.name}.${name}.>`,
+      `$JS.API.CONSUMER.DELETE.${Streams.events.name}.${name}`,
+    ]);
+}
+
 export function permissionsOf(user: BusUser, a: BusAccess): UserPermissions {
   const ev = Streams.events.name;
   const publish = [
@@ -97,6 +137,7 @@ export function permissionsOf(user: BusUser, a: BusAccess): UserPermissions {
     // Publishers wait for the events stream (waitForEventsStream); they cannot create it.
     ...(a.events.length ? [`$JS.API.STREAM.INFO.${ev}`] : []),
     ...a.events.map((t) => Subjects.eventsOfType(t)),
+    ...(a.readsEvents ? eventsReadSubjects() : []),
     ...a.consumes.flatMap(consumerSubjects),
     ...a.publish,
     // Answers go to the inboxes of the users allowed to ask, not wherever a request's reply
@@ -106,6 +147,7 @@ export function permissionsOf(user: BusUser, a: BusAccess): UserPermissions {
   ];
   return {
     publish: [...new Set(publish)],
+    publishDeny: eventsReadDeny(a),
     // Replies, JetStream API answers and push-consumer deliveries arrive on the user's own
     // inboxes (libs/bus connects with this prefix); never another user's.
     subscribe: [`${inboxPrefixOf(user)}.>`, ...a.subscribe],
