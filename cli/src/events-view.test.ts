@@ -84,6 +84,31 @@ describe("eventLine", () => {
       want: "llm  replica.terminated     replica 2 (rev 3): terminated",
     },
     {
+      name: "draining",
+      ev: { ...rep, type: "replica.draining", reason: "ScaledDown", deadline: "2026-01-01T10:02:00.000Z" },
+      want: "llm  replica.draining       replica 2 (rev 3): draining until no request is in flight, at most until 2026-01-01T10:02:00.000Z (ScaledDown)",
+    },
+    {
+      name: "drained, idle",
+      ev: { ...rep, type: "replica.drained", outcome: "idle", in_flight: 0, waited_ms: 4321 },
+      want: "llm  replica.drained        replica 2 (rev 3): drained (no request in flight) after 4.32 s",
+    },
+    {
+      name: "drain timed out",
+      ev: { ...rep, type: "replica.drained", outcome: "timeout", in_flight: 3, waited_ms: 120_000 },
+      want: "llm  replica.drained        replica 2 (rev 3): drain timed out after 120 s with 3 in flight",
+    },
+    {
+      name: "traffic switched (blue-green)",
+      ev: { ...base, type: "traffic.switched", revision: 2, mode: "blue_green", from: [1], to: [2] },
+      want: "llm  traffic.switched       revision 2: traffic 1 → 2 (blue_green)",
+    },
+    {
+      name: "traffic switched (rolling, both serve)",
+      ev: { ...base, type: "traffic.switched", revision: 2, mode: "rolling", from: [], to: [1, 2] },
+      want: "llm  traffic.switched       revision 2: traffic none → 1,2 (rolling)",
+    },
+    {
       name: "autoscaler decision",
       ev: {
         ...base,
@@ -142,7 +167,7 @@ describe("eventLine", () => {
   it("an event type added later (not known to this formatter): replica, phase, reason, message and plain known fields only", () => {
     const event = {
       ...rep,
-      type: "replica.drained",
+      type: "replica.paused",
       phase: "SHUTTING_DOWN",
       reason: "ScaledDown",
       message: "0 in flight",
@@ -151,19 +176,19 @@ describe("eventLine", () => {
       token: "s3cret",
       headers: { authorization: "s3cret" },
     } as unknown as YardEvent;
-    const line = eventLine({ seq: 1, time, subject: "yard.events.llm.replica.drained", event });
+    const line = eventLine({ seq: 1, time, subject: "yard.events.llm.replica.paused", event });
     expect(line).toBe(
-      "2026-01-01T10:00:00.123Z  llm  replica.drained        replica 2 (rev 3): SHUTTING_DOWN (ScaledDown: 0 in flight) outcome=idle in_flight=0",
+      "2026-01-01T10:00:00.123Z  llm  replica.paused         replica 2 (rev 3): SHUTTING_DOWN (ScaledDown: 0 in flight) outcome=idle in_flight=0",
     );
-    const switched = { ...base, type: "traffic.switched", from: [1], to: [1, 2], mode: { x: "s3cret" } };
+    const switched = { ...base, type: "traffic.moved", from: [1], to: [1, 2], mode: { x: "s3cret" } };
     expect(
       eventLine({
         seq: 1,
         time,
-        subject: "yard.events.llm.traffic.switched",
+        subject: "yard.events.llm.traffic.moved",
         event: switched as unknown as YardEvent,
       }),
-    ).toBe("2026-01-01T10:00:00.123Z  llm  traffic.switched       from=1 to=1,2");
+    ).toBe("2026-01-01T10:00:00.123Z  llm  traffic.moved          from=1 to=1,2");
     const bare = { ...base, type: "update.started" } as unknown as YardEvent;
     expect(eventLine({ seq: 1, time, subject: "yard.events.llm.update.started", event: bare })).toBe(
       "2026-01-01T10:00:00.123Z  llm  update.started         -",

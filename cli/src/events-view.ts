@@ -45,6 +45,14 @@ function what(ev: YardEvent): string {
       return `${replica(ev)}: ${ev.phase}${why(ev.reason, ev.message)}`;
     case "replica.terminated":
       return `${replica(ev)}: terminated${why(ev.reason, null)}`;
+    case "replica.draining":
+      return `${replica(ev)}: draining until no request is in flight, at most until ${ev.deadline}${why(ev.reason, null)}`;
+    case "replica.drained":
+      return ev.outcome === "idle"
+        ? `${replica(ev)}: drained (no request in flight) after ${seconds(ev.waited_ms)}`
+        : `${replica(ev)}: drain timed out after ${seconds(ev.waited_ms)} with ${ev.in_flight} in flight`;
+    case "traffic.switched":
+      return `revision ${ev.revision}: traffic ${revisions(ev.from)} → ${revisions(ev.to)} (${ev.mode})`;
     case "autoscaler.decided": {
       const qps = ev.qps === null ? "" : `, ${round(ev.qps)} QPS`;
       return `revision ${ev.revision}: target ${ev.from ?? "none"} → ${ev.to} replicas (${ev.reason}${qps})`;
@@ -89,6 +97,15 @@ function replica(ev: { replica_id: number; revision?: unknown }): string {
 function why(reason: string | null, message: string | null): string {
   const parts = [reason, message].filter((p): p is string => !!p);
   return parts.length ? ` (${parts.join(": ")})` : "";
+}
+
+function seconds(ms: number): string {
+  return `${round(ms / 1000)} s`;
+}
+
+/** [1, 2] → "1,2" (SkyServe's VERSION column); [] → "none". */
+function revisions(rs: readonly number[]): string {
+  return rs.length ? rs.join(",") : "none";
 }
 
 function round(n: number): string {
