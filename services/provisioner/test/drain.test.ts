@@ -1,0 +1,143 @@
+import {
+  Buckets,
+  LOAD_SCHEMA_VERSION,
+  type LoadReport,
+  type ReplicaRecord,
+  Subjects,
+} from "@switchyard/contracts";
+import { endpointRecord, groupAlive, type Proc, specRecord } from "@switchyard/testkit";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { provisionerSystem } from "./suite.js";
+
+/** The proxies' report interval in this suite (the provisioner is told the same). */
+const REPORT_MS = 200;
+
+/**
+ * The drain as the provisioner runs it, with the suite playing the prober (endpoints) and the
+ * proxies (LoadReports on yard.metrics.<svc>, with the in-flight counts it chooses): the replica
+ * is stopped exactly when the reports allow it, a silent proxy counts as drained, and a drain
+ * goes on across a provisioner restart.
+ */
+describe("provisioner: drains wait for the proxies' in-flight requests", { timeout: 120_000 }, () => {
+  const w = provisionerSystem();
+  const env = { YARD_PROXY_REPORT_MS: String(REPORT_MS), YARD_DRAIN_TIMEOUT_S: "60" };
+  let prov: Proc;
+  const reporters: Reporter[] = [];
+  beforeAll(async () => {
+    await w.start();
+    prov = await w.startService("provisioner", env);
+  });
+  afterAll(async () => {
+    for (const r of reporters) r.stop();
+    await w.dispose();
+  });
+
+  /** A stand-in proxy: a report every REPORT_MS with `inFlight` on replica `id` of `service`. */
+  class Reporter {
+    private seq = 0;
+    private readonly timer: NodeJS.Timeout;
+    inFlight = 0;
+    constructor(
+      readonly service: string,
+      readonly id: number,
+      readonly proxy: string,
+    ) {
+      this.timer = setInterval(() => this.send(), REPORT_MS);
+      reporters.push(this);
+    }
+    private send(): void {
+      const r: LoadReport = {
+        schema: LOAD_SCHEMA_VERSION,
+        proxy_id: this.proxy,
+        service: this.service,
+        seq: ++this.seq,
+        interval_ms: REPORT_MS,
+        requests: 0,
+        in_flight: { [String(this.id)]: this.inFlight },
+        held: 0,
+        sent_at: new Date().toISOString(),
+      };
+      w.nc.publish(Subjects.metrics(this.service), JSON.stringify(r));
+    }
+    stop(): void {
+      clearInterval(this.timer);
+    }
+  }
+
+  /** A READY replica of `service` (its endpoint put as the prober would). */
+  async function readyReplica(service: string): Promise<ReplicaRecord> {
+    await w.putSpec(specRecord({ name: service, run: "exec sleep 1000" }));
+    const [r] = await w.waitReplicas(
+      (rs) => rs.some((r) => r.service === service && r.phase === "STARTING"),
+      `${service} STARTING`,
+    );
+    await w.putEndpoint(endpointRecord({ service, replica_id: r.id, url: r.url! }));
+    await w.waitReplicas(
+      (rs) => rs.some((x) => x.service === service && x.id === r.id && x.phase === "READY"),
+      `${service} READY`,
+    );
+    return r;
+  }
+
+  const mine = (rs: ReplicaRecord[], service: string) => rs.filter((r) => r.service === service);
+  /** A proxy reports every service it routes: let this one have reported before the drain. */
+  const heard = () => new Promise((res) => setTimeout(res, 2 * REPORT_MS));
+
+  it("stays up while a proxy reports requests in flight on it; stopped once it reports none", async () => {
+    const r = await readyReplica("busy");
+    const proxy = new Reporter("busy", r.id, "test-proxy:1");
+    proxy.inFlight = 2;
+    await heard();
+    await w.del(Buckets.specs, "busy");
+    const [draining] = await w.waitReplicas(
+      (rs) => mine(rs, "busy")[0]?.drain?.in_flight === 2,
+      "busy draining with 2 in flight",
+    );
+    expect(draining).toMatchObject({ phase: "SHUTTING_DOWN", reason: "SpecDeleted" });
+    // Ten report intervals later it still runs: the proxy says its requests are not done.
+    await new Promise((res) => setTimeout(res, 10 * REPORT_MS));
+    expect(groupAlive(r.pid!)).toBe(true);
+    proxy.inFlight = 0;
+    const line = await prov.waitForLine(/"service":"busy",.*"msg":"replica drained: no request in flight/);
+    expect(JSON.parse(line).waited_ms).toBeGreaterThanOrEqual(10 * REPORT_MS);
+    await w.waitReplicas((rs) => mine(rs, "busy").length === 0, "busy's record removed");
+    expect(groupAlive(r.pid!)).toBe(false);
+    proxy.stop();
+  });
+
+  it("a proxy that stops reporting counts as drained after three of its intervals", async () => {
+    const r = await readyReplica("quiet");
+    const proxy = new Reporter("quiet", r.id, "test-proxy:2");
+    proxy.inFlight = 1;
+    await heard();
+    await w.del(Buckets.specs, "quiet");
+    await w.waitReplicas((rs) => mine(rs, "quiet")[0]?.drain?.in_flight === 1, "quiet draining");
+    const stoppedAt = Date.now();
+    proxy.stop();
+    await w.waitReplicas((rs) => mine(rs, "quiet").length === 0, "quiet's record removed");
+    expect(Date.now() - stoppedAt).toBeGreaterThanOrEqual(2 * REPORT_MS);
+    expect(groupAlive(r.pid!)).toBe(false);
+  });
+
+  it("a drain goes on across a provisioner restart (kill -9): the replica is not stopped early", async () => {
+    const r = await readyReplica("kept");
+    const proxy = new Reporter("kept", r.id, "test-proxy:3");
+    proxy.inFlight = 1;
+    await heard();
+    await w.del(Buckets.specs, "kept");
+    await w.waitReplicas((rs) => mine(rs, "kept")[0]?.drain?.in_flight === 1, "kept draining");
+    process.kill(-prov.child.pid!, "SIGKILL");
+    await prov.exited;
+    prov = await w.startService("provisioner", env);
+    await prov.waitForLine(/"msg":"replica drain resumed"/);
+    await new Promise((res) => setTimeout(res, 10 * REPORT_MS));
+    expect(groupAlive(r.pid!)).toBe(true);
+    expect(mine((await w.until(() => true, "now")).replicas, "kept")[0]).toMatchObject({
+      phase: "SHUTTING_DOWN",
+    });
+    proxy.inFlight = 0;
+    await w.waitReplicas((rs) => mine(rs, "kept").length === 0, "kept's record removed");
+    expect(groupAlive(r.pid!)).toBe(false);
+    proxy.stop();
+  });
+});
