@@ -658,8 +658,11 @@ describe("the provisioner's replica.failed verdicts: a push durable delivering i
       recorder(warned),
     );
     try {
-      // The provisioner listens there now: the forging consumer delivers.
-      expect((await jsApi(conns.proxy, `CONSUMER.INFO.${services}.atk-forge`)).push_bound).toBe(true);
+      // The provisioner listens there now: the forging consumer delivers (the server notes the
+      // new interest asynchronously, so ask until it has).
+      await expect
+        .poll(async () => (await jsApi(conns.proxy, `CONSUMER.INFO.${services}.atk-forge`)).push_bound)
+        .toBe(true);
       const verdict: YardEvent = {
         schema: 1,
         type: "replica.failed",
