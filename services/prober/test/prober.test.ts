@@ -121,6 +121,52 @@ describe("prober (in process, real nats-server and HTTP)", () => {
     expect(await events.next("replica.ready")).toMatchObject({ replica_id: 1, url: up.url, revision: 1 });
   });
 
+  it("a draining replica keeps its endpoint, marked draining and no longer probed, until its drain ends", async () => {
+    const up = await upstream({ token: TOKEN });
+    await putJson(specs, "llm", specRecord({ name: "llm", probe: { headers: AUTH } }));
+    await startProber();
+    const rec = replicaRecord({ service: "llm", id: 1, url: up.url, phase: "READY" });
+    await putJson(replicas, "llm.1", rec);
+    await waitForState(endpoints, present("llm.1"), "endpoint llm.1");
+    const drain = { since: new Date().toISOString(), deadline: new Date().toISOString(), in_flight: 3 };
+    await putJson(replicas, "llm.1", { ...rec, phase: "SHUTTING_DOWN", reason: "ScaledDown", drain });
+    const draining = await waitForState(
+      endpoints,
+      (m) => (m.get("llm.1") as EndpointRecord | undefined)?.draining === true,
+      "endpoint llm.1 draining",
+    );
+    expect(EndpointRecord.parse(draining.get("llm.1"))).toMatchObject({ url: up.url, revision: 1 });
+    // Not probed any more: its end is decided (a failing probe must not take the mark away).
+    const probes = up.seen.length;
+    await new Promise((r) => setTimeout(r, 600));
+    expect(up.seen.length).toBe(probes);
+    await putJson(replicas, "llm.1", { ...rec, phase: "SHUTTING_DOWN", reason: "ScaledDown", drain: null });
+    await waitForState(endpoints, absent("llm.1"), "endpoint llm.1 gone at the drain's end");
+  });
+
+  it("a retag (the spec changed in service: only) relabels the endpoint without taking it away", async () => {
+    const up = await upstream({ token: TOKEN });
+    await putJson(specs, "llm", specRecord({ name: "llm", probe: { headers: AUTH } }));
+    await startProber();
+    const rec = replicaRecord({ service: "llm", id: 1, url: up.url, phase: "READY" });
+    await putJson(replicas, "llm.1", rec);
+    await waitForState(endpoints, present("llm.1"), "endpoint llm.1");
+    const deletes: string[] = [];
+    const w = await endpoints.watch({ key: "llm.1", include: "updates" });
+    void (async () => {
+      for await (const e of w) if (e.operation !== "PUT") deletes.push(e.operation);
+    })();
+    cleanups.push(async () => w.stop());
+    await putJson(specs, "llm", specRecord({ name: "llm", revision: 2, probe: { headers: AUTH } }));
+    await putJson(replicas, "llm.1", { ...rec, revision: 2 });
+    await waitForState(
+      endpoints,
+      (m) => (m.get("llm.1") as EndpointRecord | undefined)?.revision === 2,
+      "endpoint llm.1 of revision 2",
+    );
+    expect(deletes).toEqual([]);
+  });
+
   it("without the probe's headers it never becomes ready and fails with FAILED_INITIAL_DELAY naming the 401", async () => {
     const up = await upstream({ token: TOKEN });
     await putJson(specs, "noauth", specRecord({ name: "noauth", probe: { initial_delay_seconds: 1 } }));
