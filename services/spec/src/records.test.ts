@@ -96,6 +96,25 @@ describe("decideApply", () => {
   });
 });
 
+describe("decideApply for yard update", () => {
+  it("needs a stored service: none is SY_ERR_NOT_FOUND naming it", () => {
+    expect(() => decideApply(null, a, NOW, 0, "blue_green")).toThrow(
+      expect.objectContaining({
+        code: "SY_ERR_NOT_FOUND",
+        message: expect.stringMatching(/no service named 'llm'/),
+      }),
+    );
+  });
+
+  it("a changed spec records the mode; `yard up` records none (rolling); an unchanged one changes nothing", () => {
+    const d = decideApply(stored(a, 1), b, NOW, 0, "blue_green");
+    expect(d.changed && d.record).toMatchObject({ revision: 2, update_mode: "blue_green" });
+    expect(decideApply(stored(a, 1), b, NOW).record).not.toHaveProperty("update_mode");
+    const same = stored(a, 1);
+    expect(decideApply(same, a, NOW, 0, "rolling").record).toBe(same);
+  });
+});
+
 describe("applyResult", () => {
   it("masks the secret in envs and the probe header", () => {
     const out = applyResult(decideApply(null, a, NOW), ["w"]);
