@@ -121,13 +121,19 @@ describe("prober (in process, real nats-server and HTTP)", () => {
     expect(await events.next("replica.ready")).toMatchObject({ replica_id: 1, url: up.url, revision: 1 });
   });
 
-  it("a draining replica keeps its endpoint, marked draining and no longer probed, until its drain ends", async () => {
+  /** A prober, and replica llm.1 (revision 1) ready with its endpoint published. */
+  async function readyLlm() {
     const up = await upstream({ token: TOKEN });
     await putJson(specs, "llm", specRecord({ name: "llm", probe: { headers: AUTH } }));
     await startProber();
     const rec = replicaRecord({ service: "llm", id: 1, url: up.url, phase: "READY" });
     await putJson(replicas, "llm.1", rec);
     await waitForState(endpoints, present("llm.1"), "endpoint llm.1");
+    return { up, rec };
+  }
+
+  it("a draining replica keeps its endpoint, marked draining and no longer probed, until its drain ends", async () => {
+    const { up, rec } = await readyLlm();
     const drain = { since: new Date().toISOString(), deadline: new Date().toISOString(), in_flight: 3 };
     await putJson(replicas, "llm.1", { ...rec, phase: "SHUTTING_DOWN", reason: "ScaledDown", drain });
     const draining = await waitForState(
@@ -145,12 +151,7 @@ describe("prober (in process, real nats-server and HTTP)", () => {
   });
 
   it("a retag (the spec changed in service: only) relabels the endpoint without taking it away", async () => {
-    const up = await upstream({ token: TOKEN });
-    await putJson(specs, "llm", specRecord({ name: "llm", probe: { headers: AUTH } }));
-    await startProber();
-    const rec = replicaRecord({ service: "llm", id: 1, url: up.url, phase: "READY" });
-    await putJson(replicas, "llm.1", rec);
-    await waitForState(endpoints, present("llm.1"), "endpoint llm.1");
+    const { rec } = await readyLlm();
     const deletes: string[] = [];
     const w = await endpoints.watch({ key: "llm.1", include: "updates" });
     void (async () => {

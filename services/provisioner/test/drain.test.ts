@@ -83,17 +83,29 @@ describe("provisioner: drains wait for the proxies' in-flight requests", { timeo
   /** A proxy reports every service it routes: let this one have reported before the drain. */
   const heard = () => new Promise((res) => setTimeout(res, 2 * REPORT_MS));
 
-  it("stays up while a proxy reports requests in flight on it; stopped once it reports none", async () => {
-    const r = await readyReplica("busy");
-    const proxy = new Reporter("busy", r.id, "test-proxy:1");
-    proxy.inFlight = 2;
+  /**
+   * A READY replica of `service` that a stand-in proxy has `inFlight` requests on, drained (its
+   * spec deleted): resolves once its record shows the drain with that count.
+   */
+  async function draining(service: string, inFlight: number) {
+    const r = await readyReplica(service);
+    const proxy = new Reporter(service, r.id, `test-proxy:${service}`);
+    proxy.inFlight = inFlight;
     await heard();
-    await w.del(Buckets.specs, "busy");
-    const [draining] = await w.waitReplicas(
-      (rs) => mine(rs, "busy")[0]?.drain?.in_flight === 2,
-      "busy draining with 2 in flight",
+    await w.del(Buckets.specs, service);
+    await w.waitReplicas(
+      (rs) => mine(rs, service)[0]?.drain?.in_flight === inFlight,
+      `${service} draining with ${inFlight} in flight`,
     );
-    expect(draining).toMatchObject({ phase: "SHUTTING_DOWN", reason: "SpecDeleted" });
+    return { r, proxy };
+  }
+
+  it("stays up while a proxy reports requests in flight on it; stopped once it reports none", async () => {
+    const { r, proxy } = await draining("busy", 2);
+    expect(mine((await w.until(() => true, "now")).replicas, "busy")[0]).toMatchObject({
+      phase: "SHUTTING_DOWN",
+      reason: "SpecDeleted",
+    });
     // Ten report intervals later it still runs: the proxy says its requests are not done.
     await new Promise((res) => setTimeout(res, 10 * REPORT_MS));
     expect(groupAlive(r.pid!)).toBe(true);
@@ -106,12 +118,7 @@ describe("provisioner: drains wait for the proxies' in-flight requests", { timeo
   });
 
   it("a proxy that stops reporting counts as drained after three of its intervals", async () => {
-    const r = await readyReplica("quiet");
-    const proxy = new Reporter("quiet", r.id, "test-proxy:2");
-    proxy.inFlight = 1;
-    await heard();
-    await w.del(Buckets.specs, "quiet");
-    await w.waitReplicas((rs) => mine(rs, "quiet")[0]?.drain?.in_flight === 1, "quiet draining");
+    const { r, proxy } = await draining("quiet", 1);
     const stoppedAt = Date.now();
     proxy.stop();
     await w.waitReplicas((rs) => mine(rs, "quiet").length === 0, "quiet's record removed");
@@ -120,12 +127,7 @@ describe("provisioner: drains wait for the proxies' in-flight requests", { timeo
   });
 
   it("a drain goes on across a provisioner restart (kill -9): the replica is not stopped early", async () => {
-    const r = await readyReplica("kept");
-    const proxy = new Reporter("kept", r.id, "test-proxy:3");
-    proxy.inFlight = 1;
-    await heard();
-    await w.del(Buckets.specs, "kept");
-    await w.waitReplicas((rs) => mine(rs, "kept")[0]?.drain?.in_flight === 1, "kept draining");
+    const { r, proxy } = await draining("kept", 1);
     process.kill(-prov.child.pid!, "SIGKILL");
     await prov.exited;
     prov = await w.startService("provisioner", env);
