@@ -46,7 +46,8 @@ describe("pnpm bench autoscale --quick", () => {
         "decision_to_launch",
         "launch_to_run",
         "probe_wait",
-        "ready_to_first_byte",
+        "ready_to_routed",
+        "routed_to_first_byte",
         "request_to_decision",
       ].sort(),
     );
@@ -57,9 +58,16 @@ describe("pnpm bench autoscale --quick", () => {
     // (b) Decided, then routed (after the decision), and the new replicas served part of the load.
     const b = f.reaction;
     expect(b.failed).toBe(0);
-    for (const k of ["decision_ms", "full_decision_ms", "first_routed_ms", "all_routed_ms"])
+    for (const k of [
+      "decision_ms",
+      "full_decision_ms",
+      "first_routed_ms",
+      "all_routed_ms",
+      "first_served_ms",
+    ])
       expect(finite(b[k]), k).toBe(true);
     expect(b.first_routed_ms).toBeGreaterThan(b.decision_ms);
+    expect(b.first_served_ms).toBeGreaterThan(b.decision_ms);
     expect(b.served_by_new_replicas).toBeGreaterThan(0);
 
     // (c) The ramp left zero, came back to it, and its figures add up.

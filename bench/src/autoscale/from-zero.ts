@@ -19,8 +19,10 @@ export interface FromZeroTrial {
     launch_to_run: number;
     /** The engine listens → the prober's next probe passes (endpoint put). */
     probe_wait: number;
-    /** Endpoint put → the proxy released the held request → its first byte. */
-    ready_to_first_byte: number;
+    /** Endpoint put → the first request's proxy logged the new route. */
+    ready_to_routed: number;
+    /** Route applied → the held request released, sent, answered: its first byte. */
+    routed_to_first_byte: number;
   };
 }
 
@@ -62,7 +64,9 @@ export async function fromZero({ bench, load, p, log }: PhaseContext): Promise<F
     const run = r?.phases.get("STARTING");
     if (s.firstByteAt === null || !decision || !r || launch === undefined || run === undefined)
       throw new Error(`${name}: incomplete timeline (first request: ${s.error ?? "no answer"})`);
-    if (r.listenAt === null || r.readyAt === null) throw new Error(`${name}: replica never listened/ready`);
+    const routedAt = r.routedAt.get(s.proxy);
+    if (r.listenAt === null || r.readyAt === null || routedAt === undefined)
+      throw new Error(`${name}: replica never listened, ready or routed`);
     const decidedAt = at(decision.record.decided_at ?? decision.record.updated_at);
     const total = s.firstByteAt - s.sentAt;
     const cold = r.listenAt - run;
@@ -75,14 +79,15 @@ export async function fromZero({ bench, load, p, log }: PhaseContext): Promise<F
         decision_to_launch: round(launch - decidedAt, 1),
         launch_to_run: round(run - launch, 1),
         probe_wait: round(r.readyAt - r.listenAt, 1),
-        ready_to_first_byte: round(s.firstByteAt - r.readyAt, 1),
+        ready_to_routed: round(routedAt - r.readyAt, 1),
+        routed_to_first_byte: round(s.firstByteAt - routedAt, 1),
       },
     };
     trials.push(t);
     const b = t.breakdown_ms;
     log(
       `  ${name}: first byte after ${t.total_ms} ms = engine cold start ${t.engine_cold_start_ms} ms + Switchyard ${t.overhead_ms} ms ` +
-        `(decision ${b.request_to_decision}, launch ${b.decision_to_launch}, run ${b.launch_to_run}, probe wait ${b.probe_wait}, release ${b.ready_to_first_byte}); ` +
+        `(decision ${b.request_to_decision}, launch ${b.decision_to_launch}, run ${b.launch_to_run}, probe wait ${b.probe_wait}, routed ${b.ready_to_routed}, released ${b.routed_to_first_byte}); ` +
         `${p.fromZero.burst} held requests, ${failed} failed`,
     );
   }
@@ -105,7 +110,8 @@ export function summarizeFromZero(r: FromZeroResult) {
       decision_to_launch: m((t) => t.breakdown_ms.decision_to_launch),
       launch_to_run: m((t) => t.breakdown_ms.launch_to_run),
       probe_wait: m((t) => t.breakdown_ms.probe_wait),
-      ready_to_first_byte: m((t) => t.breakdown_ms.ready_to_first_byte),
+      ready_to_routed: m((t) => t.breakdown_ms.ready_to_routed),
+      routed_to_first_byte: m((t) => t.breakdown_ms.routed_to_first_byte),
     },
     requests: r.requests,
     failed: r.failed,

@@ -11,6 +11,8 @@ export interface Sent {
   firstByteAt: number | null;
   doneAt: number | null;
   status: number | null;
+  /** The replica that answered (its engine serves the model `bench-<id>`). */
+  replica: number | null;
   /** A failure: a status other than 200, a cut stream, a socket error. */
   error: string | null;
 }
@@ -37,6 +39,7 @@ export class LoadGen {
       firstByteAt: null,
       doneAt: null,
       status: null,
+      replica: null,
       error: null,
     };
     this.sent.push(s);
@@ -99,12 +102,15 @@ export class LoadGen {
           authorization: `Bearer ${TOKEN}`,
           "content-type": "application/json",
         },
-        body: JSON.stringify({ model: "bench", prompt: "hello", stream: true }),
+        // No model: each replica serves its own name, and answers with it.
+        body: JSON.stringify({ prompt: "hello", stream: true }),
       });
       s.firstByteAt = now();
       s.status = res.statusCode;
       const body = await res.body.text();
       s.doneAt = now();
+      const m = /"model":"bench-(\d+)"/.exec(body);
+      s.replica = m ? Number(m[1]) : null;
       if (res.statusCode !== 200) s.error = `${res.statusCode} ${body.slice(0, 200)}`;
       else if (!body.trimEnd().endsWith("data: [DONE]")) s.error = "stream cut before [DONE]";
     } catch (err) {

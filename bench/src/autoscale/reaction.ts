@@ -26,7 +26,10 @@ export interface ReactionResult extends Counted {
     probe_wait: number;
     ready_to_routed: number;
   };
-  /** Completions the new replicas' engines served during the step (their /metrics). */
+  /** The first response from a new replica (its first byte), less that replica's cold start. */
+  first_served_ms: number;
+  first_served_minus_cold_start_ms: number;
+  /** Requests of the step the new replicas answered (each response names its replica). */
   served_by_new_replicas: number;
 }
 
@@ -34,18 +37,11 @@ const SERVICE = "step";
 /** The load goes on this long after the last new replica is routed, so that they serve. */
 const AFTER_MS = 2000;
 
-/** Completions an engine finished, from its vLLM-named /metrics (no key needed, as vLLM's). */
-async function served(r: ReplicaSeen): Promise<number> {
-  const text = await (await fetch(`${r.url}/metrics`)).text();
-  let n = 0;
-  for (const m of text.matchAll(/^vllm:request_success_total\{[^}]*\} (\S+)$/gm)) n += Number(m[1]);
-  return n;
-}
-
 /**
  * (b) Reaction: a service at min_replicas 1 with upscale_delay_seconds 0 gets a load step to
  * `qps` (it asks for max_replicas). Timed: the autoscaler's decisions and each new replica routed
- * by every proxy; the load runs until the last is routed.
+ * by every proxy, and the first request one of them answered; the load runs until the last is
+ * routed, and a little longer.
  */
 export async function reaction({ bench, load, p, log }: PhaseContext): Promise<ReactionResult> {
   const o = bench.observer;
@@ -96,7 +92,11 @@ export async function reaction({ bench, load, p, log }: PhaseContext): Promise<R
     throw new Error(`${SERVICE}: ${maxReplicas} replicas not routed within ${timeoutS} s of the step`);
   const news = fresh(t0);
   await load.drain();
-  const count = await Promise.all(news.map(served));
+  const newIds = new Map(news.map((r) => [r.id, r]));
+  const byNew = load.sent.slice(from).filter((s) => s.replica !== null && newIds.has(s.replica));
+  const firstServed = byNew.reduce((a, s) => (s.firstByteAt! < a.firstByteAt! ? s : a), byNew[0]);
+  if (!firstServed) throw new Error(`${SERVICE}: no request was answered by a new replica`);
+  const coldOf = (r: ReplicaSeen) => r.listenAt! - r.phases.get("STARTING")!;
   const decided = (n: number) => {
     const s = o.scale.find(
       (x) => x.at >= t0 && x.record.service === SERVICE && x.record.target_replicas >= n,
@@ -104,7 +104,7 @@ export async function reaction({ bench, load, p, log }: PhaseContext): Promise<R
     return s ? Date.parse(s.record.decided_at ?? s.record.updated_at) - t0 : Number.NaN;
   };
   const routed = news.map((r) => o.routedByAll(r)! - t0);
-  const cold = news.map((r) => r.listenAt! - r.phases.get("STARTING")!);
+  const cold = news.map(coldOf);
   const lessCold = routed.map((x, i) => x - cold[i]);
   const decidedAt = t0 + decided(2);
   const part = (f: (r: ReplicaSeen) => number) => round(median(news.map(f)), 1);
@@ -124,7 +124,12 @@ export async function reaction({ bench, load, p, log }: PhaseContext): Promise<R
       probe_wait: part((r) => r.readyAt! - r.listenAt!),
       ready_to_routed: part((r) => o.routedByAll(r)! - r.readyAt!),
     },
-    served_by_new_replicas: count.reduce((a, b) => a + b, 0),
+    first_served_ms: round(firstServed.firstByteAt! - t0, 1),
+    first_served_minus_cold_start_ms: round(
+      firstServed.firstByteAt! - t0 - coldOf(newIds.get(firstServed.replica!)!),
+      1,
+    ),
+    served_by_new_replicas: byNew.length,
     ...countedSince(load, from),
   };
   log(
@@ -132,7 +137,8 @@ export async function reaction({ bench, load, p, log }: PhaseContext): Promise<R
       `${res.first_routed_ms}..${res.all_routed_ms} ms, less their engines' cold start ${res.first_routed_minus_cold_start_ms}..${res.all_routed_minus_cold_start_ms} ms ` +
       `(median: launch ${res.breakdown_ms.decision_to_launch} after the first decision, run ${res.breakdown_ms.launch_to_run}, ` +
       `probe wait ${res.breakdown_ms.probe_wait}, routed ${res.breakdown_ms.ready_to_routed}); ` +
-      `they served ${res.served_by_new_replicas} of ${res.requests} requests, ${res.failed} failed`,
+      `the first answer from one at ${res.first_served_ms} ms (${res.first_served_minus_cold_start_ms} ms less its cold start); ` +
+      `they answered ${res.served_by_new_replicas} of ${res.requests} requests, ${res.failed} failed`,
   );
   await bench.down(SERVICE);
   return res;

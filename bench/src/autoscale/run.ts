@@ -60,6 +60,8 @@ export async function runAutoscaleBench(argv: string[], signal?: AbortSignal): P
       { once: true },
     );
   });
+  // Settled only by a signal; a signal after the run ended must not be an unhandled rejection.
+  interrupted.catch(() => {});
   const run = async () => {
     log("starting nats-server, spec, provisioner, prober, autoscaler and proxies ...");
     await bench.start();

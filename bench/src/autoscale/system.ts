@@ -16,11 +16,14 @@ export interface Policy {
   downscale_delay_seconds: number;
 }
 
-/** A SkyServe service YAML: fake engines with the profile's cold start and capacity. */
+/**
+ * A SkyServe service YAML: fake engines with the profile's cold start and capacity. Each serves
+ * the model `bench-<replica id>`, so a response says which replica answered it.
+ */
 export function serviceYaml(name: string, p: Profile, policy: Policy): string {
   const engine = [
     'exec fake-openai-engine --host 127.0.0.1 --port "$YARD_REPLICA_PORT" --api-key "$AUTH_TOKEN"',
-    `--model bench --startup-delay-ms ${p.startupDelayMs} --max-num-seqs ${p.maxNumSeqs}`,
+    `--model "bench-$YARD_REPLICA_ID" --startup-delay-ms ${p.startupDelayMs} --max-num-seqs ${p.maxNumSeqs}`,
     `--token-delay-ms ${p.tokenDelayMs} --tokens ${p.tokens}`,
   ].join(" ");
   return `name: ${name}
