@@ -13,7 +13,7 @@ export interface FromZeroTrial {
   breakdown_ms: {
     /** Held, demand reported, the autoscaler decided (its record's decided_at). */
     request_to_decision: number;
-    /** The provisioner saw the yard-scale record and wrote the PROVISIONING record. */
+    /** The provisioner saw the yard-scale record and wrote the replica's record. */
     decision_to_launch: number;
     /** Process group spawned, `run` started (STARTING). */
     launch_to_run: number;
@@ -60,7 +60,7 @@ export async function fromZero({ bench, load, p, log }: PhaseContext): Promise<F
     const failed = load.failed(t0).length;
     const decision = o.scale.find((x) => x.record.service === name && x.record.target_replicas > 0);
     const r = o.replicasOf(name)[0];
-    const launch = r?.phases.get("PROVISIONING");
+    const launch = r?.launchedAt ?? undefined;
     const run = r?.phases.get("STARTING");
     if (s.firstByteAt === null || !decision || !r || launch === undefined || run === undefined)
       throw new Error(`${name}: incomplete timeline (first request: ${s.error ?? "no answer"})`);

@@ -9,6 +9,11 @@ export interface ReplicaSeen {
   service: string;
   id: number;
   url: string | null;
+  /**
+   * Its record first seen: the launch. (The provisioner writes the latest state of a record, so
+   * a short phase such as PROVISIONING may never reach the bucket.)
+   */
+  launchedAt: number | null;
   /** Phase → first time seen (bench clock, epoch ms). */
   phases: Map<string, number>;
   /** When its engine first accepted a TCP connection (probed every few ms once it had a URL). */
@@ -66,6 +71,7 @@ export class Observer {
         if (!r) return;
         if (c.op === "del") r.goneAt ??= t;
         else {
+          r.launchedAt ??= t;
           if (!r.phases.has(c.value.phase)) r.phases.set(c.value.phase, t);
           if (c.value.url && !r.url) {
             r.url = c.value.url;
@@ -152,6 +158,22 @@ export class Observer {
     return Math.max(...r.routedAt.values());
   }
 
+  /** A service's state in one line, for a phase that timed out. */
+  describe(service: string): string {
+    const s = this.latestScale(service)?.record;
+    const rs = this.replicasOf(service).map((r) => {
+      const phases = [...r.phases.keys()].join(">");
+      const flags = [
+        r.listenAt !== null && "listened",
+        r.readyAt !== null && "ready",
+        `routed by ${r.routedAt.size}/${this.proxies.length}`,
+        r.goneAt !== null && "gone",
+      ].filter(Boolean);
+      return `${r.id}:${phases} (${flags.join(", ")})`;
+    });
+    return `target ${s?.target_replicas ?? "none"} (${s?.reason ?? "no record"}); replicas ${rs.join("; ") || "none"}`;
+  }
+
   stop(): void {
     this.stopped = true;
     for (const s of this.stops) s();
@@ -165,6 +187,7 @@ export class Observer {
       r = {
         ...k,
         url: null,
+        launchedAt: null,
         phases: new Map(),
         listenAt: null,
         readyAt: null,

@@ -64,7 +64,7 @@ export async function ramp({ bench, load, p, log }: PhaseContext): Promise<RampR
       () => o.readyCount(SERVICE) === 0 && o.latestScale(SERVICE)?.record.target_replicas === 0,
       `${SERVICE} back to zero replicas`,
       c.settleS * 1000,
-      () => `target ${o.latestScale(SERVICE)?.record.target_replicas}, ready ${o.readyCount(SERVICE)}`,
+      () => o.describe(SERVICE),
     );
     const back = (now() - end) / 1000;
     sample();

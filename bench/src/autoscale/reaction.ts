@@ -59,6 +59,7 @@ export async function reaction({ bench, load, p, log }: PhaseContext): Promise<R
     () => first() !== undefined && o.routedByAll(first()) !== null && o.readyCount(SERVICE) === 1,
     `${SERVICE}'s first replica routed by every proxy`,
     60_000,
+    () => o.describe(SERVICE),
   );
   // Decided from a full window of idle reports: the step is the only change.
   await o.until(
@@ -68,12 +69,12 @@ export async function reaction({ bench, load, p, log }: PhaseContext): Promise<R
     },
     `the autoscaler deciding ${SERVICE} from its (idle) load`,
     60_000,
+    () => o.describe(SERVICE),
   );
   log(
     `  ${SERVICE}: 1 replica routed; load step to ${qps} QPS (target ${targetQps} QPS per replica, max ${maxReplicas})`,
   );
-  const fresh = (t0: number) =>
-    o.replicasOf(SERVICE).filter((r) => (r.phases.get("PROVISIONING") ?? 0) >= t0);
+  const fresh = (t0: number) => o.replicasOf(SERVICE).filter((r) => (r.launchedAt ?? 0) >= t0);
   /** When the last new replica was routed by every proxy (null: not yet). */
   const allRouted = (t0: number) => {
     const rs = fresh(t0);
@@ -89,7 +90,9 @@ export async function reaction({ bench, load, p, log }: PhaseContext): Promise<R
     () => now() - (allRouted(t0) ?? Infinity) > AFTER_MS,
   );
   if (allRouted(t0) === null)
-    throw new Error(`${SERVICE}: ${maxReplicas} replicas not routed within ${timeoutS} s of the step`);
+    throw new Error(
+      `${SERVICE}: ${maxReplicas} replicas not routed within ${timeoutS} s of the step: ${o.describe(SERVICE)}`,
+    );
   const news = fresh(t0);
   await load.drain();
   const newIds = new Map(news.map((r) => [r.id, r]));
@@ -106,7 +109,8 @@ export async function reaction({ bench, load, p, log }: PhaseContext): Promise<R
   const routed = news.map((r) => o.routedByAll(r)! - t0);
   const cold = news.map(coldOf);
   const lessCold = routed.map((x, i) => x - cold[i]);
-  const decidedAt = t0 + decided(2);
+  // The k-th new replica (by id) was asked for by the first decision for 1 + k replicas.
+  const askedAt = (r: ReplicaSeen) => t0 + decided(1 + news.indexOf(r) + 1);
   const part = (f: (r: ReplicaSeen) => number) => round(median(news.map(f)), 1);
   const res: ReactionResult = {
     qps,
@@ -119,8 +123,8 @@ export async function reaction({ bench, load, p, log }: PhaseContext): Promise<R
     all_routed_minus_cold_start_ms: round(Math.max(...lessCold), 1),
     engine_cold_start_ms: cold.map((c) => round(c, 1)),
     breakdown_ms: {
-      decision_to_launch: part((r) => r.phases.get("PROVISIONING")! - decidedAt),
-      launch_to_run: part((r) => r.phases.get("STARTING")! - r.phases.get("PROVISIONING")!),
+      decision_to_launch: part((r) => r.launchedAt! - askedAt(r)),
+      launch_to_run: part((r) => r.phases.get("STARTING")! - r.launchedAt!),
       probe_wait: part((r) => r.readyAt! - r.listenAt!),
       ready_to_routed: part((r) => o.routedByAll(r)! - r.readyAt!),
     },
@@ -135,7 +139,7 @@ export async function reaction({ bench, load, p, log }: PhaseContext): Promise<R
   log(
     `  decided ${res.decision_ms} ms after the step (max_replicas at ${res.full_decision_ms} ms); new replicas routed by every proxy at ` +
       `${res.first_routed_ms}..${res.all_routed_ms} ms, less their engines' cold start ${res.first_routed_minus_cold_start_ms}..${res.all_routed_minus_cold_start_ms} ms ` +
-      `(median: launch ${res.breakdown_ms.decision_to_launch} after the first decision, run ${res.breakdown_ms.launch_to_run}, ` +
+      `(median: launch ${res.breakdown_ms.decision_to_launch} after the decision that asked for it, run ${res.breakdown_ms.launch_to_run}, ` +
       `probe wait ${res.breakdown_ms.probe_wait}, routed ${res.breakdown_ms.ready_to_routed}); ` +
       `the first answer from one at ${res.first_served_ms} ms (${res.first_served_minus_cold_start_ms} ms less its cold start); ` +
       `they answered ${res.served_by_new_replicas} of ${res.requests} requests, ${res.failed} failed`,

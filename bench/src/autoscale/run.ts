@@ -13,10 +13,11 @@ import { reaction } from "./reaction.js";
 import { rampCsv, rampTable } from "./series.js";
 import { BenchSystem } from "./system.js";
 
-/** SkyServe's figures for the same questions (research/skyserve.md). */
+/** SkyServe's answers to the same questions (shared research: skyserve.md §3-5, its polling). */
 const SKYSERVE = {
-  scale_from_zero: "503 until a replica is ready (its load balancer holds nothing)",
-  reaction: ">= 20 s: its autoscaler decides once per 20 s period (plus its load balancer's 20 s sync)",
+  scale_from_zero: "503 until a replica is ready: its load balancer holds no request",
+  reaction:
+    ">= 20 s: its autoscaler decides once per 20 s polling period, on request timestamps its load balancer ships every 20 s; a new READY replica is routed at the next 20 s sync",
 };
 
 /**
