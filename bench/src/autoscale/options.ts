@@ -21,7 +21,10 @@ export interface Profile {
   windowS: number;
   /** The prober's interval (its default unless --probe-interval-ms). */
   probeIntervalMs: number | null;
-  /** (a) One fresh service at zero per trial; each gets `burst` requests at once. */
+  /**
+   * (a) One fresh service at zero per trial; each gets `burst` requests at once, at most
+   * `maxNumSeqs`: more would wait in the new engine's queue and time its capacity instead.
+   */
   fromZero: { trials: number; burst: number };
   /** (b) min 1 → a constant `qps` with upscale_delay_seconds 0; `maxReplicas` is the step's goal. */
   reaction: { qps: number; targetQps: number; maxReplicas: number; timeoutS: number };
@@ -65,7 +68,7 @@ export const FULL: Profile = {
   tokens: 8,
   windowS: 5,
   probeIntervalMs: null,
-  fromZero: { trials: 3, burst: 6 },
+  fromZero: { trials: 3, burst: 4 },
   reaction: { qps: 16, targetQps: 2, maxReplicas: 4, timeoutS: 40 },
   ramp: {
     points: trapezoid(1, 8, [5, 30, 15, 30]),
