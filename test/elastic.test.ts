@@ -23,23 +23,14 @@ resources:
 run: exec fake-openai-engine --model "elastic-$YARD_REPLICA_ID" --host 127.0.0.1 --port "$YARD_REPLICA_PORT" --startup-delay-ms ${COLD_START_MS}
 service:
   readiness_probe: /v1/models
-  replica_policy:
-    min_replicas: 0
-    max_replicas: 3
-    target_qps_per_replica: 2
-    upscale_delay_seconds: 0
-    downscale_delay_seconds: 3
+  replica_policy: { min_replicas: 0, max_replicas: 3, target_qps_per_replica: 2, upscale_delay_seconds: 0, downscale_delay_seconds: 3 }
 `;
 
+// Port 8000 held: each replica gets a free port of its own. The provisioner drains a replica
+// scaled down until the proxies' reports (every REPORT_MS) say it is idle.
+const provisioner = { YARD_PROXY_REPORT_MS: String(REPORT_MS), YARD_DRAIN_TIMEOUT_S: "5" };
 const sys = new TestSystem({
-  env: {
-    provisioner: {
-      YARD_PROXY_REPORT_MS: String(REPORT_MS),
-      YARD_DRAIN_TIMEOUT_S: "5",
-      YARD_TERMINATE_GRACE_MS: "3000",
-    },
-    prober: { YARD_PROBE_INTERVAL_MS: "200" },
-  },
+  env: { provisioner, prober: { YARD_PROBE_INTERVAL_MS: "200" } },
   holdPorts: [8000],
 });
 let proxies: ProxyProc[] = [];
