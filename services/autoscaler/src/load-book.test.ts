@@ -94,6 +94,17 @@ describe("LoadBook", () => {
     expect(book.view("llm", 161 * S)).toMatchObject({ evidence: "full", proxies: 1 });
   });
 
+  it("a fast-reporting proxy's first request is not a burst: its rate is over at least a second", () => {
+    const book = new LoadBook(opts, 0);
+    // 200 ms reports: 1 request in the first one read as 5 QPS (a service at zero went to max).
+    book.report(report("a", 1, 1, { interval_ms: 200 }), 100 * S);
+    expect(book.view("llm", 100 * S).qps).toBe(1);
+    // A real burst still shows at once: 9 requests in its first second are 9 QPS.
+    for (let i = 2; i <= 5; i++)
+      book.report(report("a", i, 2, { interval_ms: 200 }), 100 * S + (i - 1) * 200);
+    expect(book.view("llm", 100 * S + 800).qps).toBeCloseTo(9);
+  });
+
   it("a proxy that starts (seq 1) is complete from its first report", () => {
     const book = new LoadBook(opts, 0);
     const next = feed(book, { a: 1 }, 1, 100);

@@ -36,6 +36,9 @@ export interface BookOptions {
   maxServices?: number;
 }
 
+/** The shortest span a rate is measured over: shorter samples are noise, not load. */
+export const MIN_SPAN_MS = 1_000;
+
 export type ReportResult = "ok" | "duplicate" | "too_many_proxies" | "too_many_services";
 
 interface ProxyLoad {
@@ -148,7 +151,11 @@ export class LoadBook {
     for (const p of this.services.get(service)?.values() ?? []) {
       if (p.lastAt <= now - windowMs) continue;
       proxies++;
-      const span = Math.max(p.intervalMs, Math.min(windowMs, now - p.coveredFrom));
+      // Requests over the part of the window this proxy's reports cover (all of it once it has
+      // reported for a window), but never less than MIN_SPAN_MS: one request in a proxy's first
+      // 200 ms report is not 5 QPS (that took a service at zero straight to max_replicas).
+      const floor = Math.min(windowMs, Math.max(p.intervalMs, MIN_SPAN_MS));
+      const span = Math.max(floor, Math.min(windowMs, now - p.coveredFrom));
       qps += (p.window.count(now) * 1000) / span;
       const silent = now - p.lastAt > this.staleIntervals * p.intervalMs;
       if (silent || (!p.born && p.coveredFrom > now - windowMs)) complete = false;
