@@ -1,5 +1,5 @@
 import { type ReplicaRecord, replicaKey } from "@switchyard/contracts";
-import { ofService, type Snapshot, TestSystem } from "@switchyard/testkit";
+import { ofService, type Proc, type Snapshot, startTs, TestSystem } from "@switchyard/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ProxyProc, startProxy } from "../services/proxy/test/helpers.js";
 
@@ -19,6 +19,8 @@ const DRAIN_TIMEOUT_S = 10;
  * without timing), inside the drain timeout.
  */
 const LONG_TOKENS = 600;
+/** Concurrent long streams during each change (issue 10's acceptance). */
+const LONG_STREAMS = 20;
 
 const sys = new TestSystem({
   env: {
@@ -32,6 +34,8 @@ const sys = new TestSystem({
   holdPorts: [8000],
 });
 let proxies: ProxyProc[] = [];
+/** `yard events llm --follow`, running through the whole suite: each step shows as it happens. */
+let events: Proc;
 
 function yaml(o: { model: string; replicas?: number; probePath?: string; initialDelay?: number }): string {
   return `name: ${SERVICE}
@@ -170,8 +174,12 @@ beforeAll(async () => {
   const up = await sys.yard(["up", sys.writeYaml("v1", yaml({ model: "model-v1" })), "--wait"]);
   expect(up.code, up.all).toBe(0);
   await sys.until(settledOn(1, 2), "revision 1: two replicas READY");
+  events = startTs("cli/src/main.ts", ["events", SERVICE, "--follow", "--last", "0"], {
+    NATS_URL: sys.nats.url,
+  });
 }, 180_000);
 afterAll(async () => {
+  await events?.stop();
   await Promise.all(proxies.map((p) => p.proc.stop(10_000)));
   await sys.dispose();
 });
@@ -181,7 +189,9 @@ async function underLoad(change: () => Promise<void>, settled: (s: Snapshot) => 
   const load = new Load(2);
   // Some load first, so that every replica has requests in flight when the change begins.
   await new Promise((r) => setTimeout(r, 300));
-  const streams = Array.from({ length: 4 }, (_, i) => complete(i % proxies.length, LONG_TOKENS, true));
+  const streams = Array.from({ length: LONG_STREAMS }, (_, i) =>
+    complete(i % proxies.length, LONG_TOKENS, true),
+  );
   await new Promise((r) => setTimeout(r, 200));
   const before = (await sys.until(() => true, "now")).replicas.filter((r) => r.service === SERVICE);
   await change();
@@ -208,12 +218,17 @@ describe("zero-downtime changes (issue 10)", () => {
     expect(failures(r.answers)).toEqual([]);
     expect(r.answers.length).toBeGreaterThan(20);
     whole(r.longs);
-    expect(r.longs.map((s) => s.model)).toEqual(Array(4).fill("model-v1"));
+    expect(r.longs.map((s) => s.model)).toEqual(Array(LONG_STREAMS).fill("model-v1"));
     expect(r.answers.filter((a) => a.sentAt > r.settledAt).every((a) => a.model === "model-v2")).toBe(true);
     expect(r.answers.some((a) => a.model === "model-v2")).toBe(true);
     // Each old replica drained: it waited for its streams, and was stopped as soon as they ended.
     const logs = await drained(r.before.map((x) => x.id));
     for (const l of logs) expect(l.msg).toMatch(/^replica drained/);
+    // `yard events --follow` showed each old replica's drain, start and end, as it happened.
+    for (const x of r.before) {
+      await events.waitForLine(new RegExp(`replica\\.draining\\s+replica ${x.id}\\b`), 10_000);
+      await events.waitForLine(new RegExp(`replica\\.drained\\s+replica ${x.id}\\b`), 10_000);
+    }
     const status = await sys.yard(["status", SERVICE]);
     expect(status.stdout).toMatch(/^llm\s+2\s+2\s+READY\s+2\/2/m);
   }, 180_000);
@@ -231,7 +246,7 @@ describe("zero-downtime changes (issue 10)", () => {
     );
     expect(failures(r.answers)).toEqual([]);
     whole(r.longs);
-    expect(r.longs.map((s) => s.model)).toEqual(Array(4).fill("model-v2"));
+    expect(r.longs.map((s) => s.model)).toEqual(Array(LONG_STREAMS).fill("model-v2"));
     // Never split: a request sent after any answer of the new revision came back is answered by
     // the new revision too, through the same proxy or another.
     const firstNew = Math.min(...r.answers.filter((a) => a.model === "model-v3").map((a) => a.doneAt));
@@ -245,6 +260,7 @@ describe("zero-downtime changes (issue 10)", () => {
       .service("provisioner")
       .lines.filter((l) => /revisions taking traffic changed/.test(l));
     expect(switched.some((l) => /"mode":"blue_green","from":\[2\],"to":\[3\]/.test(l))).toBe(true);
+    await events.waitForLine(/traffic\.switched/, 10_000);
   }, 180_000);
 
   it("yard down --replica-id under load: replaced first, then drained; 0 lost, 0 cut", async () => {
