@@ -3,7 +3,7 @@ import { replicaRecord as rep, specRecord } from "@switchyard/testkit";
 import { describe, expect, it } from "vitest";
 import { backoffDelayMs } from "./backoff.js";
 import { parseGpuList } from "./inventory.js";
-import { reconcile, servingRevisions, type World } from "./reconcile.js";
+import { desiredReplicas, reconcile, servingRevisions, type World } from "./reconcile.js";
 
 const NOW = 1_000_000;
 
@@ -35,6 +35,32 @@ const launch = (id: number, accelerator: unknown = null, revision = 1) => ({
   id,
   revision,
   accelerator,
+});
+
+describe("desiredReplicas: the autoscaler's target within the spec's bounds", () => {
+  const spec = (overprovision: number) => {
+    const r = specRecord({ replicas: 1, maxReplicas: 3, targetQps: 2 });
+    return {
+      ...r,
+      spec: {
+        ...r.spec,
+        service: {
+          ...r.spec.service,
+          replica_policy: { ...r.spec.service.replica_policy, num_overprovision: overprovision },
+        },
+      },
+    } as SpecRecord;
+  };
+  it.each([
+    { name: "no autoscaler yet: min_replicas", over: 0, scale: undefined, want: 1 },
+    { name: "below min", over: 0, scale: 0, want: 1 },
+    { name: "within bounds", over: 0, scale: 2, want: 2 },
+    { name: "above max", over: 0, scale: 5, want: 3 },
+    { name: "SkyServe's final target: max plus num_overprovision", over: 1, scale: 4, want: 4 },
+    { name: "and no further", over: 1, scale: 9, want: 4 },
+  ])("$name", ({ over, scale, want }) => {
+    expect(desiredReplicas(spec(over), scale)).toBe(want);
+  });
 });
 
 describe("reconcile", () => {

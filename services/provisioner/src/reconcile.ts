@@ -72,7 +72,9 @@ export const KEEP_FAILED = 3;
 export function desiredReplicas(spec: SpecRecord, scale: number | undefined): number {
   const p = spec.spec.service.replica_policy;
   if (scale === undefined) return p.min_replicas;
-  return Math.max(p.min_replicas, Math.min(Math.max(p.max_replicas, p.min_replicas), scale));
+  // SkyServe's final target is the clipped target plus num_overprovision: it may pass max_replicas.
+  const max = Math.max(p.max_replicas, p.min_replicas) + p.num_overprovision;
+  return Math.max(p.min_replicas, Math.min(max, scale));
 }
 
 /** GPU indices held by replicas whose processes may run (or are being stopped). */
