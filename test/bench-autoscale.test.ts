@@ -40,7 +40,8 @@ describe("pnpm bench autoscale --quick", () => {
     const a = f.scale_from_zero;
     expect(a.failed).toBe(0);
     expect(a.total_ms).toBeGreaterThanOrEqual(f.settings.engine_startup_delay_ms);
-    for (const k of ["total_ms", "engine_cold_start_ms", "overhead_ms"]) expect(finite(a[k]), k).toBe(true);
+    for (const k of ["total_ms", "engine_cold_start_ms", "overhead_ms", "overhead_less_probe_wait_ms"])
+      expect(finite(a[k]), k).toBe(true);
     expect(Object.keys(a.breakdown_ms).sort()).toEqual(
       [
         "decision_to_launch",

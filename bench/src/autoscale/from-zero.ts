@@ -105,6 +105,8 @@ export function summarizeFromZero(r: FromZeroResult) {
     engine_cold_start_ms: m((t) => t.engine_cold_start_ms),
     overhead_ms: m((t) => t.overhead_ms),
     overhead_ms_each: r.trials.map((t) => t.overhead_ms),
+    // The probe wait is the prober's interval at work (up to YARD_PROBE_INTERVAL_MS): the rest apart.
+    overhead_less_probe_wait_ms: m((t) => t.overhead_ms - t.breakdown_ms.probe_wait),
     breakdown_ms: {
       request_to_decision: m((t) => t.breakdown_ms.request_to_decision),
       decision_to_launch: m((t) => t.breakdown_ms.decision_to_launch),
