@@ -18,7 +18,8 @@ export interface ProberDeps {
   config: Pick<
     ProberConfig,
     "YARD_PROBE_INTERVAL_MS" | "YARD_PROBE_FAILURE_THRESHOLD_MS" | "YARD_PROBE_CONCURRENCY"
-  >;
+  > &
+    Partial<Pick<ProberConfig, "YARD_PROBE_STARTING_INTERVAL_MS">>;
   now?: () => number;
   timers?: Timers;
   http?: HttpProber;
@@ -59,6 +60,7 @@ export function build(deps: ProberDeps): ProberApp {
         loop: (p) =>
           createProbeLoop({
             intervalMs: deps.config.YARD_PROBE_INTERVAL_MS,
+            startingIntervalMs: deps.config.YARD_PROBE_STARTING_INTERVAL_MS,
             concurrency: deps.config.YARD_PROBE_CONCURRENCY,
             timers: deps.timers,
             ...p,

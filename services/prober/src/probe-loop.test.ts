@@ -37,6 +37,45 @@ function harness(opts: { concurrency?: number; due?: string[] } = {}) {
 }
 
 describe("probe loop", () => {
+  it("a faster tick probes only the replicas that never passed a probe", async () => {
+    const ticks = new Map<number, () => void>();
+    const timers: Timers = {
+      setInterval: (fn, ms) => {
+        ticks.set(ms, fn);
+        return ms;
+      },
+      clearInterval: (h) => {
+        ticks.delete(h as number);
+      },
+    };
+    const started: string[] = [];
+    const loop = createProbeLoop({
+      intervalMs: 2000,
+      startingIntervalMs: 100,
+      concurrency: 64,
+      timers,
+      due: () => ["ready", "starting"],
+      dueStarting: () => ["starting"],
+      probeOnce: async (key) => {
+        started.push(key);
+      },
+      onError: () => {},
+    });
+    loop.start();
+    expect([...ticks.keys()].sort((a, b) => a - b)).toEqual([100, 2000]);
+    const settle = () => new Promise<void>((r) => setImmediate(r));
+    ticks.get(100)!();
+    await settle();
+    ticks.get(100)!();
+    await settle();
+    expect(started).toEqual(["starting", "starting"]);
+    ticks.get(2000)!();
+    await settle();
+    expect(started).toEqual(["starting", "starting", "ready", "starting"]);
+    await loop.stop();
+    expect(ticks.size).toBe(0);
+  });
+
   it("a tick probes every due replica, skipping one whose probe is still in flight", async () => {
     const h = harness({ due: ["a", "b"] });
     h.loop.start();

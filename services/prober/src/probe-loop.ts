@@ -17,10 +17,18 @@ export const realTimers: Timers = {
 
 export interface ProbeLoopDeps {
   intervalMs: number;
+  /**
+   * A second, faster tick for replicas that have never passed a probe (`dueStarting`): a
+   * replica that finishes loading is routed within this, not within `intervalMs`. A probe of a
+   * port nobody listens on yet costs one refused connection.
+   */
+  startingIntervalMs?: number;
   concurrency: number;
   timers?: Timers;
   /** Keys to probe on a tick. */
   due(): Iterable<string>;
+  /** Keys to probe on a tick of `startingIntervalMs` (never ready yet). */
+  dueStarting?(): Iterable<string>;
   /** Probe one replica and apply the verdict. */
   probeOnce(key: string): Promise<void>;
   onError(key: string, err: unknown): void;
@@ -43,6 +51,7 @@ export function createProbeLoop(d: ProbeLoopDeps): ProbeLoop {
   let active = 0;
   let stopped = false;
   let handle: unknown = null;
+  let fastHandle: unknown = null;
 
   const acquire = async () => {
     if (active < d.concurrency) {
@@ -76,14 +85,19 @@ export function createProbeLoop(d: ProbeLoopDeps): ProbeLoop {
     void p.finally(() => pending.delete(p));
   };
 
-  const tick = () => {
+  const probeAll = (keys: Iterable<string>) => {
     if (stopped) return;
-    for (const key of d.due()) if (!running.has(key)) run(key);
+    for (const key of keys) if (!running.has(key)) run(key);
   };
+  const tick = () => probeAll(d.due());
+  const fastTick = () => probeAll(d.dueStarting?.() ?? []);
 
   return {
     start() {
-      if (handle === null && !stopped) handle = timers.setInterval(tick, d.intervalMs);
+      if (handle !== null || stopped) return;
+      handle = timers.setInterval(tick, d.intervalMs);
+      if (d.startingIntervalMs && d.dueStarting && d.startingIntervalMs < d.intervalMs)
+        fastHandle = timers.setInterval(fastTick, d.startingIntervalMs);
     },
     kick(key) {
       if (stopped) return;
@@ -93,6 +107,7 @@ export function createProbeLoop(d: ProbeLoopDeps): ProbeLoop {
     async stop() {
       stopped = true;
       if (handle !== null) timers.clearInterval(handle);
+      if (fastHandle !== null) timers.clearInterval(fastHandle);
       again.clear();
       while (pending.size > 0) await Promise.allSettled([...pending]);
     },

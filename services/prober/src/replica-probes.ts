@@ -50,7 +50,7 @@ export interface ReplicaProbesDeps {
   emit(ev: YardEvent, onFail: () => void): void;
   now(): number;
   failureThresholdMs: number;
-  loop(p: Pick<ProbeLoopDeps, "due" | "probeOnce" | "onError">): ProbeLoop;
+  loop(p: Pick<ProbeLoopDeps, "due" | "dueStarting" | "probeOnce" | "onError">): ProbeLoop;
 }
 
 export interface ReplicaProbes {
@@ -224,6 +224,8 @@ export function createReplicaProbes(d: ReplicaProbesDeps): ReplicaProbes {
 
   const loop = d.loop({
     due: () => [...entries].filter(([, e]) => !e.state.failed).map(([k]) => k),
+    dueStarting: () =>
+      [...entries].filter(([, e]) => !e.state.failed && e.state.firstReadyAt === null).map(([k]) => k),
     probeOnce,
     onError: (key, err) => logger.error({ key, err: String(err) }, "probe crashed"),
   });
