@@ -107,7 +107,7 @@ export function build(deps: AutoscalerDeps): AutoscalerApp {
   }
 
   function onReport(r: LoadReport): void {
-    const { result, urgent: held } = scaler.report(r, now());
+    const { result, urgent: decideNow } = scaler.report(r, now());
     metrics.report(result);
     if (result !== "ok" && result !== "duplicate") {
       // A flood of names: say so now and then, not per report.
@@ -117,8 +117,9 @@ export function build(deps: AutoscalerDeps): AutoscalerApp {
         logger.warn({ result, service: r.service, proxy: r.proxy_id }, "load report dropped");
       }
     }
-    // Requests wait at zero replicas: decide this service now, not at the next tick.
-    if (held && !urgent.has(r.service)) {
+    // Requests wait at zero replicas, or load rose where scaling up has no delay: decide this
+    // service now, not at the next tick.
+    if (decideNow && !urgent.has(r.service)) {
       urgent.add(r.service);
       schedule(() => {
         urgent.delete(r.service);

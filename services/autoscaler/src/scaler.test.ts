@@ -121,6 +121,17 @@ describe("Scaler", () => {
     expect(put.event).toBeNull();
   });
 
+  it("with upscale_delay_seconds 0 a report with requests is urgent (decided with it); with a delay it waits for the tick", () => {
+    const s = new Scaler(opts, 0);
+    s.setRoute("llm", route({ up: 0 }));
+    s.setRoute("slow", { ...route({ up: 300 }), name: "slow" });
+    s.stored(scaleRecord({ service: "llm", target_replicas: 1, revision: 1 }));
+    s.stored(scaleRecord({ service: "slow", target_replicas: 1, revision: 1 }));
+    expect(s.report(report(1, 5), 1 * S)).toEqual({ result: "ok", urgent: true });
+    expect(s.report(report(2, 0), 2 * S)).toEqual({ result: "ok", urgent: false });
+    expect(s.report({ ...report(1, 5), service: "slow" }, 1 * S)).toEqual({ result: "ok", urgent: false });
+  });
+
   it("a report holding requests at zero is urgent, and decides 0 → 1 before the warm-up ends", () => {
     const s = new Scaler(opts, 0);
     s.setRoute("llm", route({ up: 300 }));

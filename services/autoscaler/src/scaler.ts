@@ -80,11 +80,20 @@ export class Scaler {
     this.records.delete(service);
   }
 
-  /** A load report; `urgent` when it holds requests at a target of zero (decide it now). */
+  /**
+   * A load report; `urgent` (decide this service now, not at the next tick) when it holds
+   * requests at a target of zero, or when the service scales up without delay
+   * (`upscale_delay_seconds: 0`): a rise in load then reaches a decision with the report that
+   * shows it. Down-scaling keeps its own delay, so deciding more often changes nothing there.
+   */
   report(r: LoadReport, now: number): { result: ReportResult; urgent: boolean } {
     const result = this.book.report(r, now);
+    const route = this.routes.get(r.service);
+    if (result !== "ok" || !route) return { result, urgent: false };
     const target = this.records.get(r.service)?.target_replicas ?? 0;
-    return { result, urgent: result === "ok" && r.held > 0 && target === 0 && this.routes.has(r.service) };
+    const fromZero = r.held > 0 && target === 0;
+    const noUpDelay = route.replica_policy?.upscale_delay_seconds === 0 && r.requests > 0;
+    return { result, urgent: fromZero || noUpDelay };
   }
 
   /** Every service's decision (and the records of services that are gone). */
