@@ -74,7 +74,14 @@ describe("a service whose app fails before it was ever ready (SkyServe's unrecov
     const good = sys.writeYaml("good", yaml(FIXED));
     const up = await sys.yard(["up", good, "-n", "good", "--env", "AUTH_TOKEN=", "--wait"]);
     expect(up.code, up.all).toBe(0);
-    const s = await sys.until((s) => ofService(s, "good").endpoints.length === 1, "good routed");
+    await sys.until((s) => ofService(s, "good").endpoints.length === 1, "good routed");
+    // Starting replicas are probed every 100 ms, so `good` may be READY before the backoff is
+    // over: let it end (elapsed time is the condition), then take `good` down, one more
+    // reconcile pass over every service, and see that `broken` still was not relaunched.
+    const left = failedAt + 1_200 - Date.now();
+    if (left > 0) await new Promise((r) => setTimeout(r, left));
+    expect((await sys.yard(["down", "good"])).code).toBe(0);
+    const s = await sys.until((s) => ofService(s, "good").replicas.length === 0, "good gone");
     expect(Date.now() - failedAt).toBeGreaterThan(1_000);
     expect(mine(s)).toHaveLength(1);
     expect(mine(s)[0]).toMatchObject({ id: 1, phase: "FAILED" });
