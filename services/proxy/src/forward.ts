@@ -434,6 +434,9 @@ class Exchange implements Dispatcher.DispatchHandler {
       for (let i = 0; i < headers.length; i += 2) res.appendHeader(headers[i], headers[i + 1]);
       res.writeHead(status, statusText);
     }
+    // A response without a length is a stream (SSE, chunked): its client gets the headers now,
+    // as from the replica, not with the first token (a queued LLM stream may wait seconds).
+    if (!hasLength(headers)) res.flushHeaders();
     return true;
   }
 
@@ -563,4 +566,10 @@ class Exchange implements Dispatcher.DispatchHandler {
       upstreamStatus,
     );
   }
+}
+
+/** Does a (flat name, value, …) header list carry a Content-Length? */
+function hasLength(headers: readonly string[]): boolean {
+  for (let i = 0; i < headers.length; i += 2) if (headers[i].toLowerCase() === "content-length") return true;
+  return false;
 }

@@ -133,6 +133,14 @@ describe("forwarding", () => {
     expect(String(rest.value)).toBe("data: 2\n\n");
   });
 
+  it("a stream's headers reach the client when the replica sends them, before its first chunk", async () => {
+    const res = await get("/queued", "alpha.localhost");
+    // get() resolved with the headers while the replica still holds the body back.
+    expect([res.statusCode, res.headers["content-type"]]).toEqual([200, "text/event-stream"]);
+    a.gates.shift()!();
+    expect(await res.body.text()).toBe("data: 1\n\n");
+  });
+
   it("a client that disconnects aborts the upstream request and frees its in-flight slot", async () => {
     const res = await get("/hold", "alpha.localhost");
     const it = res.body[Symbol.asyncIterator]();

@@ -92,6 +92,11 @@ export class Upstream extends EventEmitter {
       res.writeHead(200, { "content-type": "text/event-stream" });
       res.write("data: 1\n\n");
       void this.gate().then(() => res.end("data: 2\n\n"));
+    } else if (path === "/queued") {
+      // A stream whose first token has to wait (the engine's queue): headers now, body later.
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      res.flushHeaders();
+      void this.gate().then(() => res.end("data: 1\n\n"));
     } else if (path === "/hold") {
       res.writeHead(200, { "content-type": "text/plain" });
       res.write("first\n");
