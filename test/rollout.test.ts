@@ -63,10 +63,12 @@ interface Answer {
   error: string | null;
 }
 
+/** `onArrived`: the engine took the request (a stream's headers came back, or it failed). */
 async function complete(
   proxy: number,
   maxTokens: number,
   stream: boolean,
+  onArrived: () => void = () => {},
 ): Promise<Answer & { tokens: number; done: boolean }> {
   const sentAt = Date.now();
   const out = {
@@ -82,6 +84,7 @@ async function complete(
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ prompt: "hi", max_tokens: maxTokens, stream }),
     });
+    onArrived();
     out.status = res.status;
     const text = await res.text();
     if (!stream) {
@@ -96,6 +99,7 @@ async function complete(
     out.model = chunks[0]?.model ?? null;
     return { ...out, doneAt: Date.now(), tokens: chunks.length, done: events.at(-1) === "[DONE]" };
   } catch (err) {
+    onArrived(); // no hang: the assertions on the answer report the failure
     return { ...out, error: String((err as Error).cause ?? err), doneAt: Date.now(), tokens: 0, done: false };
   }
 }
@@ -105,14 +109,24 @@ class Load {
   readonly answers: Answer[] = [];
   private running = true;
   private readonly loops: Promise<void>[];
+  private readonly waiters: { n: number; resolve: () => void }[] = [];
   constructor(workers: number) {
     this.loops = Array.from({ length: workers }, (_, w) => this.loop(w));
   }
   private async loop(w: number): Promise<void> {
     for (let i = 0; this.running; i++) {
       this.answers.push(await complete((w + i) % proxies.length, 1, false));
-      await new Promise((r) => setTimeout(r, 20));
+      for (const x of this.waiters.filter((x) => this.answers.length >= x.n)) {
+        this.waiters.splice(this.waiters.indexOf(x), 1);
+        x.resolve();
+      }
+      await new Promise((r) => setTimeout(r, 20)); // pacing of the load, not a wait for an event
     }
+  }
+  /** Resolves once `n` answers came back. */
+  answered(n: number): Promise<void> {
+    if (this.answers.length >= n) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push({ n, resolve }));
   }
   async stop(): Promise<Answer[]> {
     this.running = false;
@@ -187,17 +201,26 @@ afterAll(async () => {
 /** Under load with `streams` long streams: run `change`, wait for `settled`, stop the load. */
 async function underLoad(change: () => Promise<void>, settled: (s: Snapshot) => boolean, what: string) {
   const load = new Load(2);
-  // Some load first, so that every replica has requests in flight when the change begins.
-  await new Promise((r) => setTimeout(r, 300));
+  // Some load first (answers from both clients), then every long stream taken by an engine, so
+  // that the replicas have requests in flight when the change begins.
+  await load.answered(4);
+  let arrived = 0;
+  let allArrived!: () => void;
+  const inFlight = new Promise<void>((r) => {
+    allArrived = r;
+  });
   const streams = Array.from({ length: LONG_STREAMS }, (_, i) =>
-    complete(i % proxies.length, LONG_TOKENS, true),
+    complete(i % proxies.length, LONG_TOKENS, true, () => {
+      if (++arrived === LONG_STREAMS) allArrived();
+    }),
   );
-  await new Promise((r) => setTimeout(r, 200));
+  await inFlight;
   const before = (await sys.until(() => true, "now")).replicas.filter((r) => r.service === SERVICE);
   await change();
   const after = await sys.until(settled, what, 120_000);
   const settledAt = Date.now();
-  await new Promise((r) => setTimeout(r, 500));
+  // Some answers after the change settled: they show which revision serves now.
+  await load.answered(load.answers.length + 4);
   const answers = await load.stop();
   const longs = await Promise.all(streams);
   return { answers, longs, before, after: ofService(after, SERVICE).replicas, settledAt };

@@ -143,8 +143,18 @@ describe("prober (in process, real nats-server and HTTP)", () => {
     );
     expect(EndpointRecord.parse(draining.get("llm.1"))).toMatchObject({ url: up.url, revision: 1 });
     // Not probed any more: its end is decided (a failing probe must not take the mark away).
+    // A witness replica of the same service counts the prober's ticks: three probes of it are
+    // three ticks in which llm.1 would have been probed too.
     const probes = up.seen.length;
-    await new Promise((r) => setTimeout(r, 600));
+    const witness = await upstream({ token: TOKEN });
+    await putJson(
+      replicas,
+      "llm.2",
+      replicaRecord({ service: "llm", id: 2, url: witness.url, phase: "READY" }),
+    );
+    await waitForState(endpoints, present("llm.2"), "endpoint llm.2");
+    const ticks = witness.seen.length + 3;
+    await witness.nextRequest(() => witness.seen.length >= ticks);
     expect(up.seen.length).toBe(probes);
     await putJson(replicas, "llm.1", { ...rec, phase: "SHUTTING_DOWN", reason: "ScaledDown", drain: null });
     await waitForState(endpoints, absent("llm.1"), "endpoint llm.1 gone at the drain's end");
