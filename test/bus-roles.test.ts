@@ -81,6 +81,8 @@ const EVENTS: Record<BusUser, string[]> = {
   cli: [],
 };
 const ALL_EVENTS = Object.values(EVENTS).flat();
+/** Single writers with standbys: each writes, reads and watches its own key of yard-leases only. */
+const LEASE_HOLDERS: BusUser[] = ["spec", "provisioner", "prober", "autoscaler"];
 /** Users that read the events stream (`yard events`) with consumers of their own. */
 const EVENT_READERS: BusUser[] = ["cli"];
 /** Users that answer the CLI's requests, on its inbox. */
@@ -102,6 +104,13 @@ function may(user: BusUser, subject: string): boolean {
       .exec(subject)
       ?.slice(1)
       .find((x) => x !== undefined);
+  const L = Buckets.leases;
+  const lease = at(
+    new RegExp(
+      `^(?:\\$JS\\.API\\.DIRECT\\.GET\\.KV_${L}\\.|\\$JS\\.API\\.CONSUMER\\.CREATE\\.KV_${L}\\.[^.]+\\.)?\\$KV\\.${L}\\.(.+)$`,
+    ),
+  );
+  if (lease) return lease === user && LEASE_HOLDERS.includes(user);
   const kv = at(/^\$KV\.([^.]+)\./);
   if (kv) return WRITER[kv] === user;
   // Only the spec service creates streams: a creator chooses republish, sources and mirror.
@@ -165,6 +174,15 @@ function publishCatalogue(): string[] {
       `$JS.API.CONSUMER.CREATE.${s}`,
       `$JS.API.CONSUMER.CREATE.${s}.atk`,
       `$JS.API.CONSUMER.DURABLE.CREATE.${s}.atk`,
+    );
+  }
+  // Another role's lease: taking or reading it would let two writers act.
+  for (const u of LEASE_HOLDERS) {
+    const k = `$KV.${Buckets.leases}.${u}`;
+    out.push(
+      k,
+      `$JS.API.DIRECT.GET.KV_${Buckets.leases}.${k}`,
+      `$JS.API.CONSUMER.CREATE.KV_${Buckets.leases}.atk.${k}`,
     );
   }
   for (const s of STREAMS)
@@ -252,6 +270,7 @@ async function streamsState() {
     [`KV_${Buckets.services}`]: "spec",
     [`KV_${Buckets.replicas}`]: "provisioner",
     [`KV_${Buckets.endpoints}`]: "prober",
+    [`KV_${Buckets.leases}`]: "spec",
     [Streams.events.name]: "spec",
   };
   const out: Record<string, unknown> = {};

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import {
   call,
+  campaign,
   connectBus,
   consumeDurable,
   createYardStreams,
@@ -9,6 +10,7 @@ import {
   type KV,
   type NatsConnection,
   openBucket,
+  openLeaseBucket,
   publishEvent,
   putJson,
   serve,
@@ -16,7 +18,15 @@ import {
   waitForEventsStream,
   watchBucket,
 } from "@switchyard/bus";
-import { Buckets, type BusUser, Durables, Subjects, type YardEvent } from "@switchyard/contracts";
+import {
+  Buckets,
+  BusAccessByUser,
+  type BusUser,
+  Durables,
+  leaseKey,
+  Subjects,
+  type YardEvent,
+} from "@switchyard/contracts";
 import { startNats, type TestNats } from "@switchyard/testkit";
 import { BUS_USERS, devPassword, NATS_CONF_PATH, passwordVar, renderNatsConf } from "@switchyard/up";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -260,4 +270,40 @@ describe("deploy/nats/yard.conf", () => {
     await expect(openBucket(nc, Buckets.specs)).rejects.toThrow(refused);
     await expect(jetstream(nc).publish(`$KV.${Buckets.replicas}.x`, "{}")).rejects.toThrow(refused);
   });
+
+  it.each(BUS_USERS.filter((u) => BusAccessByUser[u].lease))(
+    "%s: takes, renews, watches and releases its own lease; another role's lease key is refused",
+    async (user) => {
+      const nc = conns[user];
+      const kv = await openLeaseBucket(nc);
+      const events: string[] = [];
+      let elected!: () => void;
+      const won = new Promise<void>((r) => {
+        elected = r;
+      });
+      const lease = campaign(
+        { kv, key: leaseKey(user), ttlMs: 1_000, renewMs: 100, logger: silentLogger },
+        {
+          elected: () => {
+            events.push("elected");
+            elected();
+          },
+          lost: (why) => events.push(why),
+        },
+      );
+      await won;
+      // Two renewals land (updates with the expected revision), seen through the watch.
+      const first = lease.revision();
+      const w = await kv.watch({ key: leaseKey(user), resumeFromRevision: first + 1 });
+      let renewals = 0;
+      for await (const e of w) if (e.operation === "PUT" && ++renewals === 2) break;
+      expect(lease.held()).toBe(true);
+      await lease.release();
+      expect((await kv.get(leaseKey(user)))?.operation).toBe("DEL");
+      expect(events).toEqual(["elected"]);
+      const other = BUS_USERS.find((u) => u !== user && BusAccessByUser[u].lease)!;
+      await expect(kv.put(leaseKey(other), "{}")).rejects.toThrow(refused);
+      await expect(kv.get(leaseKey(other))).rejects.toThrow(refused);
+    },
+  );
 });

@@ -83,6 +83,11 @@ export interface BusAccess {
    * rate limit), so those names are denied to every reader but the durable's own.
    */
   readsEvents?: boolean;
+  /**
+   * It runs as a single writer with standbys: it holds, renews and watches its own key of
+   * `yard-leases` (leaseKey(user)), and no other key there.
+   */
+  lease?: boolean;
 }
 
 const NONE: StreamsCreated = { buckets: [], events: false };
@@ -97,6 +102,7 @@ export const BusAccessByUser: Record<BusUser, BusAccess> = {
     publish: [],
     subscribe: ["yard.api.spec.*"],
     serves: true,
+    lease: true,
   },
   provisioner: {
     creates: NONE,
@@ -115,6 +121,7 @@ export const BusAccessByUser: Record<BusUser, BusAccess> = {
     // The proxies' load reports: a drain waits until none has a request in flight on the replica.
     subscribe: [Subjects.replicaLogs, Subjects.replicaDown, Subjects.metrics(">")],
     serves: true,
+    lease: true,
   },
   prober: {
     creates: NONE,
@@ -125,6 +132,7 @@ export const BusAccessByUser: Record<BusUser, BusAccess> = {
     publish: [],
     subscribe: [Subjects.probeHint],
     serves: false,
+    lease: true,
   },
   proxy: {
     creates: NONE,
@@ -149,6 +157,7 @@ export const BusAccessByUser: Record<BusUser, BusAccess> = {
     publish: [],
     subscribe: [Subjects.metrics(">")],
     serves: false,
+    lease: true,
   },
   cli: {
     creates: NONE,

@@ -24,6 +24,7 @@ export const ErrorCode = z.enum([
   "SY_ERR_FORBIDDEN", // an API request from a caller or origin that may not make it
   "SY_ERR_TOO_LARGE", // an apply request or its record is over the NATS server's max_payload
   "SY_ERR_CONFLICT", // the request does not fit the state: a replica already stopping, a failed one without --purge
+  "SY_ERR_NOT_LEADER", // this instance lost its lease (a standby took over) before it could write: try again
 ]);
 export type ErrorCode = z.infer<typeof ErrorCode>;
 

@@ -27,6 +27,7 @@ export {
 export { ErrorBody, ErrorCode, formatError, Issue, YardError } from "./errors.js";
 export type { EventOf, YardEventType } from "./events.js";
 export { EVENT_SCHEMA_VERSION, ProbeHint, YardEvent } from "./events.js";
+export { LEASE_DEFAULTS, LEASE_SCHEMA_VERSION, LeaseRecord } from "./lease.js";
 export { LOAD_SCHEMA_VERSION, LoadReport, MAX_REPORT_REPLICAS } from "./load.js";
 export { MASK, maskSpec, maskText, SHORT_SECRET_LENGTH, secretRanges, secretValues } from "./mask.js";
 export { SERVICE_NAME_RE, ServiceName } from "./names.js";
@@ -85,5 +86,13 @@ export {
   SpecRecord,
 } from "./spec.js";
 export type { BucketName } from "./subjects.js";
-export { BucketHistory, Buckets, parseReplicaKey, replicaKey, Streams, Subjects } from "./subjects.js";
+export {
+  BucketHistory,
+  Buckets,
+  leaseKey,
+  parseReplicaKey,
+  replicaKey,
+  Streams,
+  Subjects,
+} from "./subjects.js";
 export { MAX_PEM_BYTES, TLS_SCHEMA_VERSION, TlsMaterial, TlsRecord } from "./tls.js";

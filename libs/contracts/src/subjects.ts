@@ -22,6 +22,11 @@ export const Buckets = {
   scale: "yard-scale",
   /** A service's `service.tls` certificate and key (TlsRecord). Writer: spec service. Reader: proxy. */
   tls: "yard-tls",
+  /**
+   * One key per single-writer role (`spec`, `provisioner`, `prober`, `autoscaler`): the lease of
+   * the instance that acts (LeaseRecord, lease.ts). Each role may write its own key only.
+   */
+  leases: "yard-leases",
 } as const;
 export type BucketName = (typeof Buckets)[keyof typeof Buckets];
 
@@ -38,6 +43,8 @@ export const BucketHistory: Record<BucketName, number> = {
   [Buckets.scale]: 5,
   // One: a replaced or deleted private key does not linger in the stream.
   [Buckets.tls]: 1,
+  // One: only the latest revision decides who holds a lease.
+  [Buckets.leases]: 1,
 };
 
 export const Streams = {
@@ -65,6 +72,11 @@ export const Subjects = {
   eventsOfType: (type: string) => `yard.events.*.${type}`,
   metrics: (service: string) => `yard.metrics.${service}`,
 } as const;
+
+/** KV key of a role's lease in yard-leases: the role (its bus user) itself. */
+export function leaseKey(role: string): string {
+  return role;
+}
 
 /** KV key of a replica: `<service>.<id>`. Service names cannot contain dots (see names.ts). */
 export function replicaKey(service: string, id: number): string {

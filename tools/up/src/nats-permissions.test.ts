@@ -60,12 +60,14 @@ describe("permissionsOf", () => {
       const { stream, name } = Durables.provisionerFailures;
       const own = new RegExp(`^\\$JS\\.API\\.CONSUMER\\.CREATE\\.${stream}\\.${name}(\\.>)?$`);
       const events = `$JS.API.CONSUMER.CREATE.${Streams.events.name}.*.yard.events.>`;
+      const lease = `$JS.API.CONSUMER.CREATE.KV_${Buckets.leases}.*.$KV.${Buckets.leases}.${user}`;
       const creates = perms[user].publish.filter((s) => s.startsWith("$JS.API.CONSUMER.CREATE."));
       for (const s of creates)
         expect(
           s.match(/^\$JS\.API\.CONSUMER\.CREATE\.KV_([a-z-]+)\.\*\.\$KV\.\1\.>$/) ??
             s.match(own) ??
-            (s === events && BusAccessByUser[user].readsEvents ? s : null),
+            (s === events && BusAccessByUser[user].readsEvents ? s : null) ??
+            (s === lease && BusAccessByUser[user].lease ? s : null),
           s,
         ).not.toBeNull();
       // A pull request subject is one any reader's push consumer could feed (see access.ts Durables).
@@ -76,6 +78,24 @@ describe("permissionsOf", () => {
           (s) => /\.(PURGE|DELETE|UPDATE|SNAPSHOT|RESTORE)\b/.test(s) && !s.includes("CONSUMER.DELETE"),
         ),
       ).toEqual([]);
+    },
+  );
+
+  it.each(BUS_USERS)(
+    "%s touches in yard-leases its own lease key only, and only if it holds a lease",
+    (user) => {
+      const all = [...perms[user].publish, ...perms[user].subscribe].filter((s) =>
+        s.includes(Buckets.leases),
+      );
+      const writes = all.filter((s) => s.startsWith(`$KV.${Buckets.leases}.`));
+      const keyed = all.filter((s) => s.includes(`$KV.${Buckets.leases}.`));
+      if (!BusAccessByUser[user].lease) {
+        // The spec user creates every bucket, yard-leases included: only that (stream create and info).
+        expect(all.filter((s) => !/^\$JS\.API\.STREAM\.(INFO|CREATE)\./.test(s))).toEqual([]);
+        return;
+      }
+      expect(writes).toEqual([`$KV.${Buckets.leases}.${user}`]);
+      for (const s of keyed) expect(s.endsWith(`$KV.${Buckets.leases}.${user}`), s).toBe(true);
     },
   );
 

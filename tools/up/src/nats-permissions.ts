@@ -1,11 +1,13 @@
 import {
   type BucketName,
+  Buckets,
   type BusAccess,
   BusAccessByUser,
   type BusUser,
   type DurableGrant,
   Durables,
   inboxPrefixOf,
+  leaseKey,
   requestersOf,
   Streams,
   type StreamsCreated,
@@ -127,6 +129,26 @@ export function eventsReadDeny(a: BusAccess): string[] {
     ]);
 }
 
+/**
+ * Its own lease key in yard-leases and nothing else there: put, update and delete it (a
+ * JetStream publish on the key), get it (direct get by subject), watch it (a named ordered push
+ * consumer filtered to the key; deleting one, which an ordered consumer does when it resets).
+ */
+export function leaseSubjects(user: BusUser): string[] {
+  const b = Buckets.leases;
+  const s = `KV_${b}`;
+  const key = `$KV.${b}.${leaseKey(user)}`;
+  return [
+    `$JS.API.STREAM.INFO.${s}`,
+    key,
+    `$JS.API.DIRECT.GET.${s}.${key}`,
+    `$JS.API.CONSUMER.CREATE.${s}.*.${key}`,
+    `$JS.API.CONSUMER.INFO.${s}.*`,
+    `$JS.API.CONSUMER.DELETE.${s}.*`,
+    `$JS.FC.${s}.>`,
+  ];
+}
+
 export function permissionsOf(user: BusUser, a: BusAccess): UserPermissions {
   const ev = Streams.events.name;
   const publish = [
@@ -139,6 +161,7 @@ export function permissionsOf(user: BusUser, a: BusAccess): UserPermissions {
     ...a.events.map((t) => Subjects.eventsOfType(t)),
     ...(a.readsEvents ? eventsReadSubjects() : []),
     ...a.consumes.flatMap(consumerSubjects),
+    ...(a.lease ? leaseSubjects(user) : []),
     ...a.publish,
     // Answers go to the inboxes of the users allowed to ask, not wherever a request's reply
     // points: with `allow_responses` a caller could name, say, `$JS.API.STREAM.PURGE.<stream>`

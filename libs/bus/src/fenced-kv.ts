@@ -1,0 +1,86 @@
+import type { KV } from "@nats-io/kv";
+import { isWrongRevision } from "./lease.js";
+import type { Logger } from "./logger.js";
+
+/** The fence of a single writer: throws (SY_ERR_NOT_LEADER) unless it holds its lease now. */
+export interface Fence {
+  check(): void;
+}
+
+/** No standby: every write goes ahead (tests that build one app alone). */
+export const NO_FENCE: Fence = { check() {} };
+
+/** A write refused by the server: the key changed since this writer last wrote or read it. */
+export class WriteConflict extends Error {
+  constructor(
+    readonly key: string,
+    readonly expected: number,
+  ) {
+    super(`${key} changed since revision ${expected} (another writer?); re-read it`);
+    this.name = "WriteConflict";
+  }
+}
+
+/**
+ * A single writer's bucket, fenced twice: each write first asks the lease (`fence.check()`),
+ * then carries the key's expected revision (the last this writer wrote or read: `seen`), so the
+ * server refuses it if anyone wrote the key since, a new leader included. NATS 2.9 has no
+ * multi-key transaction tying a write to the lease; the per-key revision is what closes the
+ * gap between the fence's check and the write reaching the server. A refused write updates
+ * the revision it knows and throws WriteConflict: the caller decides again from fresh data.
+ */
+export class FencedKv {
+  private readonly revs = new Map<string, number>();
+
+  constructor(
+    readonly kv: KV,
+    private readonly fence: Fence,
+    private readonly logger: Logger,
+  ) {}
+
+  /** The key's revision as read (0: absent or deleted). */
+  seen(key: string, revision: number): void {
+    this.revs.set(key, revision);
+  }
+
+  async put(key: string, value: string): Promise<number> {
+    this.fence.check();
+    const expected = this.revs.get(key) ?? 0;
+    try {
+      const rev =
+        expected > 0 ? await this.kv.update(key, value, expected) : await this.kv.create(key, value);
+      this.revs.set(key, rev);
+      return rev;
+    } catch (err) {
+      throw await this.refused(key, expected, err);
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    this.fence.check();
+    let expected = this.revs.get(key);
+    if (expected === undefined) {
+      const e = await this.kv.get(key);
+      expected = e?.operation === "PUT" ? e.revision : 0;
+    }
+    if (expected === 0) return;
+    try {
+      await this.kv.delete(key, { previousSeq: expected });
+      this.revs.set(key, 0);
+    } catch (err) {
+      throw await this.refused(key, expected, err);
+    }
+  }
+
+  private async refused(key: string, expected: number, err: unknown): Promise<unknown> {
+    // `create` over an existing key says "wrong last sequence" too.
+    if (!isWrongRevision(err) && !/wrong last sequence|key exists/i.test(String(err))) return err;
+    const e = await this.kv.get(key).catch(() => null);
+    this.revs.set(key, e?.operation === "PUT" ? e.revision : 0);
+    this.logger.warn(
+      { key, expected, now: e?.revision ?? 0 },
+      "write refused: the key changed under this writer",
+    );
+    return new WriteConflict(key, expected);
+  }
+}
