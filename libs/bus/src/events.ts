@@ -6,13 +6,20 @@ import { existingStream, type WaitOptions, waitForStream } from "./streams.js";
 /**
  * Create the events stream if missing (idempotent), from its config in the contracts. Only the
  * spec service creates it (createYardStreams); an existing one with a foreign config is an error.
+ * `replicas`: copies kept by a NATS cluster (R); an existing stream keeps its own.
  */
-export async function ensureEventsStream(nc: NatsConnection): Promise<void> {
+export async function ensureEventsStream(nc: NatsConnection, replicas = 1): Promise<void> {
   const jsm = await jetstreamManager(nc);
   const { name, subjects, maxAgeMs, maxMsgs } = Streams.events;
   if (await existingStream(jsm, name, subjects)) return;
   try {
-    await jsm.streams.add({ name, subjects: [...subjects], max_age: maxAgeMs * 1e6, max_msgs: maxMsgs });
+    await jsm.streams.add({
+      name,
+      subjects: [...subjects],
+      max_age: maxAgeMs * 1e6,
+      max_msgs: maxMsgs,
+      num_replicas: replicas,
+    });
   } catch (err) {
     // Created between our look-up and add (a second spec service).
     if (!/already in use|exists/i.test(String(err))) throw err;

@@ -12,11 +12,11 @@ export type { KV };
  * Create a bucket with its config from the contracts (BucketHistory), or open it if it exists
  * and has that shape (an existing one that republishes, sources, mirrors or captures other
  * subjects is an error). Only the spec service creates buckets (createYardStreams); a suite may
- * stand in for it.
+ * stand in for it. `replicas`: copies kept by a NATS cluster (R); an existing bucket keeps its own.
  */
-export async function createBucket(nc: NatsConnection, name: BucketName): Promise<KV> {
+export async function createBucket(nc: NatsConnection, name: BucketName, replicas = 1): Promise<KV> {
   await existingStream(await jetstreamManager(nc), `KV_${name}`, [`$KV.${name}.>`]);
-  return new Kvm(nc).create(name, { history: BucketHistory[name] });
+  return new Kvm(nc).create(name, { history: BucketHistory[name], replicas });
 }
 
 /**

@@ -21,7 +21,17 @@ export interface BucketWatch {
  * research/toolchain.md pitfall 13). Malformed values are logged and skipped, never thrown.
  * If the watch dies (server restart), it is restarted from the last applied revision + 1, so
  * a reader converges without a full reload.
+ *
+ * A watch can also stall without dying: its consumer (an R=1 ephemeral the client makes) lived
+ * on a cluster node that was lost, and the client's own recovery (after missed heartbeats) is
+ * slow or, while JetStream elects new leaders, never comes (test/nats-cluster.test.ts saw a
+ * watch deliver nothing for 40 s). So a whole-bucket watch compares the stream's last sequence
+ * with what it applied every STALL_CHECK_MS; behind at two checks in a row without progress,
+ * it is restarted from the last applied revision + 1. An idle bucket costs one stream-info
+ * request a check and never restarts.
  */
+export const STALL_CHECK_MS = 1_000;
+
 export function watchBucket<S extends z.ZodType>(
   kv: KV,
   schema: S,
@@ -74,11 +84,41 @@ export function watchBucket<S extends z.ZodType>(
     }
   }
   void run();
+  // Only a whole-bucket watch can be compared with the stream's last sequence.
+  let behindAt: number | null = null;
+  let checking = false;
+  const stall =
+    key === ">"
+      ? setInterval(() => {
+          if (checking || !isReady) return;
+          checking = true;
+          kv.status()
+            .then((st) => {
+              const last = st.streamInfo.state.last_seq;
+              if (last <= lastRev) behindAt = null;
+              else if (behindAt !== lastRev) behindAt = lastRev;
+              else {
+                logger.warn(
+                  { event: "bus.watch_stalled", revision: lastRev, last },
+                  "KV watch stalled; restarting it",
+                );
+                behindAt = null;
+                stopIter?.();
+              }
+            })
+            .catch(() => {}) // the watch's own loop reports a broken connection
+            .finally(() => {
+              checking = false;
+            });
+        }, STALL_CHECK_MS)
+      : null;
+  stall?.unref();
   return {
     ready,
     revision: () => lastRev,
     stop() {
       stopped = true;
+      if (stall) clearInterval(stall);
       stopIter?.();
     },
   };

@@ -7,7 +7,9 @@ import { type HttpApi, type HttpApiConfig, startHttpApi } from "./http.js";
 export interface SpecDeps {
   nc: NatsConnection;
   logger: Logger;
-  config: HttpApiConfig & Pick<SpecConfig, "YARD_MAX_REPLICAS_PER_SERVICE">;
+  config: HttpApiConfig &
+    Pick<SpecConfig, "YARD_MAX_REPLICAS_PER_SERVICE"> &
+    Partial<Pick<SpecConfig, "YARD_NATS_REPLICAS">>;
 }
 
 export interface SpecApp {
@@ -29,7 +31,7 @@ export function build(deps: SpecDeps): SpecApp {
 
   return {
     async start() {
-      const h = createHandlers(await openSpecStore(nc, logger), logger, {
+      const h = createHandlers(await openSpecStore(nc, logger, config.YARD_NATS_REPLICAS ?? 1), logger, {
         maxReplicasPerService: config.YARD_MAX_REPLICAS_PER_SERVICE,
         maxPayload: () => nc.info?.max_payload,
       });

@@ -36,9 +36,10 @@ const MAX_CAS_ATTEMPTS = 20;
 export async function openSpecStore(
   nc: NatsConnection,
   logger: Logger,
+  replicas = 1,
   now?: () => Date,
 ): Promise<SpecStore> {
-  const kvs = await createYardStreams(nc);
+  const kvs = await createYardStreams(nc, { replicas, logger });
   const [specs, services, tls] = [kvs[Buckets.specs], kvs[Buckets.services], kvs[Buckets.tls]];
   return createSpecStore({ specs, services, tls, js: jetstream(nc), logger, now });
 }

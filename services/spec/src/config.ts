@@ -15,6 +15,8 @@ import { z } from "zod";
  * - YARD_SPEC_HTTP_ALLOWED_ORIGINS: browser origins accepted (none by default).
  * - YARD_MAX_REPLICAS_PER_SERVICE (64): a spec whose replicas, min_replicas or max_replicas
  *   is larger is refused (SY_ERR_SPEC_INVALID naming the field).
+ * - YARD_NATS_REPLICAS (1): copies of each bucket and stream that a NATS cluster keeps (R), set
+ *   when the spec service creates them; 3 on a 3-node cluster (docs/deploy.md).
  */
 export const SpecEnv = z.object({
   ...CommonEnv,
@@ -29,6 +31,8 @@ export const SpecEnv = z.object({
     .int("must be a whole number")
     .positive("must be 1 or more")
     .default(DEFAULT_SPEC_LIMITS.maxReplicasPerService),
+  // JetStream allows R 1 to 5.
+  YARD_NATS_REPLICAS: z.coerce.number().int("must be a whole number").min(1).max(5).default(1),
 });
 export type SpecConfig = z.infer<typeof SpecEnv>;
 
