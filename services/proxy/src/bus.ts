@@ -46,6 +46,9 @@ export async function connectRouteTable<U>(
     openBucket(nc, Buckets.endpoints, { logger }),
     openBucket(nc, Buckets.services, { logger }),
   ]);
+  // Both snapshots go in as one batch: each service's routable set is computed once, not after
+  // each of its endpoints (100k endpoints: the snapshot is most of a proxy's start).
+  table.beginBatch();
   const sw = watchBucket(
     services,
     ServiceRoute,
@@ -82,7 +85,7 @@ export async function connectRouteTable<U>(
       )
     : null;
   return {
-    ready: Promise.all([sw.ready, ew.ready, tw?.ready]).then(() => {}),
+    ready: Promise.all([sw.ready, ew.ready, tw?.ready]).then(() => table.endBatch()),
     hint(r) {
       const hint: ProbeHint = {
         schema: EVENT_SCHEMA_VERSION,

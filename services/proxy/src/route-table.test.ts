@@ -28,6 +28,11 @@ function table() {
   return { t, opened, closed };
 }
 
+/** A request reached this replica: its pool is opened (pools open at first use). */
+function touch(t: RouteTable<string>, service: string, key: string): void {
+  void t.get(service)?.all.find((r) => r.key === key)?.upstream;
+}
+
 type Op =
   | ["put", string, EndpointRecord, number]
   | ["del", string, number]
@@ -102,8 +107,10 @@ describe("RouteTable", () => {
   ])("$name", ({ ops, want, version, closed }) => {
     const { t, closed: c } = table();
     for (const op of ops) {
-      if (op[0] === "put") t.putEndpoint(op[1], op[2], op[3]);
-      else if (op[0] === "del") t.deleteEndpoint(op[1], op[2]);
+      if (op[0] === "put") {
+        t.putEndpoint(op[1], op[2], op[3]);
+        touch(t, op[2].service, op[1]);
+      } else if (op[0] === "del") t.deleteEndpoint(op[1], op[2]);
       else if (op[0] === "svc") t.putService(op[1]);
       else t.deleteService(op[1]);
     }
@@ -230,6 +237,7 @@ describe("RouteTable: drains and blue-green", () => {
     t.putEndpoint("llm.1", at(1, 1), 1);
     t.putEndpoint("llm.2", at(2, 1), 2);
     t.get("llm")!.replicas[0].inFlight = 3;
+    touch(t, "llm", "llm.1");
     t.putEndpoint("llm.1", at(1, 1, true), 3);
     expect(routed(t)).toEqual([2]);
     expect(t.get("llm")!.all.map((r) => [r.id, r.inFlight])).toEqual([
@@ -277,5 +285,59 @@ describe("RouteTable: drains and blue-green", () => {
     expect(joined).toEqual([]);
     t.putEndpoint("llm.2", at(2, 2), 2);
     expect(joined).toEqual(["llm"]);
+  });
+
+  it("opens a replica's pool at its first request, not with its endpoint; one never used leaves with nothing to close", () => {
+    const { t, opened, closed } = table();
+    for (let i = 1; i <= 100; i++) t.putEndpoint(`llm.${i}`, ep("llm", i, `http://h:${i}`), i);
+    expect(opened).toEqual([]);
+    const r = t.get("llm")!.replicas.find((x) => x.id === 7)!;
+    expect(r.upstream).toBe("http://h:7");
+    expect(r.upstream).toBe("http://h:7");
+    expect(opened).toEqual(["http://h:7"]);
+    t.deleteEndpoint("llm.1", 101);
+    t.deleteEndpoint("llm.7", 102);
+    expect(closed).toEqual(["http://h:7"]);
+    // A request still holding the removed replica gets a closed pool, never one left open.
+    const gone = t.get("llm")!.all.length;
+    t.putEndpoint("llm.1", ep("llm", 1, "http://h:1"), 103);
+    t.deleteEndpoint("llm.1", 104);
+    expect(t.get("llm")!.all.length).toBe(gone);
+  });
+
+  it("a batch gives the same routes as the changes one by one, and frees held requests only at its end", () => {
+    const ops = (t: RouteTable<string>) => {
+      t.putService(bg(2));
+      t.putService(route("emb", "round_robin"));
+      t.putEndpoint("llm.1", at(1, 1), 1);
+      t.putEndpoint("llm.2", at(2, 1), 2);
+      t.putEndpoint("llm.3", at(3, 2), 3);
+      t.putEndpoint("llm.4", at(4, 2), 4);
+      t.putEndpoint("emb.1", ep("emb", 1, "http://e:1"), 5);
+      t.putEndpoint("emb.2", ep("emb", 2, "http://e:2"), 6);
+      t.putEndpoint(
+        "emb.2",
+        endpointRecord({ service: "emb", replica_id: 2, url: "http://e:2", draining: true }),
+        7,
+      );
+      t.putEndpoint("old.1", ep("old", 1, "http://o:1"), 8);
+      t.deleteEndpoint("old.1", 9);
+    };
+    const joined: string[] = [];
+    const one = new RouteTable<string>({ open: (u) => u, close: () => {}, random: () => 0 });
+    const batched = new RouteTable<string>({
+      open: (u) => u,
+      close: () => {},
+      random: () => 0,
+      routable: (s) => joined.push(s),
+    });
+    ops(one);
+    batched.beginBatch();
+    ops(batched);
+    expect(joined).toEqual([]);
+    batched.endBatch();
+    expect(joined.sort()).toEqual(["emb", "llm"]);
+    expect(routesView(batched, 0)).toEqual(routesView(one, 0));
+    expect(routed(batched)).toEqual([3, 4]);
   });
 });
