@@ -23,7 +23,7 @@ const RUNNING = ["STARTING", "READY", "NOT_READY"];
 /** Every live replica process group is a replica record's, and each record's group is alive. */
 function noOrphanNoDuplicate(s: Snapshot): void {
   const running = s.replicas.filter((r) => RUNNING.includes(r.phase));
-  const pids = running.map((r) => r.pid!);
+  const pids = running.map((r) => Number(r.handle));
   expect(new Set(pids).size).toBe(pids.length);
   expect([...sys.replicaGroups()].sort()).toEqual([...pids].sort());
 }
@@ -89,12 +89,12 @@ describe("replica lifecycle (issue 3)", () => {
     const s = await sys.until(readyCount("trio", 3), "3 trio endpoints");
     const trio = ofService(s, "trio").replicas;
     expect(new Set(trio.map((x) => x.port)).size).toBe(3);
-    expect(new Set(trio.map((x) => x.pid)).size).toBe(3);
-    for (const x of trio) expect(alive(x.pid!)).toBe(true);
+    expect(new Set(trio.map((x) => x.handle)).size).toBe(3);
+    for (const x of trio) expect(alive(Number(x.handle))).toBe(true);
 
     const victim = trio[1]!;
     const killedAt = Date.now();
-    process.kill(-victim.pid!, "SIGKILL");
+    process.kill(-Number(victim.handle), "SIGKILL");
     await sys.until(
       (s) => !ofService(s, "trio").endpoints.some((e) => e.replica_id === victim.id),
       "the killed replica's endpoint removed",
@@ -118,7 +118,7 @@ describe("replica lifecycle (issue 3)", () => {
         readyCount("trio", 3)(s) && !ofService(s, "trio").endpoints.some((e) => e.replica_id === victim.id),
       "3 trio endpoints again, without the killed one",
     );
-    expect(alive(victim.pid!)).toBe(false);
+    expect(alive(Number(victim.handle))).toBe(false);
     noOrphanNoDuplicate(after);
   }, 180_000);
 
@@ -155,7 +155,7 @@ describe("replica lifecycle (issue 3)", () => {
       // The world moves on while it is down: one engine dies.
       const victim = before.find((r) => r.phase === "READY")!;
       try {
-        process.kill(-victim.pid!, "SIGKILL");
+        process.kill(-Number(victim.handle), "SIGKILL");
       } catch {
         // A provisioner stopped by SIGTERM already stopped its replicas.
       }
@@ -178,7 +178,7 @@ describe("replica lifecycle (issue 3)", () => {
 
   it("yard down → every replica process gone and its entries removed", async () => {
     const before = await sys.until((s) => s.replicas.length > 0, "replicas");
-    const pids = before.replicas.filter((r) => r.pid).map((r) => r.pid!);
+    const pids = before.replicas.filter((r) => r.handle).map((r) => Number(r.handle));
     const r = await sys.yard(["down", "--all"]);
     expect(r.code, r.all).toBe(0);
     await sys.until((s) => s.replicas.length === 0 && s.endpoints.length === 0, "everything removed");

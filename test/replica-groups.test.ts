@@ -66,16 +66,16 @@ describe("replica groups and secrets at rest", { timeout: 120_000 }, () => {
 
   it("a running replica's group is recorded (pgid → leader start time); once it is gone, the record and secrets.json go and its log is masked", async () => {
     const { p, r } = await runOne("web");
-    const stat = readFileSync(`/proc/${r.pid}/stat`, "utf8");
+    const stat = readFileSync(`/proc/${r.handle}/stat`, "utf8");
     const startTime = stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
-    expect(records()).toEqual([String(r.pid)]);
-    expect(readFileSync(join(groupsDir(), String(r.pid)), "utf8").trim()).toBe(startTime);
+    expect(records()).toEqual([String(r.handle)]);
+    expect(readFileSync(join(groupsDir(), String(r.handle)), "utf8").trim()).toBe(startTime);
     expect(existsSync(join(dirOf(r), "secrets.json"))).toBe(true);
     await expect.poll(() => readFileSync(join(dirOf(r), "replica.log"), "utf8")).toContain(TOKEN);
 
     await w.del(Buckets.specs, "web");
     await w.waitReplicas((rs) => rs.length === 0, "web.1 removed");
-    expect(groupAlive(r.pid!)).toBe(false);
+    expect(groupAlive(Number(r.handle))).toBe(false);
     expect(records()).toEqual([]);
     expect(existsSync(join(dirOf(r), "secrets.json"))).toBe(false);
     const log = readFileSync(join(dirOf(r), "replica.log"), "utf8");
@@ -89,7 +89,7 @@ describe("replica groups and secrets at rest", { timeout: 120_000 }, () => {
     await w.nats.stop();
     // SIGTERM stops every replica; none of the record writes can land.
     await p1.stop(20_000);
-    expect(groupAlive(r.pid!)).toBe(false);
+    expect(groupAlive(Number(r.handle))).toBe(false);
     await w.nats.restart();
     const before = await w.waitReplicas((rs) => !!one(rs, "api", 1), "the stale api.1 record");
     expect(one(before, "api", 1)?.phase).toBe("STARTING"); // what the bus still says
@@ -113,8 +113,9 @@ describe("replica groups and secrets at rest", { timeout: 120_000 }, () => {
     const { p: p1, r } = await runOne("exits");
     await killHard(p1);
     // Kill the engine only: its runner records "run 137" and exits.
-    for (const pid of groupMembers(r.pid!)) if (pid !== r.pid) process.kill(pid, "SIGKILL");
-    await expect.poll(() => groupAlive(r.pid!), { timeout: 15_000 }).toBe(false);
+    for (const pid of groupMembers(Number(r.handle)))
+      if (pid !== Number(r.handle)) process.kill(pid, "SIGKILL");
+    await expect.poll(() => groupAlive(Number(r.handle)), { timeout: 15_000 }).toBe(false);
 
     const p2 = await w.startService("provisioner");
     const rs = await w.waitReplicas((rs) => one(rs, "exits", 1)?.phase === "FAILED", "exits.1 FAILED");
@@ -130,11 +131,11 @@ describe("replica groups and secrets at rest", { timeout: 120_000 }, () => {
   it("the provisioner dies, `pnpm start` stops its replica group: nothing left; the next provisioner records a stop, not a crash", async () => {
     const { p: p1, r } = await runOne("orphan");
     await killHard(p1);
-    expect(groupAlive(r.pid!)).toBe(true); // a dead provisioner's replica lives on
+    expect(groupAlive(Number(r.handle))).toBe(true); // a dead provisioner's replica lives on
 
-    expect(await stopReplicaGroups(w.stateDir, 5_000)).toEqual([r.pid]);
-    expect(groupAlive(r.pid!)).toBe(false);
-    expect(records()).toEqual([`${r.pid}.stopped`]);
+    expect(await stopReplicaGroups(w.stateDir, 5_000)).toEqual([Number(r.handle)]);
+    expect(groupAlive(Number(r.handle))).toBe(false);
+    expect(records()).toEqual([`${r.handle}.stopped`]);
     expect(await stopReplicaGroups(w.stateDir, 5_000)).toEqual([]); // nothing twice
 
     const p2 = await w.startService("provisioner");
@@ -148,7 +149,7 @@ describe("replica groups and secrets at rest", { timeout: 120_000 }, () => {
     );
     expect(existsSync(join(dirOf(r), "secrets.json"))).toBe(false);
     const [r2] = rs.filter((x) => x.service === "orphan");
-    expect(records()).toEqual([String(r2.pid)]);
+    expect(records()).toEqual([String(r2.handle)]);
     await p2.stop();
     expect(records()).toEqual([]);
   });

@@ -18,7 +18,7 @@ function rec(o: Partial<ReplicaRecord> & { id: number }): ReplicaRecord {
     url: null,
     port: null,
     accelerator: null,
-    pid: null,
+    handle: null,
     host: "127.0.0.1",
     reason: null,
     message: null,

@@ -59,6 +59,7 @@ export const SCALE_DOWN_ORDER: readonly ReplicaPhase[] = [
  * - PortInUse: the replica's port was taken when it started.
  * - SetupFailed: `setup` exited non-zero.
  * - ProcessExited: the `run` process exited.
+ * - OutOfMemory: the replica was killed for passing its memory limit (a container's OOM kill).
  * - InitialDelayExceeded: never passed a probe within `initial_delay_seconds`.
  * - ProbeFailing: was ready, then failed probes for longer than the threshold.
  * - LaunchFailed: the backend could not start the replica.
@@ -71,6 +72,7 @@ export const Reason = z.enum([
   "PortInUse",
   "SetupFailed",
   "ProcessExited",
+  "OutOfMemory",
   "InitialDelayExceeded",
   "ProbeFailing",
   "LaunchFailed",
@@ -111,8 +113,13 @@ export const ReplicaRecord = z.object({
   accelerator: z.string().nullable(),
   accelerator_count: z.number().nullable().default(null),
   gpu_indices: z.array(z.number().int()).default([]),
-  /** Backend-specific handle: the local backend stores the process group id. */
-  pid: z.number().int().nullable(),
+  /**
+   * The backend's opaque handle of the replica (which `backend` says how to read: the local
+   * backend's process group id, the docker backend's container id); null until launched.
+   * Records written before handles existed (with `pid`) read as null: the provisioner learns
+   * the handle again from its backend when it adopts the replica.
+   */
+  handle: z.string().max(256).nullable().default(null),
   host: z.string(),
   reason: Reason.nullable(),
   message: z.string().nullable(),
@@ -147,6 +154,7 @@ export type ReplicaRecord = z.infer<typeof ReplicaRecord>;
 export const APP_FAILURE_REASONS: readonly Reason[] = [
   "SetupFailed",
   "ProcessExited",
+  "OutOfMemory",
   "InitialDelayExceeded",
 ];
 

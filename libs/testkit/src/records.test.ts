@@ -95,7 +95,7 @@ describe("record builders", () => {
     {
       name: "replica: not launched yet",
       got: replicaRecord({ phase: "PENDING", url: null, launched_at: null }),
-      want: { phase: "PENDING", url: null, port: null, pid: null, launched_at: null },
+      want: { phase: "PENDING", url: null, port: null, handle: null, launched_at: null },
     },
     {
       name: "endpoint: the url follows the replica id",

@@ -162,7 +162,7 @@ export function replicaRecord(o: Partial<ReplicaRecord> = {}): ReplicaRecord {
     accelerator: null,
     accelerator_count: null,
     gpu_indices: [],
-    pid: null,
+    handle: null,
     host: "127.0.0.1",
     reason: null,
     message: null,

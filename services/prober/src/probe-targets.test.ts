@@ -28,7 +28,7 @@ const replica = (over: Partial<ReplicaRecord> = {}) =>
     revision: 2,
     url: "http://127.0.0.1:8001",
     accelerator: "L4",
-    pid: 42,
+    handle: "42",
     launched_at: "2026-11-28T10:00:00.000Z",
     updated_at: "2026-11-28T10:00:00.000Z",
     ...over,

@@ -1,6 +1,6 @@
 import type { Logger, NatsConnection } from "@switchyard/bus";
 import { SILENT_REPORT_INTERVALS, secretValues } from "@switchyard/contracts";
-import type { Backend } from "./backend.js";
+import type { Backend } from "./backends/backend.js";
 import {
   consumeFailures,
   eventPublisher,
@@ -12,7 +12,6 @@ import {
 } from "./bus.js";
 import type { ProvisionerConfig } from "./config.js";
 import { Drainer } from "./drainer.js";
-import { detectInventory } from "./gpu-inventory.js";
 import { describeInventory } from "./inventory.js";
 import { answerLogs } from "./logs-api.js";
 import { Provisioner } from "./provisioner.js";
@@ -23,7 +22,6 @@ export interface ProvisionerDeps {
   logger: Logger;
   config: Pick<
     ProvisionerConfig,
-    | "YARD_GPUS"
     | "YARD_HOST_ADDRESS"
     | "YARD_KEEP_REPLICAS_ON_EXIT"
     | "YARD_MAX_REPLICAS"
@@ -59,7 +57,7 @@ export function build(deps: ProvisionerDeps): ProvisionerApp {
       const publish = await eventPublisher(nc, logger);
       const store = new ReplicaStore(replicas.kv, logger);
       store.load(replicas.records);
-      const inventory = detectInventory(config.YARD_GPUS, logger);
+      const inventory = await backend.inventory();
       // Listening first: a drain waits on the proxies' reports, heard from the start.
       const drainer = new Drainer({
         now: Date.now,

@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import { SKYSERVE_DRAIN_SECONDS } from "@switchyard/contracts";
 import { bool, CommonEnv, millis, parseEnv } from "@switchyard/runtime";
 import { z } from "zod";
+import { BACKEND_ENV, BACKEND_NAMES } from "./backends/index.js";
 
 /** The Switchyard checkout this provisioner runs from (for its node_modules/.bin). */
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
@@ -28,8 +29,8 @@ export const ProvisionerEnv = z.object({
   YARD_TERMINATE_GRACE_MS: millis(10_000),
   /** On SIGTERM leave replicas running (a restarted provisioner adopts them) instead of stopping them. */
   YARD_KEEP_REPLICAS_ON_EXIT: bool(false),
-  /** Where replicas run; only `local` (process groups on this host) exists today. */
-  YARD_BACKEND: z.enum(["local"]).default("local"),
+  /** Where replicas run: a folder of backends/ (local: process groups on this host). */
+  YARD_BACKEND: z.enum(BACKEND_NAMES).default("local"),
   /** Dirs put first on each replica's PATH (`:`-separated); default: the checkout's node_modules/.bin. */
   YARD_REPLICA_PATH: z.string().default(join(REPO_ROOT, "node_modules", ".bin")),
   /** Replica records (pending, running or stopping) across all services at once; the rest wait. */
@@ -52,6 +53,8 @@ export const ProvisionerEnv = z.object({
    * provisioner that just started waits 3 of them before it takes "no report" for "no proxy".
    */
   YARD_PROXY_REPORT_MS: z.coerce.number().int().min(50).max(600_000).default(1_000),
+  /** Each backend's own settings (backends/<name>/config.ts). */
+  ...BACKEND_ENV,
 });
 export type ProvisionerConfig = z.infer<typeof ProvisionerEnv>;
 

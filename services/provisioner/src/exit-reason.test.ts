@@ -34,6 +34,19 @@ describe("classifyExit", () => {
         "run exited with code 1: its port 8000 was already in use (does the run command hard-code a port? use --port $YARD_REPLICA_PORT)",
     },
     {
+      name: "container OOM-killed while running",
+      e: { stage: "unknown", code: 137, oomKilled: true, logTail: "", port: 8000 },
+      reason: "OutOfMemory",
+      message:
+        "the replica was killed for running out of memory (OOM kill, with code 137 (killed by SIGKILL))",
+    },
+    {
+      name: "OOM kill wins over a bind error in the log",
+      e: { stage: "run", code: 137, oomKilled: true, logTail: "EADDRINUSE", port: 8000 },
+      reason: "OutOfMemory",
+      message: "run was killed for running out of memory (OOM kill, with code 137 (killed by SIGKILL))",
+    },
+    {
       name: "no status recorded",
       e: { stage: "unknown", code: null, logTail: "", port: null },
       reason: "ProcessExited",

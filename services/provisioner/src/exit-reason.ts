@@ -7,6 +7,8 @@ export interface ExitInfo {
   stage: "setup" | "run" | "unknown";
   /** Exit code (bash reports death by signal N as 128+N); null when unknown. */
   code: number | null;
+  /** The kernel killed it for passing its memory limit (a container's OOMKilled). */
+  oomKilled?: boolean;
   /** The end of the replica's log, to recognise a port clash. */
   logTail: string;
   port: number | null;
@@ -18,9 +20,15 @@ export interface Failure {
   message: string;
 }
 
-/** The failure a replica's exit means: SetupFailed, PortInUse (bind error) or ProcessExited. */
+/** The failure a replica's exit means: OutOfMemory, SetupFailed, PortInUse (bind error) or ProcessExited. */
 export function classifyExit(e: ExitInfo): Failure {
   const how = e.code === null ? "with an unknown status" : `with code ${e.code}${signalNote(e.code)}`;
+  if (e.oomKilled)
+    return {
+      phase: "FAILED",
+      reason: "OutOfMemory",
+      message: `${e.stage === "unknown" ? "the replica" : e.stage} was killed for running out of memory (OOM kill, ${how})`,
+    };
   if (e.stage === "setup") return { phase: "FAILED", reason: "SetupFailed", message: `setup exited ${how}` };
   if (/EADDRINUSE|address already in use/i.test(e.logTail))
     return {

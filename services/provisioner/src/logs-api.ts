@@ -6,8 +6,7 @@ import {
   YardError,
 } from "@switchyard/contracts";
 import type { z } from "zod";
-import type { Backend } from "./backend.js";
-import { readMaskedChunk } from "./log-chunk.js";
+import type { Backend } from "./backends/backend.js";
 import type { ReplicaStore } from "./replica-store.js";
 
 export type LogsQuery = z.output<typeof LogsRequest>;
@@ -37,7 +36,7 @@ export function answerLogs(
     // track it yet, e.g. before adoption after a restart): then a possible secret's start
     // at the end of the log is held back for the next chunk (see maskWindow).
     const more = running || (r !== undefined && !FAILED_PHASES.includes(r.phase));
-    const chunk = readMaskedChunk(backend.logFile(req.service, id), req, secrets, more);
+    const chunk = backend.readLog(req.service, id, req, secrets, more);
     if (!r && chunk.data === "" && req.offset === 0)
       throw new YardError("SY_ERR_NOT_FOUND", `no replica ${id} of service ${req.service}`);
     const finished = !r || (FAILED_PHASES.includes(r.phase) && !running);

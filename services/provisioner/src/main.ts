@@ -2,19 +2,13 @@ import { connectServiceBusOrExit, type NatsConnection } from "@switchyard/bus";
 import { formatError, YardError } from "@switchyard/contracts";
 import { createLogger, loadConfigOrExit, onShutdown } from "@switchyard/runtime";
 import { build, type ProvisionerApp } from "./app.js";
+import { createBackend } from "./backends/index.js";
 import { loadConfig } from "./config.js";
-import { LocalBackend } from "./local-backend.js";
 
-// The provisioner: single writer of yard-replicas; runs replicas with the local backend.
+// The provisioner: single writer of yard-replicas; runs replicas with the backend YARD_BACKEND names.
 const logger = createLogger({ name: "provisioner" });
 const config = loadConfigOrExit(logger, loadConfig, process.exit);
-// YARD_BACKEND has one value today, `local`.
-const backend = new LocalBackend({
-  stateDir: config.YARD_STATE_DIR,
-  terminateGraceMs: config.YARD_TERMINATE_GRACE_MS,
-  extraPath: config.YARD_REPLICA_PATH.split(":").filter(Boolean),
-  logger,
-});
+const backend = createBackend(config, logger);
 let nc: NatsConnection | null = null;
 /** Set once started: a SIGTERM before that (waiting for NATS or the buckets) has nothing to stop. */
 let running: ProvisionerApp | null = null;

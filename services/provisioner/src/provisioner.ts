@@ -18,7 +18,7 @@ import {
   YardError,
   type YardEvent,
 } from "@switchyard/contracts";
-import type { Backend, BackendEvent, FoundReplica } from "./backend.js";
+import type { Backend, BackendEvent, FoundReplica } from "./backends/backend.js";
 import { type Backoff, recordFailure } from "./backoff.js";
 import { DEFAULT_LAUNCH_INTERVAL_MS, DEFAULT_LAUNCHES_PER_INTERVAL, DEFAULT_MAX_REPLICAS } from "./config.js";
 import { Drainer } from "./drainer.js";
@@ -168,7 +168,7 @@ export class Provisioner {
       if (step.type === "adopt") {
         const r = this.d.store.get(key)!;
         this.d.backend.adopt(step.found);
-        if (r.pid !== step.found.pid) this.d.store.put({ ...r, pid: step.found.pid });
+        if (r.handle !== step.found.handle) this.d.store.put({ ...r, handle: step.found.handle });
         if (r.phase === "PROVISIONING" && step.found.runStarted) this.ops.started(key);
       } else if (step.type === "resume_drain") {
         this.d.backend.adopt(step.found);
@@ -178,7 +178,7 @@ export class Provisioner {
         this.ops.fail(key, { phase: "FAILED", reason: step.reason, message: step.message });
       else if (step.type === "terminate")
         void this.ops.terminate(key, null, step.message ?? "stopping (interrupted)");
-      else this.ops.kill(step.service, step.id, step.pid);
+      else this.ops.kill(step.service, step.id, step.handle);
     }
   }
 

@@ -108,7 +108,7 @@ describe("reconcile", () => {
         replicas: [
           rep({ id: 1, phase: "READY" }),
           rep({ id: 2, phase: "STARTING" }),
-          rep({ id: 3, phase: "PENDING", pid: null }),
+          rep({ id: 3, phase: "PENDING", handle: null }),
         ],
         endpoints: ["svc.1"],
       }),
@@ -346,7 +346,7 @@ describe("reconcile with accelerators (YARD_GPUS)", () => {
     const pending = rep({
       id: 2,
       phase: "PENDING",
-      pid: null,
+      handle: null,
       reason: "NoAcceleratorFree",
       message: "no free accelerator among {L4:1, A100:1}; inventory L4:1 (1 in use)",
     });
@@ -434,7 +434,7 @@ describe("reconcile: a revision halted by an unrecoverable failure (SkyServe)", 
       name: "a replica waiting for a GPU is dropped, not launched",
       w: world({
         specs: [specRecord({ replicas: 2 })],
-        replicas: [broken(1), rep({ id: 2, phase: "PENDING", pid: null, reason: "NoAcceleratorFree" })],
+        replicas: [broken(1), rep({ id: 2, phase: "PENDING", handle: null, reason: "NoAcceleratorFree" })],
         backoff: over,
       }),
       actions: [{ type: "drop", key: "svc.2" }, halted(1)],

@@ -1,14 +1,14 @@
 import { replicaRecord as rep } from "@switchyard/testkit";
 import { describe, expect, it } from "vitest";
-import type { FoundReplica } from "./backend.js";
+import type { FoundReplica } from "./backends/backend.js";
 import type { ExitInfo } from "./exit-reason.js";
-import { type GoneInfo, planRecovery } from "./recovery.js";
+import { planRecovery } from "./recovery.js";
 
 /** A replica whose processes are gone, with what its dir tells about how it ended. */
-const gone = (info: GoneInfo): FoundReplica & GoneInfo => ({
+const gone = (info: Pick<FoundReplica, "stoppedBy" | "exit">): FoundReplica => ({
   service: "svc",
   id: 1,
-  pid: 1001,
+  handle: "1001",
   running: false,
   runStarted: true,
   ...info,

@@ -1,12 +1,12 @@
 import { replicaRecord as rep } from "@switchyard/testkit";
 import { describe, expect, it } from "vitest";
-import type { FoundReplica } from "./backend.js";
+import type { FoundReplica } from "./backends/backend.js";
 import { planRecovery } from "./recovery.js";
 
 const found = (id: number, running: boolean, service = "svc"): FoundReplica => ({
   service,
   id,
-  pid: 1000 + id,
+  handle: String(1000 + id),
   running,
   runStarted: true,
 });
@@ -48,17 +48,17 @@ describe("planRecovery", () => {
       name: "process without a record (crash between spawn and write) → kill: no orphan",
       records: [],
       found: [found(4, true, "other")],
-      plan: [{ type: "kill", service: "other", id: 4, pid: 1004 }],
+      plan: [{ type: "kill", service: "other", id: 4, handle: "1004" }],
     },
     {
       name: "failed record whose process still runs → kill, record kept",
       records: [rep({ id: 2, phase: "FAILED" })],
       found: [found(2, true)],
-      plan: [{ type: "kill", service: "svc", id: 2, pid: 1002 }],
+      plan: [{ type: "kill", service: "svc", id: 2, handle: "1002" }],
     },
     {
       name: "dead leftovers and settled records → nothing",
-      records: [rep({ id: 2, phase: "FAILED" }), rep({ id: 3, phase: "PENDING", pid: null })],
+      records: [rep({ id: 2, phase: "FAILED" }), rep({ id: 3, phase: "PENDING", handle: null })],
       found: [found(2, false), found(9, false)],
       plan: [],
     },

@@ -5,19 +5,8 @@ import {
   RUNNING_PHASES,
   replicaKey,
 } from "@switchyard/contracts";
-import type { FoundReplica } from "./backend.js";
-import { classifyExit, type ExitInfo } from "./exit-reason.js";
-
-/**
- * What a backend can tell of a replica whose processes are gone (the local backend reads its
- * dir); absent where it cannot tell.
- */
-export interface GoneInfo {
-  /** It was stopped on purpose, by whom ("provisioner", "pnpm start"). */
-  stoppedBy?: string | null;
-  /** How it ended: the runner's exit status and the log's tail. */
-  exit?: ExitInfo | null;
-}
+import type { FoundReplica } from "./backends/backend.js";
+import { classifyExit } from "./exit-reason.js";
 
 export type Recovery =
   /** Its process runs: watch it again (the reconciler then keeps or stops it). */
@@ -31,8 +20,8 @@ export type Recovery =
   | { type: "terminate"; key: string; message?: string }
   /** It was draining (its record says so) and still runs: wait for the rest of the drain, then stop it. */
   | { type: "resume_drain"; key: string; found: FoundReplica }
-  /** A process with no (running) record: stop it, keep the record as it is. */
-  | { type: "kill"; service: string; id: number; pid: number };
+  /** A replica with no (running) record: stop it, keep the record as it is. */
+  | { type: "kill"; service: string; id: number; handle: string };
 
 /**
  * What a (re)starting provisioner does with the records it finds and the processes on the host:
@@ -43,10 +32,7 @@ export type Recovery =
  * its own with a recorded status → the failure that status means, as if the provisioner had
  * seen it exit; no status (killed with its runner) → "gone when the provisioner started".
  */
-export function planRecovery(
-  records: readonly ReplicaRecord[],
-  found: readonly (FoundReplica & GoneInfo)[],
-): Recovery[] {
+export function planRecovery(records: readonly ReplicaRecord[], found: readonly FoundReplica[]): Recovery[] {
   const out: Recovery[] = [];
   const byKey = new Map(found.map((f) => [replicaKey(f.service, f.id), f]));
   for (const r of records) {
@@ -70,10 +56,10 @@ export function planRecovery(
           message: "the replica's processes were gone when the provisioner started",
         });
     } else if (alive && (r.phase === "PENDING" || FAILED_PHASES.includes(r.phase)))
-      out.push({ type: "kill", service: r.service, id: r.id, pid: f.pid });
+      out.push({ type: "kill", service: r.service, id: r.id, handle: f.handle });
   }
   for (const f of byKey.values())
-    if (f.running) out.push({ type: "kill", service: f.service, id: f.id, pid: f.pid });
+    if (f.running) out.push({ type: "kill", service: f.service, id: f.id, handle: f.handle });
   return out;
 }
 

@@ -10,9 +10,8 @@ import {
   replicaKey,
   type YardEvent,
 } from "@switchyard/contracts";
-import type { Backend } from "./backend.js";
+import type { Backend, Launched } from "./backends/backend.js";
 import type { Drainer, DrainOutcome } from "./drainer.js";
-import { readFailureLog } from "./failure-log.js";
 import type { Allocation } from "./inventory.js";
 import { choosePort } from "./port-choice.js";
 import type { ReplicaStore } from "./replica-store.js";
@@ -87,18 +86,18 @@ export class ReplicaOps {
         const port = await choosePort(backend, store, key, spec);
         if (!ours()) return;
         if (!port.ok) return this.fail(key, { phase: "FAILED", reason: "PortInUse", message: port.message });
-        let pid: number;
+        let launched: Launched;
         try {
           const gpuIndices = acc?.indices ?? [];
-          ({ pid } = await backend.launch({ service, id, revision, spec, port: port.port, gpuIndices }));
+          launched = await backend.launch({ service, id, revision, spec, port: port.port, gpuIndices });
         } catch (err) {
           const message = `could not start the replica: ${(err as Error).message}`;
           return this.fail(key, { phase: "FAILED", reason: "LaunchFailed", message });
         }
         const r = ours();
-        if (!r) return void (await backend.terminate(service, id, pid));
-        store.put({ ...r, pid });
-        this.event({ type: "replica.launched", ...ids(r), url: this.url(port.port) });
+        if (!r) return void (await backend.terminate(service, id, launched.handle));
+        store.put({ ...r, handle: launched.handle, host: launched.host });
+        this.event({ type: "replica.launched", ...ids(r), url: url(launched.host, port.port) });
       })(),
     );
   }
@@ -107,7 +106,7 @@ export class ReplicaOps {
   started(key: string): void {
     const r = this.d.store.get(key);
     if (r?.phase !== "PROVISIONING" || r.port === null) return;
-    this.change({ ...r, phase: "STARTING", url: this.url(r.port) });
+    this.change({ ...r, phase: "STARTING", url: url(r.host, r.port) });
   }
 
   /**
@@ -121,11 +120,11 @@ export class ReplicaOps {
     // Read now: the backend scrubs the secrets file once the processes are gone.
     const secrets = [...this.d.backend.secretValues(r.service, r.id), ...this.d.secretsOf(r.service)];
     const more = this.d.backend.running(r.service, r.id);
-    const log_tail = readFailureLog(this.d.backend.logFile(r.service, r.id), secrets, more);
+    const log_tail = this.d.backend.logTail(r.service, r.id, secrets, more);
     const unrecoverable = f.unrecoverable ?? false;
     this.change({ ...r, phase: f.phase, reason: f.reason, message: f.message, unrecoverable, log_tail });
     this.background(
-      this.d.backend.terminate(r.service, r.id, r.pid).then(() => {
+      this.d.backend.terminate(r.service, r.id, r.handle).then(() => {
         this.event({ type: "replica.terminated", ...ids(r), reason: f.reason });
         this.d.kick();
       }),
@@ -144,7 +143,7 @@ export class ReplicaOps {
     // A drain cut short (the provisioner stops) ends here: its endpoint goes too.
     if (r.phase !== "SHUTTING_DOWN" || r.drain)
       this.change({ ...r, phase: "SHUTTING_DOWN", reason: reason ?? r.reason, message, drain: null });
-    const p = this.d.backend.terminate(r.service, r.id, r.pid).then(() => {
+    const p = this.d.backend.terminate(r.service, r.id, r.handle).then(() => {
       this.d.store.remove(key);
       this.event({ type: "replica.terminated", ...ids(r), reason });
       this.d.kick();
@@ -222,9 +221,9 @@ export class ReplicaOps {
     return this.terminate(key, r.reason, message);
   }
 
-  /** Stop a process group that has no running record (leftover or orphan). */
-  kill(service: string, id: number, pid: number): void {
-    this.background(this.d.backend.terminate(service, id, pid));
+  /** Stop a replica that has no running record (leftover or orphan). */
+  kill(service: string, id: number, handle: string): void {
+    this.background(this.d.backend.terminate(service, id, handle));
   }
 
   /** Write a record; a phase or message change is logged and published. */
@@ -250,7 +249,7 @@ export class ReplicaOps {
       accelerator: null,
       accelerator_count: null,
       gpu_indices: [],
-      pid: null,
+      handle: null,
       host: this.d.hostAddress,
       reason: null,
       message: null,
@@ -282,10 +281,11 @@ export class ReplicaOps {
   private event(e: EventBody): void {
     this.d.publish({ schema: EVENT_SCHEMA_VERSION, at: this.iso(), ...e } as YardEvent);
   }
+}
 
-  private url(port: number): string {
-    return `http://${this.d.hostAddress}:${port}`;
-  }
+/** A replica's base URL (an IPv6 host in brackets). */
+function url(host: string, port: number): string {
+  return `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
 }
 
 function ids(r: ReplicaRecord) {

@@ -39,7 +39,7 @@ describe("provisioner: accelerators from YARD_GPUS", { timeout: 120_000 }, () =>
     expect(pending).toMatchObject({
       reason: "NoAcceleratorFree",
       message: "no free accelerator among {L4:1, A100:1}; inventory L4:1 (1 in use)",
-      pid: null,
+      handle: null,
       url: null,
     });
     // The replica saw the GPU it got.
@@ -54,7 +54,7 @@ describe("provisioner: accelerators from YARD_GPUS", { timeout: 120_000 }, () =>
     const before = await w.waitReplicas((rs) => rs.length === 2, "2 replicas");
     const onGpu = before.find((r) => r.phase === "STARTING")!;
     const pending = before.find((r) => r.phase === "PENDING")!;
-    process.kill(-onGpu.pid!, "SIGKILL");
+    process.kill(-Number(onGpu.handle), "SIGKILL");
     const rs = await w.waitReplicas(
       (rs) => rs.find((r) => r.id === pending.id)?.phase === "STARTING" && rs.some((r) => r.id === 3),
       "the pending replica STARTING on the L4",

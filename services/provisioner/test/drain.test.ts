@@ -108,12 +108,12 @@ describe("provisioner: drains wait for the proxies' in-flight requests", { timeo
     });
     // Ten report intervals later it still runs: the proxy says its requests are not done.
     await new Promise((res) => setTimeout(res, 10 * REPORT_MS));
-    expect(groupAlive(r.pid!)).toBe(true);
+    expect(groupAlive(Number(r.handle))).toBe(true);
     proxy.inFlight = 0;
     const line = await prov.waitForLine(/"service":"busy",.*"msg":"replica drained: no request in flight/);
     expect(JSON.parse(line).waited_ms).toBeGreaterThanOrEqual(10 * REPORT_MS);
     await w.waitReplicas((rs) => mine(rs, "busy").length === 0, "busy's record removed");
-    expect(groupAlive(r.pid!)).toBe(false);
+    expect(groupAlive(Number(r.handle))).toBe(false);
     proxy.stop();
   });
 
@@ -123,7 +123,7 @@ describe("provisioner: drains wait for the proxies' in-flight requests", { timeo
     proxy.stop();
     await w.waitReplicas((rs) => mine(rs, "quiet").length === 0, "quiet's record removed");
     expect(Date.now() - stoppedAt).toBeGreaterThanOrEqual(2 * REPORT_MS);
-    expect(groupAlive(r.pid!)).toBe(false);
+    expect(groupAlive(Number(r.handle))).toBe(false);
   });
 
   it("a drain goes on across a provisioner restart (kill -9): the replica is not stopped early", async () => {
@@ -133,13 +133,13 @@ describe("provisioner: drains wait for the proxies' in-flight requests", { timeo
     prov = await w.startService("provisioner", env);
     await prov.waitForLine(/"msg":"replica drain resumed"/);
     await new Promise((res) => setTimeout(res, 10 * REPORT_MS));
-    expect(groupAlive(r.pid!)).toBe(true);
+    expect(groupAlive(Number(r.handle))).toBe(true);
     expect(mine((await w.until(() => true, "now")).replicas, "kept")[0]).toMatchObject({
       phase: "SHUTTING_DOWN",
     });
     proxy.inFlight = 0;
     await w.waitReplicas((rs) => mine(rs, "kept").length === 0, "kept's record removed");
-    expect(groupAlive(r.pid!)).toBe(false);
+    expect(groupAlive(Number(r.handle))).toBe(false);
     proxy.stop();
   });
 });

@@ -47,10 +47,10 @@ describe("provisioner: local replicas of the fake engine", { timeout: 120_000 },
     const ports = rs.map((r) => r.port);
     expect(new Set(ports).size).toBe(3);
     expect(ports).toContain(specPort); // the spec's port while it was free, free ports after
-    expect(new Set(rs.map((r) => r.pid)).size).toBe(3);
+    expect(new Set(rs.map((r) => r.handle)).size).toBe(3);
     for (const r of rs) {
       expect(r.url).toBe(`http://127.0.0.1:${r.port}`);
-      expect(alive(r.pid!)).toBe(true);
+      expect(alive(Number(r.handle))).toBe(true);
       // The engine listens once its bin has loaded; the URL is right when it answers.
       await expect
         .poll(
@@ -79,7 +79,7 @@ describe("provisioner: local replicas of the fake engine", { timeout: 120_000 },
   it("kill -9 of a replica's engine → FAILED record kept with the exit code, a replacement launched", async () => {
     const before = await w.waitReplicas((rs) => rs.length === 3, "3 replicas");
     const victim = before.find((r) => r.id === 2)!;
-    const engine = groupMembers(victim.pid!).find((p) => p !== victim.pid)!;
+    const engine = groupMembers(Number(victim.handle)).find((p) => p !== Number(victim.handle))!;
     expect(engine).toBeDefined();
     process.kill(engine, "SIGKILL");
     const rs = await w.waitReplicas(
@@ -93,7 +93,7 @@ describe("provisioner: local replicas of the fake engine", { timeout: 120_000 },
       reason: "ProcessExited",
       message: "run exited with code 137 (killed by SIGKILL)",
     });
-    expect(groupAlive(victim.pid!)).toBe(false);
+    expect(groupAlive(Number(victim.handle))).toBe(false);
     expect(rs.filter((r) => ["STARTING", "READY", "NOT_READY"].includes(r.phase))).toHaveLength(3);
   });
 
@@ -117,7 +117,7 @@ describe("provisioner: local replicas of the fake engine", { timeout: 120_000 },
       "llm.3 FAILED_INITIAL_DELAY and llm.5 STARTING",
     );
     expect(rs.find((r) => r.id === 3)!.message).toMatch(/401/);
-    await expect.poll(() => groupAlive(r3.pid!), { timeout: 15_000 }).toBe(false);
+    await expect.poll(() => groupAlive(Number(r3.handle)), { timeout: 15_000 }).toBe(false);
   });
 
   it("serves a replica's log over the bus (yard logs)", async () => {
@@ -132,7 +132,7 @@ describe("provisioner: local replicas of the fake engine", { timeout: 120_000 },
 
   it("deleting the spec stops every replica process and removes every record", async () => {
     const rs = await w.waitReplicas((rs) => rs.length > 0, "replicas");
-    const pgids = rs.filter((r) => r.pid !== null).map((r) => r.pid!);
+    const pgids = rs.filter((r) => r.handle !== null).map((r) => Number(r.handle));
     const members = pgids.flatMap((g) => groupMembers(g));
     expect(members.length).toBeGreaterThanOrEqual(3);
     await w.del(Buckets.specs, "llm");

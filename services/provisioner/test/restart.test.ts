@@ -43,17 +43,17 @@ describe("provisioner restarts: never an orphan, never a duplicate", { timeout: 
     process.kill(-p1.child.pid!, "SIGKILL");
     await p1.exited;
     output.push(...p1.lines);
-    for (const r of before) expect(alive(r.pid!)).toBe(true); // replicas outlive their provisioner
+    for (const r of before) expect(alive(Number(r.handle))).toBe(true); // replicas outlive their provisioner
     const p2 = await w.startService("provisioner");
     await p2.waitForLine(/"step":"adopt"/);
     const after = await settle("web", 1);
-    expect(after.map((r) => [r.id, r.pid])).toEqual(before.map((r) => [r.id, r.pid]));
+    expect(after.map((r) => [r.id, r.handle])).toEqual(before.map((r) => [r.id, r.handle]));
     expect(after.every((r) => RUNNING.includes(r.phase))).toBe(true);
     await p2.stop();
     output.push(...p2.lines);
     // SIGTERM (default): every replica stopped, records removed.
     await w.waitReplicas((rs) => rs.length === 0, "records removed");
-    for (const r of before) expect(groupAlive(r.pid!)).toBe(false);
+    for (const r of before) expect(groupAlive(Number(r.handle))).toBe(false);
   });
 
   it("SIGTERM: exit 0 after stopping its replicas; a replica that died while it was down is replaced", async () => {
@@ -66,7 +66,7 @@ describe("provisioner restarts: never an orphan, never a duplicate", { timeout: 
     await p1.exited;
     output.push(...p1.lines);
     const [dead, live] = before;
-    process.kill(-dead.pid!, "SIGKILL");
+    process.kill(-Number(dead.handle), "SIGKILL");
     const p2 = await w.startService("provisioner");
     const rs = await w.waitReplicas(
       (rs) =>
@@ -78,8 +78,8 @@ describe("provisioner restarts: never an orphan, never a duplicate", { timeout: 
       reason: "ProcessExited",
       message: "the replica's processes were gone when the provisioner started",
     });
-    expect(rs.find((r) => r.id === live.id)).toMatchObject({ pid: live.pid });
-    const pids = rs.filter((r) => RUNNING.includes(r.phase)).map((r) => r.pid!);
+    expect(rs.find((r) => r.id === live.id)).toMatchObject({ handle: live.handle });
+    const pids = rs.filter((r) => RUNNING.includes(r.phase)).map((r) => Number(r.handle));
     expect(await p2.stop()).toBe(0);
     output.push(...p2.lines);
     for (const pid of pids) expect(groupAlive(pid)).toBe(false);
@@ -95,11 +95,12 @@ describe("provisioner restarts: never an orphan, never a duplicate", { timeout: 
     );
     expect(await p1.stop()).toBe(0);
     output.push(...p1.lines);
-    for (const r of before.filter((r) => r.phase === "STARTING")) expect(groupAlive(r.pid!)).toBe(true);
+    for (const r of before.filter((r) => r.phase === "STARTING"))
+      expect(groupAlive(Number(r.handle))).toBe(true);
     await w.del(Buckets.specs, "web");
     const p2 = await w.startService("provisioner");
     await w.waitReplicas((rs) => rs.length === 0, "every record removed");
-    for (const r of before) expect(groupAlive(r.pid!)).toBe(false);
+    for (const r of before) expect(groupAlive(Number(r.handle))).toBe(false);
     expect(await p2.stop()).toBe(0);
     output.push(...p2.lines);
   });
@@ -134,7 +135,7 @@ describe("provisioner restarts: never an orphan, never a duplicate", { timeout: 
       reason: "ProbeFailing",
       message: "not ready for 180 s",
     });
-    await expect.poll(() => groupAlive(r.pid!), { timeout: 15_000 }).toBe(false);
+    await expect.poll(() => groupAlive(Number(r.handle)), { timeout: 15_000 }).toBe(false);
     expect(await p2.stop()).toBe(0);
     output.push(...p2.lines);
   });

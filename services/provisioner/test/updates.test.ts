@@ -55,7 +55,7 @@ describe("provisioner: spec updates and launch failures", { timeout: 120_000 }, 
       "only app.2 READY",
     );
     expect(after[0]).toMatchObject({ id: 2, revision: 2 });
-    expect(groupAlive(r1.pid!)).toBe(false);
+    expect(groupAlive(Number(r1.handle))).toBe(false);
   });
 
   it("a change of the replica count only (same launch fields) keeps the replica and relabels it", async () => {
@@ -65,7 +65,7 @@ describe("provisioner: spec updates and launch failures", { timeout: 120_000 }, 
       (rs) => rs.some((r) => r.id === 3 && r.phase === "STARTING"),
       "app.3 STARTING",
     );
-    expect(rs.find((r) => r.id === 2)).toMatchObject({ revision: 3, pid: r2.pid, phase: "READY" });
+    expect(rs.find((r) => r.id === 2)).toMatchObject({ revision: 3, handle: r2.handle, phase: "READY" });
     expect(rs.find((r) => r.id === 3)).toMatchObject({ revision: 3 });
     await w.del(Buckets.specs, "app");
     await w.waitReplicas((rs) => rs.length === 0, "app's records gone");
@@ -157,7 +157,7 @@ describe("provisioner: spec updates and launch failures", { timeout: 120_000 }, 
     await w.del(Buckets.specs, "stubborn");
     await prov.waitForLine(/ignored SIGTERM: sending SIGKILL/);
     await w.waitReplicas((rs) => rs.length === 0, "stubborn's record gone");
-    expect(groupAlive(r.pid!)).toBe(false);
+    expect(groupAlive(Number(r.handle))).toBe(false);
   });
 
   it("never prints the spec's token", () => {

@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process";
 import type { Logger } from "@switchyard/bus";
-import { type Gpu, parseGpuList, parseNvidiaSmi } from "./inventory.js";
+import { type Gpu, parseGpuList, parseNvidiaSmi } from "../inventory.js";
 
 /** The host's GPUs: YARD_GPUS when set (also "" = none), else nvidia-smi, else none. */
 export function detectInventory(yardGpus: string | undefined, logger: Logger): Gpu[] {

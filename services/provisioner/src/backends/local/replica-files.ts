@@ -13,8 +13,8 @@ import {
   writeSync,
 } from "node:fs";
 import { join } from "node:path";
-import type { ExitInfo } from "./exit-reason.js";
-import { readMaskedChunk } from "./log-chunk.js";
+import type { ExitInfo } from "../../exit-reason.js";
+import { readMaskedChunk } from "../../log-chunk.js";
 
 /**
  * The files the local backend keeps: in a replica's dir, state.json (written at launch),

@@ -9,15 +9,27 @@ import {
   watch,
   writeFileSync,
 } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import type { Logger } from "@switchyard/bus";
 import { secretValues, YardError } from "@switchyard/contracts";
 import { groupRunning, processAlive, startTimeOf } from "@switchyard/runtime";
-import type { Backend, BackendEvent, FoundReplica, LaunchRequest } from "./backend.js";
-import type { ExitInfo } from "./exit-reason.js";
-import type { GoneInfo } from "./recovery.js";
-import { buildReplicaEnv, RUNNER_SCRIPT } from "./replica-env.js";
+import type { ExitInfo } from "../../exit-reason.js";
+import type { Gpu } from "../../inventory.js";
+import type { ChunkRequest } from "../../log-chunk.js";
+import type {
+  Backend,
+  BackendEvent,
+  FoundReplica,
+  Launched,
+  LaunchRequest,
+  LogChunk,
+  PortRequest,
+} from "../backend.js";
+import { fileLogChunk, fileLogTail } from "../file-log.js";
+import { detectInventory } from "../gpu-inventory.js";
+import { chooseHostPort } from "../host-ports.js";
+import type { PortDecision } from "../ports.js";
+import { buildReplicaEnv, RUNNER_SCRIPT } from "../replica-env.js";
 import {
   forgetGroup,
   markStopRequested,
@@ -49,6 +61,10 @@ interface Tracked {
 
 export interface LocalBackendOptions {
   stateDir: string;
+  /** YARD_GPUS (declared inventory), else nvidia-smi on this host. */
+  gpus: string | undefined;
+  /** Host in replica URLs (YARD_HOST_ADDRESS). */
+  hostAddress: string;
   terminateGraceMs: number;
   extraPath: string[];
   logger: Logger;
@@ -80,11 +96,34 @@ export class LocalBackend implements Backend {
     return join(this.o.stateDir, "replicas", service, String(id));
   }
 
-  logFile(service: string, id: number): string {
+  private logFile(service: string, id: number): string {
     return join(this.dir(service, id), "replica.log");
   }
 
-  async launch(req: LaunchRequest): Promise<{ pid: number }> {
+  async inventory(): Promise<Gpu[]> {
+    return detectInventory(this.o.gpus, this.o.logger);
+  }
+
+  choosePort(req: PortRequest): Promise<PortDecision> {
+    return chooseHostPort(req);
+  }
+
+  readLog(
+    service: string,
+    id: number,
+    req: ChunkRequest,
+    secrets: readonly string[],
+    more: boolean,
+  ): LogChunk {
+    return fileLogChunk(this.logFile(service, id), req, secrets, more);
+  }
+
+  logTail(service: string, id: number, secrets: readonly string[], more: boolean): string[] {
+    return fileLogTail(this.logFile(service, id), secrets, more);
+  }
+
+  /** The handle is the process group id (its leader's pid), as text. */
+  async launch(req: LaunchRequest): Promise<Launched> {
     const dir = this.dir(req.service, req.id);
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -132,12 +171,12 @@ export class LocalBackend implements Backend {
     recordGroup(this.o.stateDir, pid, state.start_time);
     const t = this.track(req.service, req.id, pid, req.port, false);
     child.once("exit", () => this.exited(t));
-    return { pid };
+    return { handle: String(pid), host: this.o.hostAddress };
   }
 
-  async terminate(service: string, id: number, pid: number | null): Promise<void> {
+  async terminate(service: string, id: number, handle: string | null): Promise<void> {
     const t = this.tracked.get(`${service}.${id}`);
-    const pgid = pid ?? t?.pid ?? null;
+    const pgid = pgidOf(handle) ?? t?.pid ?? null;
     if (t) t.exited = true; // an exit from here on is ours: no event
     if (pgid !== null && groupRunning(pgid)) {
       markStopRequested(this.dir(service, id), "provisioner");
@@ -158,9 +197,9 @@ export class LocalBackend implements Backend {
    * tells how it ended (for recovery's reasons), then settles it: group record removed, secrets
    * scrubbed (a provisioner that died, or a launcher that stopped it, could not).
    */
-  async list(): Promise<(FoundReplica & GoneInfo)[]> {
+  async list(): Promise<FoundReplica[]> {
     const root = join(this.o.stateDir, "replicas");
-    const out: (FoundReplica & GoneInfo)[] = [];
+    const out: FoundReplica[] = [];
     for (const service of safeReaddir(root))
       for (const idText of safeReaddir(join(root, service))) {
         const dir = join(root, service, idText);
@@ -171,7 +210,7 @@ export class LocalBackend implements Backend {
         const found = {
           service,
           id: st.id,
-          pid: st.pid,
+          handle: String(st.pgid),
           running,
           runStarted: existsSync(join(dir, "run.started")),
         };
@@ -193,7 +232,8 @@ export class LocalBackend implements Backend {
 
   adopt(f: FoundReplica): void {
     const st = readState(this.dir(f.service, f.id));
-    this.track(f.service, f.id, f.pid, st?.port ?? null, true);
+    const pgid = pgidOf(f.handle);
+    if (pgid !== null) this.track(f.service, f.id, pgid, st?.port ?? null, true);
   }
 
   secretValues(service: string, id: number): string[] {
@@ -203,25 +243,6 @@ export class LocalBackend implements Backend {
   running(service: string, id: number): boolean {
     const t = this.tracked.get(`${service}.${id}`);
     return t ? groupRunning(t.pid) : false;
-  }
-
-  portFree(port: number): Promise<boolean> {
-    return new Promise((resolve) => {
-      const s = createServer();
-      s.once("error", () => resolve(false));
-      s.listen({ port, host: "0.0.0.0", exclusive: true }, () => s.close(() => resolve(true)));
-    });
-  }
-
-  freePort(): Promise<number> {
-    return new Promise((resolve, reject) => {
-      const s = createServer();
-      s.once("error", reject);
-      s.listen({ port: 0, host: "0.0.0.0" }, () => {
-        const p = (s.address() as { port: number }).port;
-        s.close(() => resolve(p));
-      });
-    });
   }
 
   onEvent(listener: (e: BackendEvent) => void): void {
@@ -291,6 +312,11 @@ export class LocalBackend implements Backend {
   private emit(e: BackendEvent): void {
     for (const l of this.listeners) l(e);
   }
+}
+
+function pgidOf(handle: string | null): number | null {
+  const n = Number(handle);
+  return handle !== null && Number.isSafeInteger(n) && n > 1 ? n : null;
 }
 
 function signalGroup(pgid: number, sig: NodeJS.Signals): void {

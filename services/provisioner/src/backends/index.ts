@@ -1,0 +1,44 @@
+import type { Logger } from "@switchyard/bus";
+import type { z } from "zod";
+import type { Backend, BackendSettings } from "./backend.js";
+import { LocalBackend } from "./local/local-backend.js";
+
+export type {
+  Backend,
+  BackendEvent,
+  BackendSettings,
+  FoundReplica,
+  Launched,
+  LaunchRequest,
+} from "./backend.js";
+
+/** Each backend's own env vars (zod shapes from backends/<name>/config.ts), merged into config.ts. */
+export const BACKEND_ENV = {};
+type Env = typeof BACKEND_ENV;
+/** What a backend is built from: the common settings and every backend's own env vars. */
+export type BackendConfig = BackendSettings &
+  (keyof Env extends never ? unknown : z.output<z.ZodObject<Env>>);
+
+/** The values of YARD_BACKEND: one line per backend, each a folder beside this file. */
+export const BACKENDS = {
+  local: (c: BackendConfig, logger: Logger): Backend =>
+    new LocalBackend({
+      stateDir: c.YARD_STATE_DIR,
+      gpus: c.YARD_GPUS,
+      hostAddress: c.YARD_HOST_ADDRESS,
+      terminateGraceMs: c.YARD_TERMINATE_GRACE_MS,
+      extraPath: c.YARD_REPLICA_PATH.split(":").filter(Boolean),
+      logger,
+    }),
+} as const;
+
+export type BackendName = keyof typeof BACKENDS;
+export const BACKEND_NAMES = Object.keys(BACKENDS) as [BackendName, ...BackendName[]];
+
+/** The backend YARD_BACKEND names (config.ts has validated it). */
+export function createBackend(
+  config: BackendConfig & { YARD_BACKEND: BackendName },
+  logger: Logger,
+): Backend {
+  return BACKENDS[config.YARD_BACKEND](config, logger);
+}
