@@ -60,6 +60,9 @@ export const SCALE_DOWN_ORDER: readonly ReplicaPhase[] = [
  * - SetupFailed: `setup` exited non-zero.
  * - ProcessExited: the `run` process exited.
  * - OutOfMemory: the replica was killed for passing its memory limit (a container's OOM kill).
+ * - Unschedulable: launched, but the cluster's scheduler cannot place its Pod (its message says why).
+ * - ImagePullFailed: its image cannot be pulled or used (FAILED_PROVISION).
+ * - Preempted: taken off its node (evicted, preempted, node lost, its Pod deleted by someone else).
  * - InitialDelayExceeded: never passed a probe within `initial_delay_seconds`.
  * - ProbeFailing: was ready, then failed probes for longer than the threshold.
  * - LaunchFailed: the backend could not start the replica.
@@ -73,6 +76,9 @@ export const Reason = z.enum([
   "SetupFailed",
   "ProcessExited",
   "OutOfMemory",
+  "Unschedulable",
+  "ImagePullFailed",
+  "Preempted",
   "InitialDelayExceeded",
   "ProbeFailing",
   "LaunchFailed",

@@ -331,9 +331,10 @@ export class Provisioner {
 
   private onBackend(e: BackendEvent): void {
     const key = replicaKey(e.service, e.id);
-    if (e.type === "run_started") this.ops.started(key);
+    if (e.type === "run_started") this.ops.started(key, e.host);
+    else if (e.type === "waiting") this.ops.waiting(key, e.reason, e.message);
     else if (RUNNING_PHASES.includes(this.d.store.get(key)?.phase ?? "UNKNOWN"))
-      this.ops.fail(key, this.judged(key, classifyExit(e.exit), e.exit.stage !== "unknown"));
+      this.ops.fail(key, this.judged(key, e.failure ?? classifyExit(e.exit), e.exit.stage !== "unknown"));
   }
 
   /**

@@ -103,10 +103,21 @@ export class ReplicaOps {
   }
 
   /** `run` began: the replica now has a URL and the prober starts probing it. */
-  started(key: string): void {
+  started(key: string, host?: string): void {
     const r = this.d.store.get(key);
     if (r?.phase !== "PROVISIONING" || r.port === null) return;
-    this.change({ ...r, phase: "STARTING", url: url(r.host, r.port) });
+    const at = host ?? r.host;
+    this.change({ ...r, phase: "STARTING", host: at, url: url(at, r.port), reason: null, message: null });
+  }
+
+  /**
+   * Launched, not placed yet (a Pod the scheduler cannot place): still PROVISIONING, with the
+   * reason and the backend's words (the scheduler's message) in status; null when placed.
+   */
+  waiting(key: string, reason: Reason | null, message: string | null): void {
+    const r = this.d.store.get(key);
+    if (r?.phase !== "PROVISIONING") return;
+    this.change({ ...r, reason, message });
   }
 
   /**

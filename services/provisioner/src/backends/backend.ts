@@ -1,4 +1,4 @@
-import type { ResolvedSpec } from "@switchyard/contracts";
+import type { Reason, ReplicaPhase, ResolvedSpec } from "@switchyard/contracts";
 import type { ExitInfo } from "../exit-reason.js";
 import type { Gpu } from "../inventory.js";
 import type { ChunkRequest } from "../log-chunk.js";
@@ -37,8 +37,22 @@ export interface FoundReplica {
 }
 
 export type BackendEvent =
-  | { type: "run_started"; service: string; id: number }
-  | { type: "exited"; service: string; id: number; exit: ExitInfo };
+  /** `host`: where its URL points when only now known (a Pod's address once scheduled). */
+  | { type: "run_started"; service: string; id: number; host?: string }
+  /**
+   * `failure`: what the end means when the backend knows better than the exit status (an image
+   * that cannot be pulled, a Pod evicted or preempted); absent: classifyExit(exit) says.
+   */
+  | { type: "exited"; service: string; id: number; exit: ExitInfo; failure?: BackendFailure }
+  /** Launched but not placed yet, and why (a Pod the scheduler cannot place); null: placed. */
+  | { type: "waiting"; service: string; id: number; reason: Reason | null; message: string | null };
+
+/** A replica's end as the backend saw it: FAILED_PROVISION (ImagePullFailed), PREEMPTED (Preempted) … */
+export interface BackendFailure {
+  phase: Extract<ReplicaPhase, "FAILED" | "FAILED_PROVISION" | "PREEMPTED">;
+  reason: Reason;
+  message: string;
+}
 
 /** Ports held by the provisioner's other replicas, each with its replica key. */
 export interface PortRequest {

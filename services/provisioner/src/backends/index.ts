@@ -1,6 +1,8 @@
 import type { Logger } from "@switchyard/bus";
 import type { z } from "zod";
 import type { Backend, BackendSettings } from "./backend.js";
+import { KubernetesEnv } from "./kubernetes/config.js";
+import { createKubernetesBackend } from "./kubernetes/kubernetes-backend.js";
 import { LocalBackend } from "./local/local-backend.js";
 
 export type {
@@ -13,7 +15,7 @@ export type {
 } from "./backend.js";
 
 /** Each backend's own env vars (zod shapes from backends/<name>/config.ts), merged into config.ts. */
-export const BACKEND_ENV = {};
+export const BACKEND_ENV = { ...KubernetesEnv };
 type Env = typeof BACKEND_ENV;
 /** What a backend is built from: the common settings and every backend's own env vars. */
 export type BackendConfig = BackendSettings &
@@ -30,6 +32,7 @@ export const BACKENDS = {
       extraPath: c.YARD_REPLICA_PATH.split(":").filter(Boolean),
       logger,
     }),
+  kubernetes: createKubernetesBackend,
 } as const;
 
 export type BackendName = keyof typeof BACKENDS;
