@@ -38,14 +38,15 @@ export class FencedKv {
     private readonly logger: Logger,
   ) {}
 
-  /** The key's revision as read (0: absent or deleted). */
+  /** The key's revision as read (0: absent or deleted); a key never seen is read before its first write. */
   seen(key: string, revision: number): void {
     this.revs.set(key, revision);
   }
 
   async put(key: string, value: string): Promise<number> {
+    const expected = this.revs.get(key) ?? (await this.current(key));
+    // Right before the write, nothing awaited between: a pause after it is the revision's to catch.
     this.fence.check();
-    const expected = this.revs.get(key) ?? 0;
     try {
       const rev =
         expected > 0 ? await this.kv.update(key, value, expected) : await this.kv.create(key, value);
@@ -57,19 +58,23 @@ export class FencedKv {
   }
 
   async delete(key: string): Promise<void> {
-    this.fence.check();
-    let expected = this.revs.get(key);
-    if (expected === undefined) {
-      const e = await this.kv.get(key);
-      expected = e?.operation === "PUT" ? e.revision : 0;
-    }
+    const expected = this.revs.get(key) ?? (await this.current(key));
     if (expected === 0) return;
+    this.fence.check();
     try {
       await this.kv.delete(key, { previousSeq: expected });
       this.revs.set(key, 0);
     } catch (err) {
       throw await this.refused(key, expected, err);
     }
+  }
+
+  /** A key this writer never read: its revision now (0 when absent or deleted). */
+  private async current(key: string): Promise<number> {
+    const e = await this.kv.get(key);
+    const rev = e?.operation === "PUT" ? e.revision : 0;
+    this.revs.set(key, rev);
+    return rev;
   }
 
   private async refused(key: string, expected: number, err: unknown): Promise<unknown> {

@@ -14,7 +14,7 @@ export { FencedKv, NO_FENCE, WriteConflict } from "./fenced-kv.js";
 export type { KV } from "./kv.js";
 export { createBucket, decode, getJson, openBucket, putJson, readAll, tryOpenBucket } from "./kv.js";
 export type { Lease, LeaseEvents, LeaseOptions } from "./lease.js";
-export { campaign, defaultHolder, isWrongRevision, openLeaseBucket } from "./lease.js";
+export { campaign, campaignFor, defaultHolder, isWrongRevision, openLeaseBucket } from "./lease.js";
 export { listen } from "./listen.js";
 export type { Logger } from "./logger.js";
 export { silentLogger } from "./logger.js";

@@ -3,7 +3,7 @@ import { performance } from "node:perf_hooks";
 import { JetStreamApiCodes, JetStreamApiError, jetstreamManager } from "@nats-io/jetstream";
 import { type KV, type KvEntry, Kvm } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { Buckets, LEASE_SCHEMA_VERSION, LeaseRecord, YardError } from "@switchyard/contracts";
+import { Buckets, LEASE_SCHEMA_VERSION, LeaseRecord, leaseKey, YardError } from "@switchyard/contracts";
 import { decode } from "./kv.js";
 import type { Logger } from "./logger.js";
 import { type WaitOptions, waitForStream } from "./streams.js";
@@ -309,5 +309,24 @@ export function isWrongRevision(err: unknown): boolean {
     err instanceof JetStreamApiError &&
     (err.code === JetStreamApiCodes.StreamWrongLastSequence ||
       err.code === JetStreamApiCodes.StreamWrongLastSequenceUnknown)
+  );
+}
+
+/**
+ * A service's campaign for its role's lease: opens yard-leases (waiting until `signal` for the
+ * spec service to create it) and campaigns with the lease env (YARD_LEASE_TTL_MS, _RENEW_MS).
+ */
+export async function campaignFor(
+  nc: NatsConnection,
+  role: string,
+  cfg: { YARD_LEASE_TTL_MS: number; YARD_LEASE_RENEW_MS: number },
+  logger: Logger,
+  on: LeaseEvents,
+  signal?: AbortSignal,
+): Promise<Lease> {
+  const kv = await openLeaseBucket(nc, { logger, signal });
+  return campaign(
+    { kv, key: leaseKey(role), ttlMs: cfg.YARD_LEASE_TTL_MS, renewMs: cfg.YARD_LEASE_RENEW_MS, logger },
+    on,
   );
 }

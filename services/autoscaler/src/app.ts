@@ -1,4 +1,4 @@
-import type { Logger, NatsConnection } from "@switchyard/bus";
+import type { Fence, Logger, NatsConnection } from "@switchyard/bus";
 import type { LoadReport, YardEvent } from "@switchyard/contracts";
 import {
   listenReports,
@@ -26,6 +26,8 @@ export interface AutoscalerDeps {
     | "YARD_AUTOSCALER_METRICS_PORT"
   >;
   now?: () => number;
+  /** The lease's fence: yard-scale is written only while this instance holds it (default: always). */
+  fence?: Fence;
 }
 
 export interface AutoscalerApp {
@@ -131,7 +133,7 @@ export function build(deps: AutoscalerDeps): AutoscalerApp {
   return {
     async start() {
       const { signal } = abort;
-      const scale = await openScale(nc, logger, signal);
+      const scale = await openScale(nc, logger, signal, deps.fence);
       store = scale.store;
       for (const rec of scale.existing) scaler.stored(rec);
       publish = await openEvents(nc, logger, signal);

@@ -1,12 +1,14 @@
 import {
+  type Fence,
+  FencedKv,
   getJson,
   jetstream,
   type Logger,
   listen,
   type NatsConnection,
+  NO_FENCE,
   openBucket,
   publishEvent,
-  putJson,
   waitForEventsStream,
   watchBucket,
 } from "@switchyard/bus";
@@ -28,24 +30,38 @@ export interface ScaleStore {
   delete(service: string): Promise<void>;
 }
 
-/** yard-scale, waiting for the spec service to create it, and the records it holds now. */
+/**
+ * yard-scale, waiting for the spec service to create it, and the records it holds now. Writes
+ * are fenced (FencedKv): only while `fence` holds the autoscaler's lease, and each with the
+ * revision of the key this instance last read or wrote, so an old leader's late write is
+ * refused; a refused one is decided again at the next interval.
+ */
 export async function openScale(
   nc: NatsConnection,
   logger: Logger,
   signal: AbortSignal,
+  fence: Fence = NO_FENCE,
 ): Promise<{ store: ScaleStore; existing: ScaleRecord[] }> {
   const kv = await openBucket(nc, Buckets.scale, { logger, signal });
+  const fenced = new FencedKv(kv, fence, logger);
   const existing: ScaleRecord[] = [];
   for await (const key of await kv.keys()) {
     const v = await getJson(kv, key, ScaleRecord, logger);
+    if (v) fenced.seen(key, v.revision);
     // A record under another service's key would be a second writer's: leave it out.
     if (v && v.value.service === key) existing.push(v.value);
   }
   return {
     existing,
     store: {
-      put: async (rec) => void (await putJson(kv, rec.service, rec)),
-      delete: async (service) => void (await kv.delete(service)),
+      put: async (rec) => {
+        const revision = await fenced.put(rec.service, JSON.stringify(rec));
+        logger.debug({ key: rec.service, revision }, "yard-scale written");
+      },
+      delete: async (service) => {
+        await fenced.delete(service);
+        logger.debug({ key: service }, "yard-scale deleted");
+      },
     },
   };
 }

@@ -1,15 +1,26 @@
-import { connectServiceBusOrExit } from "@switchyard/bus";
-import { createLogger, loadConfigOrExit, startOrExit } from "@switchyard/runtime";
+import { campaignFor, connectServiceBusOrExit, type Lease } from "@switchyard/bus";
+import { createLogger, leadOrStandBy, loadConfigOrExit, loadLeaseConfig } from "@switchyard/runtime";
 import { build } from "./app.js";
 import { loadConfig } from "./config.js";
 
 const logger = createLogger({ name: "autoscaler" });
 const config = loadConfigOrExit(logger, loadConfig, process.exit);
+const leaseConfig = loadConfigOrExit(logger, () => ({ ...config, ...loadLeaseConfig() }), process.exit);
 
 const nc = await connectServiceBusOrExit(config, "yard-autoscaler", logger, process.exit);
-await startOrExit(logger, build({ nc, logger, config }), {
-  what: "autoscaler",
-  stopStep: "stop deciding",
-  after: [{ name: "drain nats", run: () => nc.drain() }],
-  exit: process.exit,
-});
+// One autoscaler decides at a time: the holder of the `autoscaler` lease; others stand by.
+let lease: Lease | null = null;
+await leadOrStandBy(
+  logger,
+  async (on, signal) => {
+    lease = await campaignFor(nc, "autoscaler", leaseConfig, logger, on, signal);
+    return lease;
+  },
+  () => build({ nc, logger, config, fence: lease! }),
+  {
+    what: "autoscaler",
+    stopStep: "stop deciding",
+    after: [{ name: "drain nats", run: () => nc.drain() }],
+    exit: process.exit,
+  },
+);

@@ -1,4 +1,4 @@
-import type { Logger, NatsConnection } from "@switchyard/bus";
+import type { Fence, Logger, NatsConnection } from "@switchyard/bus";
 import {
   type EventQueue,
   eventQueue,
@@ -25,6 +25,8 @@ export interface ProberDeps {
   http?: HttpProber;
   /** How long stop() waits for probes in flight before cutting them (default 5 s). */
   stopGraceMs?: number;
+  /** The lease's fence: yard-endpoints is written only while this instance holds it (default: always). */
+  fence?: Fence;
 }
 
 export interface ProberApp {
@@ -46,7 +48,7 @@ export function build(deps: ProberDeps): ProberApp {
 
   return {
     async start() {
-      const endpoints = await openEndpoints(nc, logger, abort.signal);
+      const endpoints = await openEndpoints(nc, logger, abort.signal, deps.fence);
       writer = endpoints.writer;
       const q = await eventQueue(nc, logger, abort.signal);
       queue = q;

@@ -1,11 +1,13 @@
 import {
   type BucketWatch,
   decode,
+  type Fence,
+  FencedKv,
   jetstream,
-  type KV,
   type Logger,
   listen,
   type NatsConnection,
+  NO_FENCE,
   openBucket,
   publishEvent,
   waitForEventsStream,
@@ -28,22 +30,26 @@ import type { EndpointWriter } from "./replica-probes.js";
 /**
  * yard-endpoints (the prober is its only writer; the spec service creates it: this waits for
  * it, until `signal`), a writer converging it, and the endpoints it holds now, malformed ones
- * included (as null).
+ * included (as null). Writes are fenced (FencedKv): only while `fence` holds the prober's
+ * lease, each with the key's revision as this instance last read or wrote it.
  */
 export async function openEndpoints(
   nc: NatsConnection,
   logger: Logger,
   signal: AbortSignal,
+  fence: Fence = NO_FENCE,
 ): Promise<{ writer: EndpointWriter; existing: Map<string, EndpointRecord | null> }> {
   const kv = await openBucket(nc, Buckets.endpoints, { logger, signal });
+  const fenced = new FencedKv(kv, fence, logger);
   const existing = new Map<string, EndpointRecord | null>();
   for await (const key of await kv.keys()) {
     const e = await kv.get(key);
     if (e?.operation !== "PUT") continue;
+    fenced.seen(key, e.revision);
     const v = decode(e.string(), EndpointRecord);
     existing.set(key, v.ok ? v.value : null);
   }
-  return { writer: createEndpointWriter(kv, logger), existing };
+  return { writer: createEndpointWriter(fenced, logger), existing };
 }
 
 export interface EventQueue {
@@ -152,7 +158,7 @@ export function listenHints(
  * always the latest wish (a delete issued after a put is never overtaken by it), retried until
  * it lands, so a failed delete cannot leave a dead replica routable.
  */
-function createEndpointWriter(kv: KV, logger: Logger, retryMs = 500): EndpointWriter {
+function createEndpointWriter(kv: FencedKv, logger: Logger, retryMs = 500): EndpointWriter {
   const desired = new Map<string, EndpointRecord | null>();
   const present = new Set<string>();
   // `busy` is updated synchronously (a write must never be lost between a pump's last check
@@ -169,7 +175,8 @@ function createEndpointWriter(kv: KV, logger: Logger, retryMs = 500): EndpointWr
           if (present.has(key)) await kv.delete(key);
           present.delete(key);
         } else {
-          await kv.put(key, JSON.stringify(want));
+          const revision = await kv.put(key, JSON.stringify(want));
+          logger.debug({ key, revision }, "yard-endpoints written");
           present.add(key);
         }
         if (desired.get(key) === want) desired.delete(key);

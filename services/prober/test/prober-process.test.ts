@@ -117,7 +117,8 @@ describe("prober process", () => {
       const p = startTs("services/prober/src/main.ts", [], { NATS_URL: bare.url });
       procs.push(p);
       const line = await p.waitForLine(/waiting for the spec service to create the bucket/);
-      expect(JSON.parse(line)).toMatchObject({ bucket: Buckets.endpoints });
+      // Its lease first: a prober acts only once it holds it (yard-leases, created by the spec).
+      expect(JSON.parse(line)).toMatchObject({ bucket: Buckets.leases });
       expect(await p.stop()).toBe(0);
     } finally {
       await bare.dispose();

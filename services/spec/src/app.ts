@@ -1,4 +1,4 @@
-import type { Logger, NatsConnection } from "@switchyard/bus";
+import type { Fence, Logger, NatsConnection } from "@switchyard/bus";
 import { openSpecStore, serveSpecApi } from "./bus.js";
 import type { SpecConfig } from "./config.js";
 import { createHandlers } from "./handlers.js";
@@ -10,6 +10,8 @@ export interface SpecDeps {
   config: HttpApiConfig &
     Pick<SpecConfig, "YARD_MAX_REPLICAS_PER_SERVICE"> &
     Partial<Pick<SpecConfig, "YARD_NATS_REPLICAS">>;
+  /** The lease's fence: the buckets are written only while this instance holds it (default: always). */
+  fence?: Fence;
 }
 
 export interface SpecApp {
@@ -31,7 +33,8 @@ export function build(deps: SpecDeps): SpecApp {
 
   return {
     async start() {
-      const h = createHandlers(await openSpecStore(nc, logger, config.YARD_NATS_REPLICAS ?? 1), logger, {
+      const store = await openSpecStore(nc, logger, config.YARD_NATS_REPLICAS ?? 1, undefined, deps.fence);
+      const h = createHandlers(store, logger, {
         maxReplicasPerService: config.YARD_MAX_REPLICAS_PER_SERVICE,
         maxPayload: () => nc.info?.max_payload,
       });

@@ -1,11 +1,14 @@
 import {
   createYardStreams,
+  type Fence,
+  FencedKv,
   getJson,
   type JetStreamClient,
   jetstream,
   type KV,
   type Logger,
   type NatsConnection,
+  NO_FENCE,
   publishEvent,
   serve,
 } from "@switchyard/bus";
@@ -38,10 +41,11 @@ export async function openSpecStore(
   logger: Logger,
   replicas = 1,
   now?: () => Date,
+  fence: Fence = NO_FENCE,
 ): Promise<SpecStore> {
   const kvs = await createYardStreams(nc, { replicas, logger });
   const [specs, services, tls] = [kvs[Buckets.specs], kvs[Buckets.services], kvs[Buckets.tls]];
-  return createSpecStore({ specs, services, tls, js: jetstream(nc), logger, now });
+  return createSpecStore({ specs, services, tls, js: jetstream(nc), logger, now, fence });
 }
 
 /** The four operations on their NATS subjects; stop() lets requests in flight finish. */
@@ -59,6 +63,12 @@ export function serveSpecApi(nc: NatsConnection, h: SpecHandlers, logger: Logger
   };
 }
 
+/**
+ * Every write is fenced by the spec service's lease (`fence.check()` right before it: a standby
+ * that took over is the only writer). yard-specs is compare-and-set on the revision just read;
+ * yard-services and yard-tls carry the revision this instance last read or wrote (FencedKv), so
+ * a paused old leader's late route cannot overwrite the new leader's.
+ */
 function createSpecStore(o: {
   specs: KV;
   services: KV;
@@ -66,9 +76,12 @@ function createSpecStore(o: {
   js: JetStreamClient;
   logger: Logger;
   now?: () => Date;
+  fence: Fence;
 }): SpecStore {
   const now = o.now ?? (() => new Date());
   const read = (name: string) => getJson(o.specs, name, SpecRecord, o.logger);
+  const services = new FencedKv(o.services, o.fence, o.logger);
+  const tls = new FencedKv(o.tls, o.fence, o.logger);
 
   return {
     async apply(spec, update) {
@@ -83,13 +96,14 @@ function createSpecStore(o: {
         if (!d.changed) return d;
         try {
           const value = JSON.stringify(d.record);
+          o.fence.check();
           if (live) await o.specs.update(spec.name, value, entry!.revision);
           else await o.specs.create(spec.name, value);
         } catch (err) {
           if (isConflict(err)) continue;
           throw err;
         }
-        await o.services.put(spec.name, JSON.stringify(routeOf(d.record)));
+        await services.put(spec.name, JSON.stringify(routeOf(d.record)));
         await publishEvent(o.js, {
           schema: EVENT_SCHEMA_VERSION,
           type: "spec.published",
@@ -123,8 +137,9 @@ function createSpecStore(o: {
       const r = await read(name);
       if (!r) return null;
       // The route goes first so proxies stop sending traffic before replicas are torn down.
-      await o.services.delete(name);
-      await o.specs.delete(name);
+      await services.delete(name);
+      o.fence.check();
+      await o.specs.delete(name, { previousSeq: r.revision });
       await publishEvent(o.js, {
         schema: EVENT_SCHEMA_VERSION,
         type: "spec.deleted",
@@ -137,14 +152,16 @@ function createSpecStore(o: {
     async putTls(rec) {
       const stored = (await getJson(o.tls, rec.name, TlsRecord, o.logger))?.value;
       if (stored && stored.cert === rec.cert && stored.key === rec.key) return false;
-      await o.tls.put(rec.name, JSON.stringify(rec));
+      await tls.put(rec.name, JSON.stringify(rec));
       return true;
     },
     async removeTls(name) {
       const e = await o.tls.get(name);
       if (e?.operation !== "PUT") return false;
       // Purge, not delete: no earlier revision of the key stays readable.
+      o.fence.check();
       await o.tls.purge(name);
+      tls.seen(name, 0);
       return true;
     },
   };
