@@ -171,6 +171,19 @@ describe("reconcile", () => {
       ],
     },
     {
+      name: "preempted replicas count as failures: the last 3 kept, each replaced",
+      w: world({
+        specs: [specRecord({ replicas: 1 })],
+        replicas: [
+          rep({ id: 1, phase: "PREEMPTED", reason: "Preempted" }),
+          rep({ id: 2, phase: "PREEMPTED", reason: "Preempted" }),
+          rep({ id: 3, phase: "FAILED" }),
+          rep({ id: 4, phase: "PREEMPTED", reason: "Preempted" }),
+        ],
+      }),
+      actions: [{ type: "drop", key: "svc.1" }, launch(5)],
+    },
+    {
       name: "rolling update: launch the new revision, keep old replicas while it is not ready",
       w: world({
         specs: [specRecord({ replicas: 1, revision: 2 })],

@@ -195,7 +195,10 @@ function reconcileService(
   );
   // Failures stay visible: the last KEEP_FAILED of the current revision, and the one that halts
   // it; older ones go.
-  const failed = view.filter((r) => FAILED_PHASES.includes(r.phase)).sort((a, b) => b.id - a.id);
+  // A preempted replica (kubernetes: evicted, its Pod deleted) is kept in view as a failure is.
+  const failed = view
+    .filter((r) => FAILED_PHASES.includes(r.phase) || r.phase === "PREEMPTED")
+    .sort((a, b) => b.id - a.id);
   const keptFailed = failed.filter((r) => r.revision === R).slice(0, KEEP_FAILED);
   if (halt && !keptFailed.some((r) => r.id === halt.id)) keptFailed.push(halt);
   for (const r of failed) if (!keptFailed.includes(r)) out.push({ type: "drop", key: key(r) });
