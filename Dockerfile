@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 # One image for every Switchyard service; the command picks the service, e.g.
 #   node --import tsx services/proxy/src/main.ts
 # It also holds the `yard` CLI (/usr/local/bin/yard) and the fake OpenAI engine (the vLLM
@@ -19,7 +18,8 @@ RUN pnpm install --offline --frozen-lockfile
 # --- runtime ------------------------------------------------------------------------------
 FROM node:20-bookworm-slim AS runtime
 # bash: replicas' `setup`/`run` run with bash. tini: PID 1 that forwards SIGTERM and reaps
-# the replica processes the provisioner starts.
+# the replica processes the provisioner starts (the image's own init, so docker-compose.yml sets
+# no `init: true`: one init, not two).
 RUN apt-get update \
   && apt-get install -y --no-install-recommends bash tini ca-certificates \
   && rm -rf /var/lib/apt/lists/*

@@ -2,7 +2,13 @@ export type { TestCert } from "./certs.js";
 export { TestCa } from "./certs.js";
 export { type ClusterNode, type ClusterOptions, TestCluster } from "./nats-cluster.js";
 export type { TestNats } from "./nats-server.js";
-export { containerRuntimeAvailable, natsServerBinary, startNats } from "./nats-server.js";
+export {
+  containerRuntimeAvailable,
+  dockerSkipReason,
+  NATS_TEST_IMAGE,
+  natsServerBinary,
+  startNats,
+} from "./nats-server.js";
 export { freePort, holdPort, quietPort } from "./ports.js";
 export type { Proc } from "./proc.js";
 export { alive, groupAlive, groupMembers, groupsUnder, REPO_ROOT, run, startProc, startTs } from "./proc.js";

@@ -1,8 +1,15 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { connect as netConnect } from "node:net";
 import { tmpdir } from "node:os";
-import { delimiter, join } from "node:path";
+import { delimiter, dirname, join, resolve } from "node:path";
+import { freePort } from "./ports.js";
+
+/**
+ * The image of container mode: the one docker-compose.yml runs. Without a registry,
+ * `pnpm images` builds a stand-in under this name (tools/images). NATS_TEST_IMAGE overrides it.
+ */
+export const NATS_TEST_IMAGE = process.env.NATS_TEST_IMAGE ?? "nats:2.10-alpine";
 
 export interface TestNats {
   /** nats://127.0.0.1:PORT */
@@ -10,7 +17,7 @@ export interface TestNats {
   port: number;
   /** Stop the server (SIGTERM) and wait for it to exit. Store kept unless `wipe`. */
   stop(): Promise<void>;
-  /** Start it again on the same port and store (for outage tests; binary mode only). */
+  /** Start it again on the same port and store (for outage tests). */
   restart(): Promise<void>;
   /** Stop and remove the store. */
   dispose(): Promise<void>;
@@ -54,16 +61,35 @@ export async function containerRuntimeAvailable(timeoutMs = 500): Promise<boolea
 }
 
 /**
- * A real nats-server with JetStream for one suite: random port, temporary store.
- * Prefers the `nats-server` binary (fast; supports restart); uses testcontainers' NATS module
+ * Why a suite that needs Docker cannot run here, and how to run it; null when a Docker engine
+ * answers and holds every image in `images` (nothing is pulled: no registry is assumed).
+ */
+export async function dockerSkipReason(images: string[]): Promise<string | null> {
+  if (!(await containerRuntimeAvailable())) {
+    return "no Docker engine answers (/var/run/docker.sock or DOCKER_HOST): start dockerd, then `pnpm images` (bash .ci/run does both)";
+  }
+  const { getContainerRuntimeClient, ImageName } = await import("testcontainers");
+  const client = await getContainerRuntimeClient();
+  const missing: string[] = [];
+  for (const image of images)
+    if (!(await client.image.exists(ImageName.fromString(image)))) missing.push(image);
+  return missing.length > 0
+    ? `the Docker engine lacks ${missing.join(", ")}: build them with \`pnpm images\``
+    : null;
+}
+
+/**
+ * A real nats-server with JetStream for one suite: random port, temporary store, the same in
+ * both modes (no users unless `config` has them; clients on 127.0.0.1 only).
+ * Prefers the `nats-server` binary (fast); uses a testcontainers container of NATS_TEST_IMAGE
  * when there is no binary but a container engine answers (or NATS_TEST_MODE=container).
  */
 export async function startNats(opts: { config?: string } = {}): Promise<TestNats> {
   const bin = natsServerBinary();
   if (process.env.NATS_TEST_MODE !== "container" && bin) return startBinary(bin, opts.config);
-  if (await containerRuntimeAvailable()) return startContainer();
+  if (await containerRuntimeAvailable()) return startContainer(opts.config);
   throw new Error(
-    "no nats-server for tests: install it (Debian: apt-get install nats-server) or run a Docker engine for testcontainers",
+    "no nats-server for tests: install it (Debian: apt-get install nats-server) or run a Docker engine for testcontainers (images: pnpm images)",
   );
 }
 
@@ -113,21 +139,73 @@ async function startBinary(bin: string, config?: string): Promise<TestNats> {
   };
 }
 
-async function startContainer(): Promise<TestNats> {
-  const { NatsContainer } = await import("@testcontainers/nats");
-  const c = await new NatsContainer("nats:2.10").withJetStream().start();
-  const port = c.getMappedPort(4222);
+/**
+ * The container mode: host networking (tests talk to loopback only, never to a bridge address),
+ * the server bound to 127.0.0.1 on a port picked here, so a restart of the container comes back
+ * on that port with its store (in the container, removed with it). A config file's directory is
+ * mounted read-only at the same path, and the variables it reads ($NAME) are passed on.
+ */
+async function startContainer(config?: string): Promise<TestNats> {
+  const { GenericContainer, getContainerRuntimeClient, ImageName, Wait } = await import("testcontainers");
+  const client = await getContainerRuntimeClient();
+  if (!(await client.image.exists(ImageName.fromString(NATS_TEST_IMAGE)))) {
+    // Without a registry a pull would hang until it times out: say what to do instead.
+    throw new Error(
+      `the ${NATS_TEST_IMAGE} image is not on this Docker engine: build it with \`pnpm images\``,
+    );
+  }
+  const { REAPER_IMAGE } = await import("testcontainers/build/reaper/reaper.js");
+  if (
+    process.env.TESTCONTAINERS_RYUK_DISABLED === undefined &&
+    !(await client.image.exists(ImageName.fromString(REAPER_IMAGE)))
+  ) {
+    // No Ryuk image (no registry): the container is removed by dispose(), as in binary mode.
+    process.env.TESTCONTAINERS_RYUK_DISABLED = "true";
+  }
+  const port = await freePort();
+  const args = ["-js", "-a", "127.0.0.1", "-p", String(port), "-sd", "/data"];
+  let spec = new GenericContainer(NATS_TEST_IMAGE)
+    .withNetworkMode("host")
+    .withLabels({ "org.switchyard.testkit": "nats" })
+    .withWaitStrategy(Wait.forLogMessage(/Server is ready/))
+    .withStartupTimeout(60_000);
+  if (config) {
+    const path = resolve(config);
+    const env: Record<string, string> = {};
+    for (const [, name] of readFileSync(path, "utf8").matchAll(/\$([A-Za-z_][A-Za-z0-9_]*)/g)) {
+      const v = process.env[name];
+      if (v !== undefined) env[name] = v;
+    }
+    spec = spec
+      .withBindMounts([{ source: dirname(path), target: dirname(path), mode: "ro" }])
+      .withEnvironment(env)
+      .withCommand(["-c", path, ...args]);
+  } else spec = spec.withCommand(args);
+  const started = await spec.start();
+  const handle = client.container.getById(started.getId());
+  let running = true;
+  let removed = false;
   const stop = async () => {
-    await c.stop();
+    if (!running) return;
+    await client.container.stop(handle, { timeout: 10_000 });
+    running = false;
   };
   return {
-    url: `nats://test:test@${c.getHost()}:${port}`,
+    url: `nats://127.0.0.1:${port}`,
     port,
     mode: "container",
     stop,
     async restart() {
-      throw new Error("restart is supported with the nats-server binary only");
+      await stop();
+      // Docker starts a stopped container on restart; testcontainers waits for its new log line.
+      await started.restart();
+      running = true;
     },
-    dispose: stop,
+    async dispose() {
+      if (removed) return;
+      await stop();
+      await client.container.remove(handle, { removeVolumes: true });
+      removed = true;
+    },
   };
 }
