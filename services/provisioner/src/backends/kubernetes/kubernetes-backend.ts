@@ -82,8 +82,8 @@ export class KubernetesBackend implements Backend {
   private readonly core: CoreV1Api;
   private readonly tracked = new Map<string, Tracked>();
   private readonly listeners: ((e: BackendEvent) => void)[] = [];
-  /** Pod uid → resolves when that Pod is gone (terminate waits on it). */
-  private readonly gone = new Map<string, () => void>();
+  /** Pod name → resolves when that Pod (that uid, when known) is gone (terminate waits on it). */
+  private readonly gone = new Map<string, { uid: string | null; resolve: () => void }>();
   private readonly pods;
   private readonly nodes;
   private synced: Promise<void> | null = null;
@@ -191,26 +191,28 @@ export class KubernetesBackend implements Backend {
     const t = this.tracked.get(key(service, id));
     if (t) t.stopping = true;
     const name = podName(service, id);
-    const current = this.pods.get(name, this.o.namespace);
-    const uid = handle ?? t?.uid ?? current?.metadata?.uid ?? null;
-    if (current && (uid === null || current.metadata?.uid === uid)) {
-      const goneUid = current.metadata?.uid ?? "";
-      const gone = new Promise<void>((resolve) => this.gone.set(goneUid, resolve));
-      try {
-        await this.core.deleteNamespacedPod({
-          name,
-          namespace: this.o.namespace,
-          gracePeriodSeconds: this.o.pod.terminationGraceSeconds,
-          ...(goneUid ? { body: { preconditions: { uid: goneUid } } } : {}),
-        });
-        // The watch's delete event: the kubelet has stopped every container (SIGTERM, then
-        // SIGKILL after the grace) and the API server has removed the Pod.
-        await gone;
-      } catch (err) {
-        if (status(err) !== 404 && status(err) !== 409) throw err;
-      } finally {
-        this.gone.delete(goneUid);
-      }
+    // Its uid, when known: a newer Pod of the same name is never deleted in its place.
+    const uid = handle || t?.uid || this.pods.get(name, this.o.namespace)?.metadata?.uid || null;
+    const gone = new Promise<void>((resolve) => this.gone.set(name, { uid, resolve }));
+    try {
+      await this.core.deleteNamespacedPod({
+        name,
+        namespace: this.o.namespace,
+        gracePeriodSeconds: this.o.pod.terminationGraceSeconds,
+        ...(uid ? { body: { preconditions: { uid } } } : {}),
+      });
+      // The watch's delete event: the kubelet has stopped the container (SIGTERM, then SIGKILL
+      // after the grace) and the API server has removed the Pod. Bounded, should the watch be
+      // down at that moment (the Pod is then gone or going anyway).
+      const bound = (this.o.pod.terminationGraceSeconds + 60) * 1000;
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([gone, new Promise((r) => (timer = setTimeout(r, bound)))]);
+      clearTimeout(timer);
+    } catch (err) {
+      // 404: already gone; 409: the name is another Pod's now (ours is gone).
+      if (status(err) !== 404 && status(err) !== 409) throw err;
+    } finally {
+      this.gone.delete(name);
     }
     await this.deleteSecret(service, id);
     this.untrack(service, id);
@@ -350,7 +352,8 @@ export class KubernetesBackend implements Backend {
   /** Every status change of a replica Pod the informer sees. */
   private onPod(pod: V1Pod, deleted: boolean): void {
     const uid = pod.metadata?.uid ?? "";
-    if (deleted) this.gone.get(uid)?.();
+    const waiter = deleted ? this.gone.get(pod.metadata?.name ?? "") : undefined;
+    if (waiter && (waiter.uid === null || waiter.uid === uid)) waiter.resolve();
     const ids = idsOf(pod);
     if (!ids) return;
     const t = this.tracked.get(key(ids.service, ids.id));
