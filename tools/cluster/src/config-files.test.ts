@@ -49,6 +49,7 @@ describe("the cluster's config files", () => {
       authorization: { mode: "Webhook" },
       imageGCHighThresholdPercent: 100,
       oomScoreAdj: 0,
+      makeIPTablesUtilChains: false,
     });
   });
 });

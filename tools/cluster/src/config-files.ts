@@ -84,6 +84,8 @@ export function kubeletConfig(s: StateLayout): string {
       imageGCHighThresholdPercent: 100,
       imageGCLowThresholdPercent: 99,
       evictionHard: { "memory.available": "100Mi", "nodefs.available": "1%", "imagefs.available": "1%" },
+      // No KUBE-* chains in the machine's iptables (no kube-proxy uses them; dockerd's are left alone).
+      makeIPTablesUtilChains: false,
       clusterDomain: "cluster.local",
       resolvConf: "/etc/resolv.conf",
       // Status every 2 s instead of 10 s: a test sees a node or pod change sooner.

@@ -1,4 +1,4 @@
-import { readFileSync, rmSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { podContainers, removeContainers } from "./docker.js";
 import { run } from "./exec.js";
 import { stateLayout } from "./layout.js";
@@ -11,7 +11,11 @@ import { readPids, stopProcess } from "./procs.js";
  * containers, unmount the kubelet's volumes and delete the state dir. The build cache, the pause
  * image and Docker's runtime setting stay (the next `up` needs them; they change nothing else).
  */
-export async function down(o: ClusterOptions, say: (s: string) => void): Promise<void> {
+export async function down(
+  o: ClusterOptions,
+  say: (s: string) => void,
+  opts: { keepLogs?: boolean } = {},
+): Promise<void> {
   const s = stateLayout(o.stateDir);
   const started = readPids(s).reverse();
   for (const p of started) {
@@ -28,6 +32,9 @@ export async function down(o: ClusterOptions, say: (s: string) => void): Promise
     mountinfo = readFileSync("/proc/self/mountinfo", "utf8");
   } catch {}
   for (const m of mountsUnder(mountinfo, s.kubeletRoot)) await run("umount", ["-l", m]);
-  rmSync(s.dir, { recursive: true, force: true });
+  if (opts.keepLogs && existsSync(s.dir)) {
+    for (const f of readdirSync(s.dir))
+      if (`${s.dir}/${f}` !== s.logs) rmSync(`${s.dir}/${f}`, { recursive: true, force: true });
+  } else rmSync(s.dir, { recursive: true, force: true });
   say("down");
 }

@@ -21,6 +21,11 @@ export const KUBE_BINARIES = [
 /** The node's name (one node) and the images the kubelet needs that no registry serves here. */
 export const NODE_NAME = "switchyard-node";
 export const PAUSE_IMAGE = "switchyard.local/pause:3.2";
+/**
+ * The project's images (`pnpm images`). The kubelet uses dockerd's own image store (dockershim),
+ * so they need no loading: pods name them with imagePullPolicy: Never.
+ */
+export const PROJECT_IMAGES = ["switchyard:local", "node:20-bookworm-slim", "nats:2.10-alpine"];
 /** Docker's named runtime for the runc wrapper (files/runc-oomclamp), made the default. */
 export const RUNTIME_NAME = "yard-oomclamp";
 export const RUNTIME_PATH = "/usr/local/sbin/yard-runc-oomclamp";

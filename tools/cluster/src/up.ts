@@ -11,7 +11,7 @@ import {
   kubeletConfig,
   tokenFile,
 } from "./config-files.js";
-import { ensurePauseImage, ensureRuntime } from "./docker.js";
+import { ensurePauseImage, ensureRuntime, imageExists } from "./docker.js";
 import { down } from "./down.js";
 import { apiServer, commandLine, type Ports } from "./flags.js";
 import { kubeRequest, kubeWatch } from "./kube.js";
@@ -21,9 +21,11 @@ import {
   cacheLayout,
   GPU_LABELS,
   NODE_NAME,
+  PROJECT_IMAGES,
   type StateLayout,
   stateLayout,
 } from "./layout.js";
+import { withLock } from "./lock.js";
 import { type NodeLike, nodeReady } from "./node-state.js";
 import type { ClusterOptions } from "./options.js";
 import type { Started } from "./pids.js";
@@ -35,11 +37,17 @@ export type Say = (s: string) => void;
 
 /** `pnpm cluster up`. Resolves with the kubeconfig path once the node is Ready. */
 export async function up(o: ClusterOptions, say: Say): Promise<string> {
+  if (process.getuid?.() !== 0)
+    throw new Error("the local cluster needs root (kubelet, Docker's runtime config)");
+  mkdirSync(o.cacheDir, { recursive: true });
+  // One `up` at a time on a machine (a second one waits, then finds the cluster up).
+  return withLock(`${o.cacheDir}/up.lock`, say, "another pnpm cluster up", () => upLocked(o, say));
+}
+
+async function upLocked(o: ClusterOptions, say: Say): Promise<string> {
   const cache = cacheLayout(o.cacheDir);
   const s = stateLayout(o.stateDir);
   const t0 = Date.now();
-  if (process.getuid?.() !== 0)
-    throw new Error("the local cluster needs root (kubelet, Docker's runtime config)");
   const now = await clusterStatus(o);
   if (now.up) {
     say(`already up (node ${now.node}); kubeconfig: ${s.kubeconfig}`);
@@ -82,6 +90,7 @@ export async function up(o: ClusterOptions, say: Say): Promise<string> {
     await waitNodeReady(access, kubelet, s, deadline(), say);
     say(`node ${NODE_NAME} Ready (${((Date.now() - tk) / 1000).toFixed(1)} s)`);
     if (o.gpus > 0) await advertiseGpus(access, o.gpus, say);
+    await reportImages(say);
     // Pods cannot be created in a namespace before its default ServiceAccount exists.
     await until(
       kubelet,
@@ -94,8 +103,8 @@ export async function up(o: ClusterOptions, say: Say): Promise<string> {
     );
     return s.kubeconfig;
   } catch (err) {
-    say(`cannot start: ${(err as Error).message}`);
-    await down(o, say);
+    say("cannot start; stopping what was started (logs kept in " + s.logs + ")");
+    await down(o, say, { keepLogs: true });
     throw err;
   }
 }
@@ -224,6 +233,15 @@ async function waitNodeReady(
   throw new Error(
     `node ${NODE_NAME} not Ready in time (last: ${last || "not registered"}); the end of ${s.log("kubelet")}:\n${logTail(s, "kubelet")}`,
   );
+}
+
+/** Which of the project's images pods can use (dockershim runs what dockerd has). */
+async function reportImages(say: Say): Promise<void> {
+  const have: string[] = [];
+  const missing: string[] = [];
+  for (const ref of PROJECT_IMAGES) ((await imageExists(ref)) ? have : missing).push(ref);
+  if (have.length) say(`images for pods (dockerd's store, imagePullPolicy: Never): ${have.join(", ")}`);
+  if (missing.length) say(`not in dockerd yet: ${missing.join(", ")} (pnpm images builds them)`);
 }
 
 /**
