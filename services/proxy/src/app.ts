@@ -82,7 +82,7 @@ export function build(deps: ProxyDeps): ProxyApp {
       bus = await connectRouteTable(nc, plane.table, logger, tls?.services);
       await bus.ready;
       // An https.Server when TLS is on (createProxyServer); its default certificate goes in now.
-      if (tls) tls.start(plane.server.server as unknown as HttpsServer);
+      if (tls) tls.start(plane.server.server as HttpsServer);
       // The data plane listens only once the table is loaded: no 404/503 from an empty table.
       const address = await plane.server.listen({
         host: config.YARD_PROXY_HOST,

@@ -2,7 +2,6 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { ServerOptions as HttpsOptions } from "node:https";
 import type { Logger } from "@switchyard/bus";
 import type { LoadReport } from "@switchyard/contracts";
-import type { FastifyInstance } from "fastify";
 import { Pool } from "undici";
 import type { ProxyConfig } from "./config.js";
 import { type AccessLog, createForwarder, type ForwardDeps } from "./forward.js";
@@ -12,13 +11,13 @@ import { ProxyMetrics } from "./metrics.js";
 import { replicaConnector } from "./replica-socket.js";
 import { loadOf, type Replica, RouteTable } from "./route-table.js";
 import { inFlightByService, routesView } from "./routes-view.js";
-import { createProxyServer } from "./server.js";
+import { createProxyServer, type ProxyServer } from "./server.js";
 import { createUpgradeHandler } from "./upgrade.js";
 
 export interface DataPlane {
   table: RouteTable<Pool>;
   metrics: ProxyMetrics;
-  server: FastifyInstance;
+  server: ProxyServer;
   /** The raw (req, res) data-plane handler the server calls. */
   forward: (req: IncomingMessage, res: ServerResponse) => void;
   routes(): ReturnType<typeof routesView>;

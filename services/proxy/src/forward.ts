@@ -427,13 +427,9 @@ class Exchange implements Dispatcher.DispatchHandler {
     const res = this.res;
     const headers = responseHeadersFromRaw(raw);
     if (this.deps.draining()) res.shouldKeepAlive = false;
-    if (res.getHeaderNames().length === 0) res.writeHead(status, statusText, headers);
-    else {
-      // Someone (fastify while closing: `Connection: close`) set a header already; writeHead
-      // would then setHeader() each pair and keep only the last of repeated names.
-      for (let i = 0; i < headers.length; i += 2) res.appendHeader(headers[i], headers[i + 1]);
-      res.writeHead(status, statusText);
-    }
+    // Nothing set a header on `res` before (a drain says close by shouldKeepAlive): the flat
+    // list goes out as it is, repeated names included.
+    res.writeHead(status, statusText, headers);
     // A response without a length is a stream (SSE, chunked): its client gets the headers now,
     // as from the replica, not with the first token (a queued LLM stream may wait seconds).
     if (!hasLength(headers)) res.flushHeaders();
