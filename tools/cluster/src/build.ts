@@ -119,7 +119,8 @@ async function compile(cache: CacheLayout, say: (s: string) => void): Promise<vo
   // A build that was interrupted after make finished (or made by hand) is not made again.
   if (!KUBE_BINARIES.every((b) => existsSync(`${tree}/_output/bin/${b}`))) {
     say(`make WHAT="${what}" (nice 10)`);
-    const env = { ...process.env, GOPATH: `${tree}/.go`, GOCACHE: `${cache.dir}/go-build`, GOFLAGS: "" };
+    // hack/lib/golang.sh keeps its Go build cache in _output/local/go/cache.
+    const env = { ...process.env, GOPATH: `${tree}/.go`, GOFLAGS: "" };
     await mustRun("nice", ["-n", "10", "make", `WHAT=${what}`], {
       cwd: tree,
       env,
@@ -145,8 +146,7 @@ async function compile(cache: CacheLayout, say: (s: string) => void): Promise<vo
     `${tree}/build/pause/linux/pause.c`,
   ]);
   const version = (await mustRun(cache.binary("kubectl"), ["version", "--client", "--short"])).trim();
-  // The go build cache and intermediate output are large and not needed again.
-  rmSync(`${cache.dir}/go-build`, { recursive: true, force: true });
+  // The Go build cache and intermediate output (_output/local) are large and not needed again.
   rmSync(`${tree}/_output`, { recursive: true, force: true });
   writeFileSync(cache.stamp, `${version}\n`);
 }
