@@ -1,9 +1,11 @@
 import type { Logger } from "@switchyard/bus";
 import type { z } from "zod";
 import type { Backend, BackendSettings } from "./backend.js";
+import { DockerEnv } from "./docker/config.js";
+import { createDockerBackend } from "./docker/docker-backend.js";
 import { KubernetesEnv } from "./kubernetes/config.js";
 import { createKubernetesBackend } from "./kubernetes/kubernetes-backend.js";
-import { LocalBackend } from "./local/local-backend.js";
+import { createLocalBackend } from "./local/local-backend.js";
 
 export type {
   Backend,
@@ -15,7 +17,7 @@ export type {
 } from "./backend.js";
 
 /** Each backend's own env vars (zod shapes from backends/<name>/config.ts), merged into config.ts. */
-export const BACKEND_ENV = { ...KubernetesEnv };
+export const BACKEND_ENV = { ...DockerEnv, ...KubernetesEnv };
 type Env = typeof BACKEND_ENV;
 /** What a backend is built from: the common settings and every backend's own env vars. */
 export type BackendConfig = BackendSettings &
@@ -23,15 +25,8 @@ export type BackendConfig = BackendSettings &
 
 /** The values of YARD_BACKEND: one line per backend, each a folder beside this file. */
 export const BACKENDS = {
-  local: (c: BackendConfig, logger: Logger): Backend =>
-    new LocalBackend({
-      stateDir: c.YARD_STATE_DIR,
-      gpus: c.YARD_GPUS,
-      hostAddress: c.YARD_HOST_ADDRESS,
-      terminateGraceMs: c.YARD_TERMINATE_GRACE_MS,
-      extraPath: c.YARD_REPLICA_PATH.split(":").filter(Boolean),
-      logger,
-    }),
+  local: createLocalBackend,
+  docker: createDockerBackend,
   kubernetes: createKubernetesBackend,
 } as const;
 

@@ -28,6 +28,7 @@ import type {
 import { fileLogChunk, fileLogTail } from "../file-log.js";
 import { detectInventory } from "../gpu-inventory.js";
 import { chooseHostPort } from "../host-ports.js";
+import type { BackendConfig } from "../index.js";
 import type { PortDecision } from "../ports.js";
 import { buildReplicaEnv, RUNNER_SCRIPT } from "../replica-env.js";
 import {
@@ -312,6 +313,18 @@ export class LocalBackend implements Backend {
   private emit(e: BackendEvent): void {
     for (const l of this.listeners) l(e);
   }
+}
+
+/** YARD_BACKEND=local. */
+export function createLocalBackend(c: BackendConfig, logger: Logger): Backend {
+  return new LocalBackend({
+    stateDir: c.YARD_STATE_DIR,
+    gpus: c.YARD_GPUS,
+    hostAddress: c.YARD_HOST_ADDRESS,
+    terminateGraceMs: c.YARD_TERMINATE_GRACE_MS,
+    extraPath: c.YARD_REPLICA_PATH.split(":").filter(Boolean),
+    logger,
+  });
 }
 
 function pgidOf(handle: string | null): number | null {
