@@ -103,3 +103,81 @@ export async function runSerial(spec: LoadSpec): Promise<LoadResult> {
     requests: times.length,
   };
 }
+
+export interface CpuResult {
+  /** Requests answered per second inside the measured window. */
+  rps: number;
+  /** CPU of the target process (threads and children) per request answered in the window. */
+  cpuUs: number;
+  /** Responses that were not 2xx, plus errors. */
+  bad: number;
+  /** Requests not sent because every connection was still waiting: the target fell behind the rate. */
+  behind: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * CPU per request of `pid` at a fixed `rate`, evenly spaced (a request every 1/rate s, sent in
+ * 5 ms ticks, at most `connections` at once; autocannon's rate fires each second's quota at
+ * once), so every target gets the same load. Only the steady middle is measured:
+ * `trimSeconds` after the start (new connections, the target's pool reconnecting) and before
+ * the end (in-flight requests finishing) are left out.
+ */
+export async function measureCpu(
+  spec: LoadSpec,
+  rate: number,
+  pid: number,
+  cpuSeconds: (pid: number) => number,
+  trimSeconds = 1,
+): Promise<CpuResult> {
+  const u = new URL(spec.url);
+  const pool = new Pool(u.origin, { connections: spec.connections, pipelining: 1 });
+  let answered = 0;
+  let bad = 0;
+  let behind = 0;
+  let inFlight = 0;
+  const send = () => {
+    if (inFlight >= spec.connections) {
+      behind++;
+      return;
+    }
+    inFlight++;
+    pool.request({ method: "GET", path: u.pathname, headers: spec.headers }).then(
+      async (r) => {
+        await r.body.dump();
+        inFlight--;
+        answered++;
+        if (r.statusCode < 200 || r.statusCode > 299) bad++;
+      },
+      () => {
+        inFlight--;
+        bad++;
+      },
+    );
+  };
+  const start = performance.now();
+  const end = start + spec.seconds * 1000;
+  let sent = 0;
+  const ticker = setInterval(() => {
+    const now = Math.min(performance.now(), end);
+    for (const due = Math.floor(((now - start) / 1000) * rate); sent < due; sent++) send();
+  }, 5);
+  try {
+    await sleep(trimSeconds * 1000);
+    const [c0, n0, t0] = [cpuSeconds(pid), answered, performance.now()];
+    await sleep((spec.seconds - 2 * trimSeconds) * 1000);
+    const [c1, n1, t1] = [cpuSeconds(pid), answered, performance.now()];
+    await sleep(Math.max(0, end - performance.now()));
+    const n = n1 - n0;
+    return {
+      rps: (n * 1000) / (t1 - t0),
+      cpuUs: n > 0 ? ((c1 - c0) * 1e6) / n : Number.NaN,
+      bad,
+      behind,
+    };
+  } finally {
+    clearInterval(ticker);
+    await pool.close();
+  }
+}

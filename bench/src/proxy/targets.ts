@@ -15,12 +15,30 @@ export interface Target {
   stop(): Promise<unknown>;
 }
 
+/** testkit's startTs with node flags of its own (`--cpu-prof` is refused in NODE_OPTIONS). */
+function startNode(entry: string, args: string[], nodeFlags: string[], env: NodeJS.ProcessEnv = {}): Proc {
+  if (nodeFlags.length === 0) return startTs(entry, args, env);
+  return startProc(process.execPath, [...nodeFlags, "--import", "tsx", entry, ...args], { env });
+}
+
 const portOf = async (proc: Proc, re = /listening (\d+)/) =>
   Number(re.exec(await proc.waitForLine(re, 60_000))![1]);
 
 export async function startUpstream(token: string): Promise<{ proc: Proc; url: string }> {
   const proc = startTs("bench/src/proxy/upstream.ts", ["0", token]);
   return { proc, url: `http://127.0.0.1:${await portOf(proc)}` };
+}
+
+/** The Node floor (floor.ts): node:http straight into undici Pool.dispatch, nothing else. */
+export async function startFloor(upstream: string, nodeFlags: string[] = []): Promise<Target> {
+  const proc = startNode("bench/src/proxy/floor.ts", [upstream], nodeFlags);
+  const port = await portOf(proc);
+  return {
+    name: "node floor",
+    url: `http://127.0.0.1:${port}`,
+    pid: proc.child.pid!,
+    stop: () => proc.stop(),
+  };
 }
 
 export async function startBaseline(upstream: string): Promise<Target> {
@@ -38,8 +56,9 @@ export async function startBaseline(upstream: string): Promise<Target> {
 export async function startSwitchyard(
   natsUrl: string,
   env: NodeJS.ProcessEnv = {},
+  nodeFlags: string[] = [],
 ): Promise<Target & { proc: Proc; admin: string }> {
-  const proc = startTs("services/proxy/src/main.ts", [], {
+  const proc = startNode("services/proxy/src/main.ts", [], nodeFlags, {
     NATS_URL: natsUrl,
     YARD_PROXY_HOST: "127.0.0.1",
     YARD_PROXY_PORT: "0",
