@@ -22,7 +22,7 @@ export type Kube = { ok: true; kubeconfig: string } | { ok: false; reason: strin
 export async function kubeForTests(): Promise<Kube> {
   const how = "to run it: pnpm images && pnpm cluster up --gpus 2";
   const c = await clusterAvailable();
-  if (!c.ok) return { ok: false, reason: `${c.reason} (${how})` };
+  if (!c.ok) return { ok: false, reason: `${c.reason}; the image too: pnpm images` };
   try {
     execFileSync("docker", ["image", "inspect", IMAGE], { stdio: "ignore", timeout: 20_000 });
   } catch {
