@@ -74,6 +74,8 @@ interface Tracked {
   watcher: FSWatcher | null;
   /** Resolves when the engine's log stream of the container has ended (all of it is in the file). */
   logsDone: Promise<void>;
+  /** That stream, while it is open (closed with the backend). */
+  logStream: Readable | null;
 }
 
 /**
@@ -247,6 +249,12 @@ export class DockerBackend implements Backend {
     // The whole log again from the engine (it keeps it): the file is rewritten from the start.
     t.logsDone = this.followLogs(t, true);
     this.checkStarted(t);
+    // It may have ended between the listing and now, before its `die` could be matched to it.
+    this.docker
+      .getContainer(f.handle)
+      .inspect()
+      .then((info) => (info.State.Running ? undefined : this.died(t)))
+      .catch((err) => (isGone(err) ? this.died(t) : undefined));
   }
 
   readLog(
@@ -279,7 +287,10 @@ export class DockerBackend implements Backend {
   close(): void {
     this.closed = true;
     this.events?.destroy();
-    for (const t of this.tracked.values()) t.watcher?.close();
+    for (const t of this.tracked.values()) {
+      t.watcher?.close();
+      t.logStream?.destroy();
+    }
   }
 
   /**
@@ -336,6 +347,7 @@ export class DockerBackend implements Backend {
       exited: false,
       watcher: null,
       logsDone: Promise.resolve(),
+      logStream: null,
     };
     this.tracked.set(`${service}.${id}`, t);
     this.byContainer.set(containerId, t);
@@ -410,6 +422,7 @@ export class DockerBackend implements Backend {
         stdout: true,
         stderr: true,
       })) as unknown as Readable;
+      t.logStream = stream;
       await new Promise<void>((resolve) => {
         this.docker.modem.demuxStream(stream, out, out);
         stream.on("end", resolve);
@@ -420,6 +433,7 @@ export class DockerBackend implements Backend {
       if (!isGone(err))
         this.o.logger.warn({ err: String(err), replica: t.id }, "cannot follow a replica's log");
     } finally {
+      t.logStream = null;
       await new Promise<void>((resolve) => out.end(resolve));
     }
   }
