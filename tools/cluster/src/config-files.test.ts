@@ -10,7 +10,7 @@ describe("the cluster's config files", () => {
   it("token file: one line per identity with RBAC's user names and groups", () => {
     expect(tokenFile(TOKENS).split("\n").filter(Boolean)).toEqual([
       `${tok("a")},yard-admin,yard-admin,"system:masters"`,
-      `${tok("b")},system:node:switchyard-node,system:node:switchyard-node,"system:nodes"`,
+      `${tok("b")},system:node:127.0.0.1,system:node:127.0.0.1,"system:nodes"`,
       `${tok("c")},system:kube-controller-manager,system:kube-controller-manager`,
       `${tok("d")},system:kube-scheduler,system:kube-scheduler`,
     ]);

@@ -20,7 +20,7 @@ describe("component command lines", () => {
 
   it("every listener is on 127.0.0.1; no insecure ports", () => {
     for (const [, , args] of all) {
-      for (const a of args.filter((x) => /(address|urls|servers|node-ip)=/.test(x)))
+      for (const a of args.filter((x) => /(address|urls|servers|hostname-override)=/.test(x)))
         expect(a, a).toMatch(
           /=(https?:\/\/127\.0\.0\.1:\d+|127\.0\.0\.1|switchyard=http:\/\/127\.0\.0\.1:\d+)$/,
         );

@@ -114,7 +114,6 @@ export function commandLine(c: Component, cache: CacheLayout, s: StateLayout, p:
           "--docker-endpoint=unix:///var/run/docker.sock",
           `--pod-infra-container-image=${PAUSE_IMAGE}`,
           `--hostname-override=${NODE_NAME}`,
-          "--node-ip=127.0.0.1",
         ],
       ];
   }

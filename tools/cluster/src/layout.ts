@@ -18,8 +18,12 @@ export const KUBE_BINARIES = [
   "kubectl",
 ] as const;
 
-/** The node's name (one node) and the images the kubelet needs that no registry serves here. */
-export const NODE_NAME = "switchyard-node";
+/**
+ * The node's name, which is its address: a kubelet refuses a loopback --node-ip, but takes an IP
+ * given as its hostname as the node's InternalIP unchecked, so the apiserver reaches it (logs,
+ * exec) on 127.0.0.1 and the kubelet listens on loopback only.
+ */
+export const NODE_NAME = "127.0.0.1";
 export const PAUSE_IMAGE = "switchyard.local/pause:3.2";
 /**
  * The project's images (`pnpm images`). The kubelet uses dockerd's own image store (dockershim),

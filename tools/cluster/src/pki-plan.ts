@@ -46,7 +46,7 @@ export const CERTS: readonly CertSpec[] = [
   {
     name: "kubelet",
     cn: `system:node:${NODE_NAME}`,
-    sans: [...LOOPBACK, `DNS:${NODE_NAME}`],
+    sans: LOOPBACK,
     usage: "server",
   },
 ];
