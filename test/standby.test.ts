@@ -17,7 +17,17 @@ import {
   SpecRecord,
   Subjects,
 } from "@switchyard/contracts";
-import { type Proc, replicaRecord, startNats, startTs, type TestNats } from "@switchyard/testkit";
+import {
+  endpointRecord,
+  type Proc,
+  quietPort,
+  replicaRecord,
+  specRecord,
+  startNats,
+  startTs,
+  type TestNats,
+  TestSystem,
+} from "@switchyard/testkit";
 import { BUS_USERS, devPassword, NATS_CONF_PATH, passwordVar } from "@switchyard/up";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
@@ -172,7 +182,9 @@ afterAll(async () => {
 });
 
 describe("standby instances", () => {
-  it("spec: the second instance stands by; after a SIGKILL of the leader it answers yard up, and no spec is lost", { timeout: 90_000 }, async () => {
+  it("spec: the second instance stands by; after a SIGKILL of the leader it answers yard up, and no spec is lost", {
+    timeout: 90_000,
+  }, async () => {
     const a = start("spec", { YARD_SPEC_HTTP_PORT: "0" });
     await a.waitForLine(/"msg":"ready"/, 60_000);
     const up1 = await yard(["up", writeYaml("standby.yaml", YAML(2))], cliEnv());
@@ -293,5 +305,46 @@ describe("standby instances", () => {
     const keys: string[] = [];
     for await (const k of await kv.keys()) keys.push(k);
     expect(keys.sort()).toEqual(["llm.1", "llm.2", "llm.3"]);
+  });
+});
+
+describe("standby provisioner", { timeout: 180_000 }, () => {
+  // The suite stands in for the spec service (its buckets, yard-leases included) and the prober.
+  const w = new TestSystem({
+    buckets: [Buckets.specs, Buckets.endpoints, Buckets.replicas],
+    eventsStream: true,
+  });
+  const env = { YARD_LEASE_TTL_MS: "1500", YARD_LEASE_RENEW_MS: "300" };
+  beforeAll(async () => {
+    await w.start();
+  });
+  afterAll(async () => {
+    for (const p of w.procs)
+      if (p.child.exitCode === null && p.child.signalCode === null) signal(p, "SIGCONT");
+    await w.dispose();
+  });
+
+  it("SIGKILL the leader: the standby adopts its running replicas (same ids, same processes), launches none, and goes on reconciling", async () => {
+    const a = await w.startService("provisioner", env);
+    const b = w.launch("provisioner", env);
+    await b.waitForLine(/lease held by another: standing by/, 60_000);
+    await w.putSpec(specRecord({ name: "web", replicas: 2, port: quietPort(), run: "exec sleep 600" }));
+    const before = await w.waitReplicas(
+      (rs) => rs.filter((r) => r.phase === "STARTING").length === 2,
+      "2 STARTING",
+    );
+
+    signal(a, "SIGKILL");
+    await a.exited;
+    await b.waitForLine(/"msg":"ready"/, 60_000);
+    await b.waitForLine(/"step":"adopt"/);
+    // A change after the takeover, acted on by the new leader: replica 1 passes its probe.
+    await w.putEndpoint(endpointRecord({ service: "web", replica_id: before[0].id }));
+    const after = await w.waitReplicas(
+      (rs) => rs.some((r) => r.id === before[0].id && r.phase === "READY"),
+      "replica 1 READY under the new leader",
+    );
+    // The same replicas, the same processes: none relaunched, none added.
+    expect(after.map((r) => [r.id, r.handle])).toEqual(before.map((r) => [r.id, r.handle]));
   });
 });

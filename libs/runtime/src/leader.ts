@@ -32,10 +32,14 @@ export interface GateLease {
   release(): Promise<void>;
 }
 
-/** What runs while this instance leads: a fresh one each term (its start/stop are one-shot). */
+/**
+ * What runs while this instance leads: a fresh one each term (its start/stop are one-shot).
+ * `stop` says why: the lease was lost (a standby now owns the work: hand it over, e.g. keep the
+ * replicas running for it to adopt), or the process is shutting down.
+ */
 export interface LeaderApp {
   start(): Promise<void>;
-  stop(): Promise<void>;
+  stop(why: "lease_lost" | "shutdown"): Promise<void>;
 }
 
 export type GateEvents = { elected(): void; lost(why: string): void };
@@ -53,7 +57,7 @@ export async function leadOrStandBy(
   logger: Pino,
   campaign: (on: GateEvents, signal: AbortSignal) => Promise<GateLease>,
   makeApp: () => LeaderApp,
-  o: { what: string; stopStep: string; after: ShutdownStep[]; exit: Exit },
+  o: { what: string; stopStep: string; after: ShutdownStep[]; exit: Exit; graceMs?: number },
 ): Promise<void> {
   const abort = new AbortController();
   let current: LeaderApp | null = null;
@@ -63,14 +67,14 @@ export async function leadOrStandBy(
   let idle: Promise<void> = Promise.resolve();
   const stopped = new WeakSet<LeaderApp>();
 
-  function stopCurrent(): Promise<void> {
+  function stopCurrent(why: "lease_lost" | "shutdown"): Promise<void> {
     const app = current;
     current = null;
     if (!app) return idle;
     stopped.add(app);
     const previous = idle;
     idle = app
-      .stop()
+      .stop(why)
       .catch((err) => logger.error({ err: String(err) }, `${o.what} did not stop cleanly`))
       .then(() => previous);
     return idle;
@@ -85,13 +89,13 @@ export async function leadOrStandBy(
         run: () => {
           abort.abort();
           term++;
-          return stopCurrent();
+          return stopCurrent("shutdown");
         },
       },
       { name: "release the lease", run: () => lease?.release() },
       ...o.after,
     ],
-    { exit: o.exit },
+    { exit: o.exit, graceMs: o.graceMs },
   );
 
   const on: GateEvents = {
@@ -114,7 +118,7 @@ export async function leadOrStandBy(
     lost() {
       term++;
       if (abort.signal.aborted) return;
-      void stopCurrent().then(() => {
+      void stopCurrent("lease_lost").then(() => {
         if (!abort.signal.aborted) logger.info({ role: o.what }, "standing by");
       });
     },

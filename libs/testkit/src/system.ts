@@ -89,7 +89,10 @@ export class TestSystem {
     this.held = held.filter((s) => s !== null);
     this.nats = await startNats();
     this.nc = await connectBus({ url: this.nats.url, name: "test-system", logger: silentLogger });
-    for (const b of this.opts.buckets ?? []) this.kvs.set(b, await createBucket(this.nc, b));
+    // Standing in for the spec service, the suite creates yard-leases too: every single writer
+    // campaigns for its lease (in it) before it acts.
+    const buckets = this.opts.buckets?.length ? [...this.opts.buckets, Buckets.leases] : [];
+    for (const b of new Set(buckets)) this.kvs.set(b, await createBucket(this.nc, b));
     if (this.opts.eventsStream) await ensureEventsStream(this.nc);
     await Promise.all(services.map((s) => this.startService(s)));
   }

@@ -1,4 +1,4 @@
-import type { Logger, NatsConnection } from "@switchyard/bus";
+import { type Fence, FencedKv, type Logger, type NatsConnection, NO_FENCE } from "@switchyard/bus";
 import { SILENT_REPORT_INTERVALS, secretValues } from "@switchyard/contracts";
 import type { Backend } from "./backends/backend.js";
 import {
@@ -32,6 +32,11 @@ export interface ProvisionerDeps {
   >;
   /** Where replicas run (main.ts picks it from YARD_BACKEND); closed by stop(). */
   backend: Backend;
+  /**
+   * The lease's fence (default: always): yard-replicas is written, and replicas launched or
+   * stopped, only while this instance holds the provisioner's lease.
+   */
+  fence?: Fence;
 }
 
 export interface ProvisionerApp {
@@ -42,20 +47,25 @@ export interface ProvisionerApp {
   start(): Promise<{ inventory: string; replicas: number }>;
   /**
    * Once started: stop reading the bus, stop the replicas (unless kept), close the backend.
-   * Before that it does nothing. NATS is left to the caller.
+   * Before that it does nothing. NATS is left to the caller. `lease_lost`: a standby took over
+   * and adopts the replicas, so they are kept whatever YARD_KEEP_REPLICAS_ON_EXIT says.
    */
-  stop(): Promise<void>;
+  stop(why?: "lease_lost" | "shutdown"): Promise<void>;
 }
 
 export function build(deps: ProvisionerDeps): ProvisionerApp {
-  const { nc, logger, backend, config } = deps;
-  let stop: (() => Promise<void>) | null = null;
+  const { nc, logger, config } = deps;
+  const fence = deps.fence ?? NO_FENCE;
+  const backend = fencedBackend(deps.backend, fence);
+  let stop: ((keep: boolean) => Promise<void>) | null = null;
 
   return {
     async start() {
       const replicas = await openReplicas(nc, logger);
       const publish = await eventPublisher(nc, logger);
-      const store = new ReplicaStore(replicas.kv, logger);
+      // Each write carries the key's revision as last read or written: an old leader's late
+      // write is refused by the server.
+      const store = new ReplicaStore(new FencedKv(replicas.kv, fence, logger), logger);
       store.load(replicas.records);
       const inventory = await backend.inventory();
       // Listening first: a drain waits on the proxies' reports, heard from the start.
@@ -105,20 +115,36 @@ export function build(deps: ProvisionerDeps): ProvisionerApp {
       // nothing launched (stop() does nothing yet) or the handle that stops it.
       p.recover(await backend.list());
       p.resume();
-      stop = async () => {
+      stop = async (keep) => {
         inputs.stop();
         reports.stop();
         await failures.stop();
         await logs.stop();
         await down.stop();
-        await p.shutdown(config.YARD_KEEP_REPLICAS_ON_EXIT);
+        await p.shutdown(keep);
         backend.close();
         store.close();
       };
       return { inventory: describeInventory(inventory, new Set()), replicas: replicas.records.length };
     },
-    async stop() {
-      await stop?.();
+    async stop(why) {
+      await stop?.(why === "lease_lost" || config.YARD_KEEP_REPLICAS_ON_EXIT);
     },
   };
+}
+
+/** The backend, with launches and stops refused (SY_ERR_NOT_LEADER) unless the lease is held. */
+function fencedBackend(b: Backend, fence: Fence): Backend {
+  return new Proxy(b, {
+    get(target, prop) {
+      const v = Reflect.get(target, prop, target);
+      if (typeof v !== "function") return v;
+      if (prop === "launch" || prop === "terminate")
+        return (...args: unknown[]) => {
+          fence.check();
+          return v.apply(target, args);
+        };
+      return v.bind(target);
+    },
+  });
 }

@@ -1,4 +1,4 @@
-import type { KV, Logger } from "@switchyard/bus";
+import type { Logger } from "@switchyard/bus";
 import { type ReplicaRecord, replicaKey } from "@switchyard/contracts";
 
 /**
@@ -12,7 +12,11 @@ export class ReplicaStore {
   private readonly retryTimers = new Set<NodeJS.Timeout>();
 
   constructor(
-    private readonly kv: KV,
+    // libs/bus FencedKv in the service (writes fenced by the lease), a plain KV in tests.
+    private readonly kv: {
+      put(key: string, value: string): Promise<unknown>;
+      delete(key: string): Promise<unknown>;
+    },
     private readonly logger: Logger,
     private readonly now: () => Date = () => new Date(),
   ) {}

@@ -152,9 +152,9 @@ describe("provisioner start-up", { timeout: 60_000 }, () => {
     await bare.start();
     try {
       const p = bare.launch("provisioner");
-      // Even the bucket it writes: the spec service creates every stream.
+      // Even its lease's bucket, before the one it writes: the spec service creates every stream.
       const line = await p.waitForLine(/waiting for the spec service to create the bucket/);
-      expect(JSON.parse(line)).toMatchObject({ bucket: Buckets.replicas });
+      expect(JSON.parse(line)).toMatchObject({ bucket: Buckets.leases });
       expect(await p.stop()).toBe(0);
     } finally {
       await bare.dispose();
