@@ -256,11 +256,11 @@ describe.skipIf(!kube.ok)("the kubernetes backend on the local cluster", () => {
 describe.skipIf(!kube.ok)("deploy/kubernetes on the local cluster", () => {
   const dir = mkdtempSync(join(tmpdir(), "yard-k8s-deploy-"));
   const pass = Object.fromEntries(BUS_USERS.map((u) => [u, randomBytes(12).toString("hex")]));
-  const ports = { nats: 0, monitor: 0, proxy: 0, admin: 0 };
+  const hostPorts = { nats: 0, monitor: 0, proxy: 0, admin: 0 };
   const DNS = "yard-deploy";
 
   beforeAll(async () => {
-    for (const p of Object.keys(ports) as (keyof typeof ports)[]) ports[p] = await freePort();
+    for (const p of Object.keys(hostPorts) as (keyof typeof hostPorts)[]) hostPorts[p] = await freePort();
     const api = new URL((await kubectlJson(KC, ["config", "view", "--minify"])).clusters[0].cluster.server);
     await kubectl(KC, ["create", "namespace", DNS]).catch(() => {});
     await kubectl(KC, [
@@ -277,14 +277,25 @@ describe.skipIf(!kube.ok)("deploy/kubernetes on the local cluster", () => {
       join(dir, "kustomization.yaml"),
       overlay(relative(dir, join(REPO_ROOT, "deploy/kubernetes")), DNS),
     );
-    writeFileSync(join(dir, "local.yaml"), localPatches(ports, api));
+    writeFileSync(join(dir, "local.yaml"), localPatches(hostPorts, api));
+    // JSON patches: a strategic merge would add these ports beside the base's, not replace them.
+    const ports = (list: [string, number][]) => ({
+      op: "replace",
+      path: "/spec/template/spec/containers/0/ports",
+      value: list.map(([name, containerPort]) => ({ name, containerPort })),
+    });
     writeFileSync(
-      join(dir, "nats-store.yaml"),
+      join(dir, "nats-json.yaml"),
       JSON.stringify([
         { op: "remove", path: "/spec/volumeClaimTemplates" },
         { op: "add", path: "/spec/template/spec/volumes/-", value: { name: "data", emptyDir: {} } },
+        ports([
+          ["client", hostPorts.nats],
+          ["monitor", hostPorts.monitor],
+        ]),
       ]),
     );
+    writeFileSync(join(dir, "proxy-json.yaml"), JSON.stringify([ports([["http", hostPorts.proxy]])]));
   }, 60_000);
   afterAll(async () => {
     if (kube.ok) {
@@ -304,7 +315,7 @@ describe.skipIf(!kube.ok)("deploy/kubernetes on the local cluster", () => {
 
     const cli = (args: string[]) =>
       run("cli/src/main.ts", args, {
-        NATS_URL: `nats://127.0.0.1:${ports.nats}`,
+        NATS_URL: `nats://127.0.0.1:${hostPorts.nats}`,
         NATS_USER: "cli",
         NATS_PASS: pass.cli,
       });
@@ -314,7 +325,7 @@ describe.skipIf(!kube.ok)("deploy/kubernetes on the local cluster", () => {
       await kubectlJson(KC, ["-n", DNS, "get", "pods", "-l", "switchyard.dev/service=local-auth"])
     ).items;
     expect(pods).toHaveLength(1);
-    const url = `http://127.0.0.1:${ports.proxy}/v1/models`;
+    const url = `http://127.0.0.1:${hostPorts.proxy}/v1/models`;
     const ok = await request(url, {
       headers: { host: "local-auth.localhost", authorization: `Bearer ${TOKEN}` },
     });
@@ -339,7 +350,9 @@ function overlay(base: string, ns: string): string {
     "  - local.yaml",
     "patchesJson6902:",
     "  - target: { group: apps, version: v1, kind: StatefulSet, name: nats }",
-    "    path: nats-store.yaml",
+    "    path: nats-json.yaml",
+    "  - target: { group: apps, version: v1, kind: Deployment, name: proxy }",
+    "    path: proxy-json.yaml",
     "",
   ].join("\n");
 }
@@ -377,10 +390,6 @@ function localPatches(p: { nats: number; monitor: number; proxy: number; admin: 
                   "-m",
                   String(p.monitor),
                 ],
-                ports: [
-                  { name: "client", containerPort: p.nats },
-                  { name: "monitor", containerPort: p.monitor },
-                ],
                 readinessProbe: {
                   httpGet: { path: "/healthz?js-enabled-only=true", port: p.monitor, host: "127.0.0.1" },
                 },
@@ -412,10 +421,6 @@ function localPatches(p: { nats: number; monitor: number; proxy: number; admin: 
       ],
       { replicas: 1 },
     ),
-  ];
-  // The proxy's containerPort must be its host port on the host network.
-  (docs[5].spec.template.spec.containers[0] as Record<string, unknown>).ports = [
-    { name: "http", containerPort: p.proxy },
   ];
   return docs.map((d) => JSON.stringify(d)).join("\n---\n");
 }
