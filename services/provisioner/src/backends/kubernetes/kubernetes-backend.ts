@@ -87,6 +87,8 @@ export class KubernetesBackend implements Backend {
   private readonly pods;
   private readonly nodes;
   private synced: Promise<void> | null = null;
+  /** No right to read Nodes (no ClusterRole): no inventory, and no watch retried forever. */
+  private nodesForbidden = false;
   private closed = false;
 
   constructor(private readonly o: KubernetesBackendOptions) {
@@ -102,16 +104,26 @@ export class KubernetesBackend implements Backend {
     this.pods.on("add", (p) => this.onPod(p, false));
     this.pods.on("update", (p) => this.onPod(p, false));
     this.pods.on("delete", (p) => this.onPod(p, true));
-    // The watch broke (API server restart, expired resource version): list and watch again.
+    // The watch broke (API server restart, expired resource version): list and watch again,
+    // after 1 s, doubling to 30 s while it keeps failing; back to 1 s once it connects.
     for (const [what, inf] of [
       ["pods", this.pods],
       ["nodes", this.nodes],
-    ] as const)
-      inf.on("error", (err) => {
-        if (this.closed) return;
-        o.logger.warn({ watch: what, err: describe(err, []) }, "kubernetes watch ended: restarting it");
-        setTimeout(() => void inf.start().catch(() => {}), 1_000).unref();
+    ] as const) {
+      let delay = 1_000;
+      inf.on("connect", () => {
+        delay = 1_000;
       });
+      inf.on("error", (err) => {
+        if (this.closed || (what === "nodes" && this.nodesForbidden)) return;
+        o.logger.warn(
+          { watch: what, err: describe(err, []), retry_ms: delay },
+          "kubernetes watch ended: restarting it",
+        );
+        setTimeout(() => void inf.start().catch(() => {}), delay).unref();
+        delay = Math.min(delay * 2, 30_000);
+      });
+    }
   }
 
   /** The informers' first lists (once). */
@@ -121,6 +133,7 @@ export class KubernetesBackend implements Backend {
       try {
         await this.nodes.start();
       } catch (err) {
+        this.nodesForbidden = status(err) === 403;
         this.o.logger.warn(
           { err: describe(err, []) },
           "cannot read the cluster's nodes (the ClusterRole of docs/deploy.md?): no GPU inventory",
