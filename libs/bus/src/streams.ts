@@ -55,6 +55,15 @@ export async function existingStream(
   return true;
 }
 
+/**
+ * JetStream's answers while a NATS cluster elects new leaders (a node was lost): a request that
+ * times out, "temporarily unavailable", or no responders (nats.js: "jetstream is not enabled").
+ * Seconds later the same request succeeds, so a waiter retries instead of failing its service.
+ */
+export function isTransient(err: unknown): boolean {
+  return /timeout|temporarily unavailable|no responders|jetstream is not enabled/i.test(String(err));
+}
+
 export interface WaitOptions {
   logger: Logger;
   signal?: AbortSignal;
@@ -64,7 +73,7 @@ export interface WaitOptions {
 /**
  * Wait until a stream exists: the spec service creates every stream, and the services that
  * only bind to them may start first. Logs once what it waits for; any error but "not found"
- * (permissions, connection) is thrown.
+ * or a cluster's transient one (isTransient) is thrown (permissions, a closed connection).
  */
 export async function waitForStream(
   jsm: JetStreamManager,
@@ -78,7 +87,7 @@ export async function waitForStream(
       await jsm.streams.info(name);
       return;
     } catch (err) {
-      if (!isStreamNotFound(err)) throw err;
+      if (!isStreamNotFound(err) && !isTransient(err)) throw err;
     }
     if (!warned) opts.logger.info(log.fields, log.msg);
     warned = true;

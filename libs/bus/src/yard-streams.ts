@@ -31,8 +31,10 @@ export async function createYardStreams(
   const logger = opts.logger ?? silentLogger;
   const kvs = {} as Record<BucketName, KV>;
   try {
-    for (const b of Object.values(Buckets)) kvs[b] = await createBucket(nc, b, replicas);
-    await ensureEventsStream(nc, replicas);
+    await untilPlaced(logger, async () => {
+      for (const b of Object.values(Buckets)) kvs[b] = await createBucket(nc, b, replicas);
+      await ensureEventsStream(nc, replicas);
+    });
   } catch (err) {
     // nats-server's words ("replicas > 1 not supported in non-clustered mode") name no setting.
     if (replicas > 1 && /replicas|cluster|insufficient resources/i.test(String(err)))
@@ -53,4 +55,30 @@ export async function createYardStreams(
       );
   }
   return kvs;
+}
+
+/** nats-server's answers while a cluster is still forming (no meta leader, peers not yet known). */
+const FORMING = /no suitable peers|temporarily unavailable|timeout/i;
+/** How long a forming cluster is waited for (a 3-node cluster of this machine: about 4 s). */
+const FORMING_WAIT_MS = 60_000;
+
+/**
+ * Run `create` again while the cluster is forming: a spec service started with its nats-servers
+ * would otherwise exit on their first seconds. Logs once what it waits for.
+ */
+async function untilPlaced(logger: Logger, create: () => Promise<void>): Promise<void> {
+  const deadline = Date.now() + FORMING_WAIT_MS;
+  for (let warned = false; ; warned = true) {
+    try {
+      return await create();
+    } catch (err) {
+      if (!FORMING.test(String(err)) || Date.now() > deadline) throw err;
+      if (!warned)
+        logger.info(
+          { event: "bus.cluster_forming", why: String(err) },
+          "waiting for the NATS cluster to place the streams",
+        );
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
 }

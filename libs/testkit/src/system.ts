@@ -49,6 +49,8 @@ export interface SystemOptions {
    * `$YARD_REPLICA_PORT` allows), so no suite races another suite for it.
    */
   holdPorts?: number[];
+  /** The NATS to run on (a TestCluster's `asTestNats()`); one startNats() server by default. */
+  nats?: () => Promise<TestNats>;
 }
 
 /** Replica and endpoint records at one moment, each sorted by replica id. */
@@ -87,7 +89,7 @@ export class TestSystem {
   async start(...services: YardService[]): Promise<void> {
     const held = await Promise.all((this.opts.holdPorts ?? []).map(holdPort));
     this.held = held.filter((s) => s !== null);
-    this.nats = await startNats();
+    this.nats = await (this.opts.nats ?? startNats)();
     this.nc = await connectBus({ url: this.nats.url, name: "test-system", logger: silentLogger });
     // Standing in for the spec service, the suite creates yard-leases too: every single writer
     // campaigns for its lease (in it) before it acts.

@@ -1,5 +1,6 @@
 import { writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { renderClusterConf } from "./nats-cluster-conf.js";
 import { renderNatsConf } from "./nats-conf.js";
 import { renderServerConf } from "./nats-server-conf.js";
 
@@ -10,9 +11,15 @@ export const NATS_SERVER_CONF_PATH = fileURLToPath(
   new URL("../../../deploy/nats/server.conf", import.meta.url),
 );
 
-/** Writes both from libs/contracts/src/access.ts. */
+/** deploy/nats/cluster.conf: server.conf plus a cluster block (one file for every node). */
+export const NATS_CLUSTER_CONF_PATH = fileURLToPath(
+  new URL("../../../deploy/nats/cluster.conf", import.meta.url),
+);
+
+/** Writes all three from libs/contracts/src/access.ts. */
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   writeFileSync(NATS_CONF_PATH, renderNatsConf());
   writeFileSync(NATS_SERVER_CONF_PATH, renderServerConf());
-  console.log(`wrote ${NATS_CONF_PATH} and ${NATS_SERVER_CONF_PATH}`);
+  writeFileSync(NATS_CLUSTER_CONF_PATH, renderClusterConf());
+  console.log(`wrote ${NATS_CONF_PATH}, ${NATS_SERVER_CONF_PATH} and ${NATS_CLUSTER_CONF_PATH}`);
 }

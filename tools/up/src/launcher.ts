@@ -9,6 +9,9 @@ import { devPassword, passwordVar } from "./nats-permissions.js";
 import { findNatsServer, INSTALL_HINT, probeNats, spawnNatsServer } from "./nats-server.js";
 import type { UpOptions } from "./options.js";
 import {
+  clusterNodes,
+  natsClusterArgs,
+  natsClusterStoreDir,
   natsServerArgs,
   natsServerEnv,
   natsStoreDir,
@@ -79,13 +82,64 @@ type NatsInstance = { child: Child; ready: Promise<string> };
  */
 export function createLauncher(o: UpOptions, repoRoot: string) {
   const running: Supervisor<RunningService>[] = [];
-  let nats: Supervisor<NatsInstance> | null = null;
+  /** Our nats-server(s): one, or each node of our cluster. */
+  const nats: Supervisor<NatsInstance>[] = [];
   let stopping: Promise<void> | null = null;
-  const plannedNames = ["nats", "spec", "provisioner", "prober", "autoscaler"];
+  const natsNames = o.natsCluster ? clusterNodes(o).map((n) => n.name) : ["nats"];
+  const plannedNames = [...natsNames, "spec", "provisioner", "prober", "autoscaler"];
   for (let i = 1; i <= o.proxies; i++) plannedNames.push(`proxy-${i}`);
   const out = makeOutput(o, plannedNames);
 
+  /**
+   * Our own cluster (--nats-cluster N): N supervised nats-servers on loopback, each restarted on
+   * its ports and store when it exits. Resolves with every node's URL, comma-separated (NATS_URL).
+   */
+  async function startCluster(): Promise<string> {
+    const bin = findNatsServer(process.env);
+    if (!bin) throw new StartError(INSTALL_HINT);
+    mkdirSync(o.stateDir, { recursive: true });
+    const store = natsClusterStoreDir(o);
+    const keyPath = join(o.stateDir, JS_KEY_FILE);
+    const jsKey = secret(() => jetStreamKey(o.stateDir, store));
+    const nodes = clusterNodes(o);
+    out.say(
+      `starting a ${nodes.length}-node NATS cluster (${bin}, routes on 127.0.0.1:${o.clusterPort}-${o.clusterPort + nodes.length - 1}, JetStream in ${store}, encrypted with the key in ${keyPath}${jsKey.created ? ", made now" : ""}; buckets replicated ${o.replicas}x)`,
+    );
+    for (const [i, node] of nodes.entries())
+      nats.push(
+        new Supervisor<NatsInstance>(
+          {
+            name: node.name,
+            spawn: () =>
+              spawnNatsServer(
+                bin,
+                natsClusterArgs(repoRoot, o, node),
+                natsServerEnv(o, passwordVar, jsKey.value),
+                (l) => {
+                  if (showNatsLine(l)) out.child(node.name, i, l);
+                },
+                wrongKeyMessage(keyPath, node.storeDir),
+              ),
+            stop: (c) => stopTree(c, STOP_GRACE_MS, "SIGINT"),
+          },
+          o.restart,
+          out.say,
+        ),
+      );
+    const urls = await Promise.all(
+      nats.map((sup) =>
+        sup.current.ready.catch((err: Error) => {
+          throw new StartError(err.message);
+        }),
+      ),
+    );
+    for (const [i, sup] of nats.entries())
+      out.say(`${nodes[i].name} ready at ${urls[i]} (pid ${sup.current.child.pid})`);
+    return urls.join(",");
+  }
+
   async function resolveNats(): Promise<string> {
+    if (o.natsCluster && o.natsUrl === null) return startCluster();
     const explicit = o.natsUrl !== null;
     const candidate = o.natsUrl ?? `nats://127.0.0.1:${o.natsPort}`;
     if (explicit || o.natsPort !== 0) {
@@ -125,7 +179,7 @@ export function createLauncher(o: UpOptions, repoRoot: string) {
       o.restart,
       out.say,
     );
-    nats = sup;
+    nats.push(sup);
     const url = await sup.current.ready.catch((err: Error) => {
       throw new StartError(err.message);
     });
@@ -231,7 +285,8 @@ export function createLauncher(o: UpOptions, repoRoot: string) {
       const left = await stopReplicaGroups(o.stateDir, STOP_GRACE_MS);
       if (left.length)
         out.say(`stopped ${left.length} replica process group(s) left behind (pgid ${left.join(", ")})`);
-      if (nats) out.say(`nats-server stopped (${await nats.stop()})`);
+      for (const [i, n] of nats.entries())
+        out.say(`${o.natsCluster ? natsNames[i] : "nats-server"} stopped (${await n.stop()})`);
     })();
     return stopping;
   }

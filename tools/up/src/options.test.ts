@@ -114,3 +114,43 @@ describe("parseOptions", () => {
     expect(r.ok && r.options.pretty).toBe(pretty);
   });
 });
+
+describe("parseOptions: --nats-cluster", () => {
+  it.each([
+    {
+      name: "flag",
+      argv: ["--nats-cluster", "3"],
+      env: {},
+      want: { natsCluster: 3, replicas: 3, clusterPort: 6333 },
+    },
+    { name: "flag=", argv: ["--nats-cluster=5"], env: {}, want: { natsCluster: 5, replicas: 3 } },
+    {
+      name: "env",
+      argv: [],
+      env: { YARD_NATS_CLUSTER: "3", YARD_NATS_CLUSTER_PORT: "7000" },
+      want: { natsCluster: 3, clusterPort: 7000 },
+    },
+    {
+      name: "one server: R=1",
+      argv: [],
+      env: {},
+      want: { natsCluster: 0, replicas: 1, routePass: "route-dev" },
+    },
+    { name: "R set", argv: ["--nats-cluster", "5"], env: { YARD_NATS_REPLICAS: "5" }, want: { replicas: 5 } },
+  ])("$name", ({ argv, env, want }) => {
+    const r = parseOptions(argv, env, ctx);
+    expect(r.ok && r.options).toMatchObject(want);
+  });
+
+  it.each([
+    { argv: ["--nats-cluster", "2"], env: {}, error: /must be 3 or 5/ },
+    { argv: ["--nats-cluster"], env: {}, error: /must be 3 or 5/ },
+    { argv: [], env: { YARD_NATS_CLUSTER: "x" }, error: /must be 3 or 5 .*got "x"/ },
+    { argv: [], env: { YARD_NATS_REPLICAS: "3" }, error: /needs a NATS cluster of at least 3 nodes/ },
+    { argv: ["--nats-cluster", "3"], env: { YARD_NATS_PORT: "0" }, error: /fixed YARD_NATS_PORT/ },
+  ])("refuses $argv $env", ({ argv, env, error }) => {
+    const r = parseOptions(argv, env, ctx);
+    expect(r.ok).toBe(false);
+    expect(!r.ok && r.error).toMatch(error);
+  });
+});

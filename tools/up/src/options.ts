@@ -20,6 +20,10 @@ import type { RestartPolicy } from "./restart-policy.js";
  * | YARD_NATS_<USER>_PASS     | <user>-dev         | NATS passwords (spec, provisioner, prober, proxy, autoscaler, cli) |
  * | YARD_RESTART_DELAY_MS     | 500                | first restart of a process that exited on its own |
  * | YARD_RESTART_MAX_DELAY_MS | 30000              | cap of the doubling restart delay (crash loop)    |
+ * | YARD_NATS_CLUSTER / --nats-cluster N | 0       | run N nats-servers as a cluster (3 or 5; 0: one)  |
+ * | YARD_NATS_CLUSTER_PORT    | 6333               | first node's route port; the next ones +1         |
+ * | YARD_NATS_ROUTE_PASS      | route-dev          | password the cluster's routes authenticate with   |
+ * | YARD_NATS_REPLICAS        | 3 in a cluster, 1  | copies of each bucket/stream (the spec service's) |
  */
 export interface UpOptions {
   /** NATS_URL when given explicitly; null → the launcher's own server on natsPort. */
@@ -35,6 +39,16 @@ export interface UpOptions {
   passwords: Record<BusUser, string>;
   /** Restart backoff of a process (nats-server, a service) that exited on its own. */
   restart: RestartPolicy;
+  /**
+   * Nodes of the launcher's own NATS cluster (3 or 5), or 0 for one nats-server. Node i listens
+   * for clients on natsPort + i and for routes on clusterPort + i.
+   */
+  natsCluster: number;
+  clusterPort: number;
+  /** The cluster routes' password (YARD_NATS_ROUTE_PASS); never on a command line. */
+  routePass: string;
+  /** Copies of each bucket and stream (YARD_NATS_REPLICAS), passed to the spec service. */
+  replicas: number;
   /** Colours and aligned names (stdout is a terminal and NO_COLOR is unset). */
   pretty: boolean;
   help: boolean;
@@ -42,7 +56,7 @@ export interface UpOptions {
 
 export type Parsed = { ok: true; options: UpOptions } | { ok: false; error: string };
 
-export const USAGE = `Usage: pnpm start [--no-example] [--help]
+export const USAGE = `Usage: pnpm start [--no-example] [--nats-cluster N] [--help]
 
 Starts Switchyard on this machine without Docker: nats-server (deploy/nats/server.conf), the spec
 service, provisioner, prober, autoscaler and YARD_PROXIES proxies, then publishes
@@ -50,12 +64,15 @@ examples/local-auth.yaml with a generated token and prints a curl line to try it
 restarted (backoff doubling from YARD_RESTART_DELAY_MS to YARD_RESTART_MAX_DELAY_MS); the others
 keep running. Ctrl-C stops everything, replicas included. Made on the first start and kept in
 the state dir (mode 0600, never printed): nats-js.key (JetStream's store is encrypted with it)
-and spec-api.token (the spec HTTP API's bearer token).
+and spec-api.token (the spec HTTP API's bearer token). --nats-cluster 3 (or 5) runs that many
+nats-servers as one cluster (deploy/nats/cluster.conf, routes on loopback from
+YARD_NATS_CLUSTER_PORT) with every bucket replicated 3 times: any one node can be killed.
 
 Env: NATS_URL, YARD_NATS_PORT (4333), YARD_STATE_DIR (<repo>/.yard), YARD_PROXIES (1),
 YARD_PROXY_PORT (8080), YARD_PROXY_ADMIN_PORT (9090), YARD_SPEC_HTTP_PORT (7070),
 YARD_EXAMPLE (1), YARD_NATS_<USER>_PASS (<user>-dev), YARD_RESTART_DELAY_MS (500),
-YARD_RESTART_MAX_DELAY_MS (30000). See docs/deploy.md.`;
+YARD_RESTART_MAX_DELAY_MS (30000), YARD_NATS_CLUSTER (0), YARD_NATS_CLUSTER_PORT (6333),
+YARD_NATS_ROUTE_PASS (route-dev), YARD_NATS_REPLICAS (3 in a cluster, else 1). See docs/deploy.md.`;
 
 function intVar(
   env: NodeJS.ProcessEnv,
@@ -82,12 +99,24 @@ export function parseOptions(
     return { ok: false, error: `YARD_EXAMPLE ${BOOL_HELP} (got "${env.YARD_EXAMPLE}")` };
   let example = exampleFlag;
   let help = false;
-  for (const a of argv) {
+  let clusterArg: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
     if (a === "--") continue; // `pnpm start -- --help` passes the separator on
     if (a === "--no-example") example = false;
     else if (a === "--help" || a === "-h") help = true;
+    else if (a === "--nats-cluster") clusterArg = argv[++i] ?? "(nothing)";
+    else if (a.startsWith("--nats-cluster=")) clusterArg = a.slice("--nats-cluster=".length);
     else return { ok: false, error: `unknown argument "${a}"\n\n${USAGE}` };
   }
+  const clusterRaw = clusterArg ?? env.YARD_NATS_CLUSTER ?? "";
+  const natsCluster = clusterRaw === "" ? 0 : Number(clusterRaw);
+  // An even count adds a node without adding a failure it survives; 1 is a single server.
+  if (![0, 3, 5].includes(natsCluster))
+    return {
+      ok: false,
+      error: `--nats-cluster / YARD_NATS_CLUSTER must be 3 or 5 (nodes of a NATS cluster) or 0 (one nats-server) (got "${clusterRaw}")`,
+    };
   const ints = {
     natsPort: intVar(env, "YARD_NATS_PORT", 4333, 0, 65535),
     proxies: intVar(env, "YARD_PROXIES", 1, 1, 64),
@@ -96,6 +125,8 @@ export function parseOptions(
     specPort: intVar(env, "YARD_SPEC_HTTP_PORT", 7070, 0, 65535),
     restartMs: intVar(env, "YARD_RESTART_DELAY_MS", 500, 1, 3_600_000),
     restartMaxMs: intVar(env, "YARD_RESTART_MAX_DELAY_MS", 30_000, 1, 3_600_000),
+    clusterPort: intVar(env, "YARD_NATS_CLUSTER_PORT", 6333, 1, 65535 - 4),
+    replicas: intVar(env, "YARD_NATS_REPLICAS", natsCluster ? 3 : 1, 1, 5),
   };
   const bad = Object.values(ints).find((v) => typeof v === "string");
   if (bad !== undefined) return { ok: false, error: bad as string };
@@ -112,6 +143,16 @@ export function parseOptions(
     if (base !== 0 && base + n.proxies - 1 > 65535)
       return { ok: false, error: `${name}=${base} leaves no room for ${n.proxies} proxies` };
   }
+  if (n.replicas > Math.max(natsCluster, 1))
+    return {
+      ok: false,
+      error: `YARD_NATS_REPLICAS=${n.replicas} needs a NATS cluster of at least ${n.replicas} nodes (--nats-cluster)`,
+    };
+  if (natsCluster && n.natsPort === 0)
+    return {
+      ok: false,
+      error: "--nats-cluster needs a fixed YARD_NATS_PORT (its nodes take it and the next ports)",
+    };
   const stateRaw = env.YARD_STATE_DIR || join(ctx.repoRoot, ".yard");
   const passwords = Object.fromEntries(
     BUS_USERS.map((u) => [u, env[passwordVar(u)] || devPassword(u)]),
@@ -126,6 +167,8 @@ export function parseOptions(
       examplePath: join(ctx.repoRoot, "examples", "local-auth.yaml"),
       passwords,
       restart: { initialMs: restartMs, maxMs: restartMaxMs },
+      natsCluster,
+      routePass: env.YARD_NATS_ROUTE_PASS || "route-dev",
       pretty: ctx.isTty && !env.NO_COLOR,
       help,
     },

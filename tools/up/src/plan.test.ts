@@ -1,7 +1,15 @@
 import { describe, expect, it } from "vitest";
 import { BUS_USERS, passwordVar } from "./nats-permissions.js";
 import { parseOptions, type UpOptions } from "./options.js";
-import { natsServerArgs, natsServerEnv, pinPorts, planServices, serviceEnv } from "./plan.js";
+import {
+  clusterNodes,
+  natsClusterArgs,
+  natsServerArgs,
+  natsServerEnv,
+  pinPorts,
+  planServices,
+  serviceEnv,
+} from "./plan.js";
 
 function opts(env: NodeJS.ProcessEnv): UpOptions {
   const r = parseOptions([], env, { repoRoot: "/repo", cwd: "/repo", isTty: false });
@@ -120,6 +128,47 @@ describe("serviceEnv", () => {
       const env = serviceEnv(base, plan, passwordVar, BUS_USERS);
       expect(env.YARD_NATS_JS_KEY).toBeUndefined();
       expect(env.YARD_SPEC_API_TOKEN).toBeUndefined();
+    }
+  });
+});
+
+describe("clusterNodes / natsClusterArgs", () => {
+  it("three loopback nodes on consecutive client and route ports, each its own store, routes to all", () => {
+    const o = opts({ YARD_NATS_CLUSTER: "3" });
+    const nodes = clusterNodes(o);
+    expect(nodes.map((n) => [n.name, n.clientPort, n.routePort, n.storeDir])).toEqual([
+      ["yard-1", 4333, 6333, "/repo/.yard/nats-cluster/yard-1"],
+      ["yard-2", 4334, 6334, "/repo/.yard/nats-cluster/yard-2"],
+      ["yard-3", 4335, 6335, "/repo/.yard/nats-cluster/yard-3"],
+    ]);
+    expect(natsClusterArgs("/repo", o, nodes[1])).toEqual([
+      "-c",
+      "/repo/deploy/nats/cluster.conf",
+      "-n",
+      "yard-2",
+      "-a",
+      "127.0.0.1",
+      "-p",
+      "4334",
+      "-sd",
+      "/repo/.yard/nats-cluster/yard-2",
+      "--cluster_name",
+      "yard",
+      "--cluster",
+      "nats://127.0.0.1:6334",
+      "--routes",
+      "nats://127.0.0.1:6333,nats://127.0.0.1:6334,nats://127.0.0.1:6335",
+    ]);
+  });
+
+  it("the spec service gets YARD_NATS_REPLICAS; the route password reaches nats-server only", () => {
+    const o = opts({ YARD_NATS_CLUSTER: "3", YARD_NATS_ROUTE_PASS: "r-secret" });
+    const spec = planServices(o, "nats://a,nats://b")[0];
+    expect(spec.env.YARD_NATS_REPLICAS).toBe("3");
+    expect(natsServerEnv(o, passwordVar, "k").YARD_NATS_ROUTE_PASS).toBe("r-secret");
+    for (const p of planServices(o, "nats://a")) {
+      const env = serviceEnv({ YARD_NATS_ROUTE_PASS: "r-secret" }, p, passwordVar, BUS_USERS);
+      expect(env.YARD_NATS_ROUTE_PASS).toBeUndefined();
     }
   });
 });

@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import type { BusUser } from "@switchyard/contracts";
 import { portOf } from "./banner.js";
+import { type ClusterNode, clusterNodeArgs, ROUTE_PASS_VAR } from "./nats-cluster-conf.js";
 import { JS_KEY_VAR } from "./nats-server-conf.js";
 import type { UpOptions } from "./options.js";
 import { SPEC_TOKEN_FILE } from "./state-secrets.js";
@@ -38,6 +39,8 @@ export function planServices(o: UpOptions, natsUrl: string): ServicePlan[] {
         YARD_SPEC_HTTP_PORT: String(o.specPort),
         // The HTTP API's bearer token, made by the launcher (state-secrets.ts): its path, not its value.
         YARD_SPEC_API_TOKEN_FILE: specTokenPath(o),
+        // Copies of each stream it creates: 3 on the launcher's cluster, 1 on one server.
+        YARD_NATS_REPLICAS: String(o.replicas),
       },
       portVars: { http: "YARD_SPEC_HTTP_PORT" },
     },
@@ -120,6 +123,32 @@ export function natsServerArgs(repoRoot: string, o: UpOptions): string[] {
   ];
 }
 
+/** JetStream's store dirs of the launcher's cluster: one per node, apart from the single server's. */
+export function natsClusterStoreDir(o: UpOptions): string {
+  return join(o.stateDir, "nats-cluster");
+}
+
+/**
+ * The nodes of the launcher's own cluster: yard-1…yard-N on loopback, clients on natsPort + i,
+ * routes on clusterPort + i, each its own store under natsClusterStoreDir. Pure.
+ */
+export function clusterNodes(o: UpOptions): ClusterNode[] {
+  return Array.from({ length: o.natsCluster }, (_, i) => ({
+    name: `yard-${i + 1}`,
+    clientHost: "127.0.0.1",
+    clientPort: o.natsPort + i,
+    routeHost: "127.0.0.1",
+    routePort: o.clusterPort + i,
+    storeDir: join(natsClusterStoreDir(o), `yard-${i + 1}`),
+  }));
+}
+
+/** One node's command line: deploy/nats/cluster.conf with routes to every node. Pure. */
+export function natsClusterArgs(repoRoot: string, o: UpOptions, node: ClusterNode): string[] {
+  const routes = clusterNodes(o).map((n) => `nats://${n.routeHost}:${n.routePort}`);
+  return clusterNodeArgs(join(repoRoot, "deploy", "nats", "cluster.conf"), node, routes);
+}
+
 /**
  * Env the nats-server needs: the password of every user (the config reads `$YARD_NATS_*_PASS`)
  * and JetStream's key (`$YARD_NATS_JS_KEY`).
@@ -130,11 +159,12 @@ export function natsServerEnv(
   jsKey: string,
 ): Record<string, string> {
   const passwords = Object.entries(o.passwords).map(([u, p]) => [passwordVar(u as BusUser), p]);
-  return { ...Object.fromEntries(passwords), [JS_KEY_VAR]: jsKey };
+  const route = o.natsCluster ? { [ROUTE_PASS_VAR]: o.routePass } : {};
+  return { ...Object.fromEntries(passwords), [JS_KEY_VAR]: jsKey, ...route };
 }
 
 /** Secrets a service must not inherit from the launcher's environment (each goes to one process). */
-const LAUNCHER_SECRETS = [JS_KEY_VAR, "YARD_SPEC_API_TOKEN"];
+const LAUNCHER_SECRETS = [JS_KEY_VAR, ROUTE_PASS_VAR, "YARD_SPEC_API_TOKEN"];
 
 /**
  * The environment a service starts with: the launcher's own, minus every NATS password (each
