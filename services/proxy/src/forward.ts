@@ -6,7 +6,7 @@ import type { Dispatcher, Pool } from "undici";
 import { BodyTimer } from "./body-timeout.js";
 import { sendError } from "./errors.js";
 import { type Blame, BODY_TIMEOUT, judgeFailure, type Phase } from "./failure.js";
-import { addForwarded, filterRequestHeaders, responseHeadersFromRaw } from "./headers.js";
+import { addForwarded, filterRequestHeaders, hasContentLength, responseHeadersFromRaw } from "./headers.js";
 import type { Hold, HoldEnd } from "./hold.js";
 import { resolveService, splitTarget } from "./host.js";
 import { Lease } from "./lease.js";
@@ -432,7 +432,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     res.writeHead(status, statusText, headers);
     // A response without a length is a stream (SSE, chunked): its client gets the headers now,
     // as from the replica, not with the first token (a queued LLM stream may wait seconds).
-    if (!hasLength(headers)) res.flushHeaders();
+    if (!hasContentLength(headers)) res.flushHeaders();
     return true;
   }
 
@@ -562,10 +562,4 @@ class Exchange implements Dispatcher.DispatchHandler {
       upstreamStatus,
     );
   }
-}
-
-/** Does a (flat name, value, …) header list carry a Content-Length? */
-function hasLength(headers: readonly string[]): boolean {
-  for (let i = 0; i < headers.length; i += 2) if (headers[i].toLowerCase() === "content-length") return true;
-  return false;
 }

@@ -39,6 +39,11 @@ describe("filterRequestHeaders", () => {
       want: ["X-Keep", "1"],
     },
     {
+      name: "Connection: keep-alive names nothing else; Connection: close drops a field named Close",
+      raw: ["Connection", "keep-alive", "Close", "x", "Connection", "close", "Authorization", "Bearer t"],
+      want: ["Authorization", "Bearer t"],
+    },
+    {
       name: "Host replaced by the replica's, Expect answered by the proxy",
       raw: ["Host", "llm.localhost:8080", "Expect", "100-continue", "Content-Length", "3"],
       want: ["Content-Length", "3"],

@@ -14,38 +14,58 @@ const HOP_BY_HOP = ["connection", "keep-alive", "proxy-connection", "te", "trans
 const REQUEST_DROP = new Set([...HOP_BY_HOP, "host", "expect"]);
 const RESPONSE_DROP = new Set(HOP_BY_HOP);
 
-/** Lower-cased names listed in Connection headers (`Connection: close, X-Foo`). */
+/**
+ * Names (lower case) listed in Connection headers (`Connection: close, X-Foo`), or null when
+ * there is none or it says just `keep-alive`, as nearly every HTTP/1.1 client does (that name
+ * is dropped anyway): the common case costs no allocation.
+ */
 function connectionTokens(raw: readonly string[], into: Set<string> | null = null): Set<string> | null {
   let tokens = into;
   for (let i = 0; i < raw.length; i += 2) {
     if (raw[i].length === 10 && raw[i].toLowerCase() === "connection") {
+      const v = raw[i + 1];
+      // The usual case: nothing to add (keep-alive is hop-by-hop already).
+      if (v === "keep-alive") continue;
       tokens ??= new Set();
-      for (const t of raw[i + 1].split(",")) {
-        const v = t.trim().toLowerCase();
-        if (v) tokens.add(v);
+      for (const t of v.split(",")) {
+        const x = t.trim().toLowerCase();
+        if (x) tokens.add(x);
       }
     }
   }
   return tokens;
 }
 
-function filter(raw: readonly string[], drop: Set<string>): string[] {
+/** `mayDrop[n]`: some dropped name has n characters; other names pass without lower-casing. */
+function lengthsOf(names: Iterable<string>): boolean[] {
+  const out: boolean[] = [];
+  for (const n of names) out[n.length] = true;
+  return out;
+}
+
+const REQUEST_DROP_LENGTHS = lengthsOf(REQUEST_DROP);
+const RESPONSE_DROP_LENGTHS = lengthsOf(RESPONSE_DROP);
+
+function filter(raw: readonly string[], drop: Set<string>, lengths: boolean[]): string[] {
   const named = connectionTokens(raw);
   const out: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {
-    const lower = raw[i].toLowerCase();
-    if (drop.has(lower) || named?.has(lower)) continue;
-    out.push(raw[i], raw[i + 1]);
+    const name = raw[i];
+    if (named !== null || lengths[name.length] === true) {
+      const lower = name.toLowerCase();
+      if (drop.has(lower) || named?.has(lower)) continue;
+    }
+    out.push(name, raw[i + 1]);
   }
   return out;
 }
 
 export function filterRequestHeaders(raw: readonly string[]): string[] {
-  return filter(raw, REQUEST_DROP);
+  return filter(raw, REQUEST_DROP, REQUEST_DROP_LENGTHS);
 }
 
 export function filterResponseHeaders(raw: readonly string[]): string[] {
-  return filter(raw, RESPONSE_DROP);
+  return filter(raw, RESPONSE_DROP, RESPONSE_DROP_LENGTHS);
 }
 
 /**
@@ -58,10 +78,12 @@ export function responseHeadersFromRaw(raw: readonly Buffer[]): string[] {
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i].toString("latin1");
     const value = raw[i + 1].toString("latin1");
-    const lower = name.toLowerCase();
-    if (RESPONSE_DROP.has(lower)) {
-      if (lower === "connection") named = connectionTokens([name, value], named);
-      continue;
+    if (RESPONSE_DROP_LENGTHS[name.length] === true) {
+      const lower = name.toLowerCase();
+      if (RESPONSE_DROP.has(lower)) {
+        if (lower === "connection") named = connectionTokens([name, value], named);
+        continue;
+      }
     }
     out.push(name, value);
   }
@@ -69,6 +91,13 @@ export function responseHeadersFromRaw(raw: readonly Buffer[]): string[] {
   const kept: string[] = [];
   for (let i = 0; i < out.length; i += 2) if (!named.has(out[i].toLowerCase())) kept.push(out[i], out[i + 1]);
   return kept;
+}
+
+/** Does a (flat name, value, …) header list carry a Content-Length? */
+export function hasContentLength(headers: readonly string[]): boolean {
+  for (let i = 0; i < headers.length; i += 2)
+    if (headers[i].length === 14 && headers[i].toLowerCase() === "content-length") return true;
+  return false;
 }
 
 export interface ForwardedInfo {
