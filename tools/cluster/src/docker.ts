@@ -1,4 +1,12 @@
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  writeFileSync,
+} from "node:fs";
 import { dirname } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
@@ -30,8 +38,11 @@ export async function ensureRuntime(say: (s: string) => void): Promise<void> {
   const wrapper = readFileSync(WRAPPER_SRC, "utf8");
   if (!existsSync(RUNTIME_PATH) || readFileSync(RUNTIME_PATH, "utf8") !== wrapper) {
     mkdirSync(dirname(RUNTIME_PATH), { recursive: true });
-    copyFileSync(WRAPPER_SRC, RUNTIME_PATH);
-    await mustRun("chmod", ["0755", RUNTIME_PATH]);
+    // A new file renamed over the old one: a runc call running the old script reads on unharmed.
+    const tmp = `${RUNTIME_PATH}.new`;
+    copyFileSync(WRAPPER_SRC, tmp);
+    chmodSync(tmp, 0o755);
+    renameSync(tmp, RUNTIME_PATH);
     say(`installed the runc wrapper ${RUNTIME_PATH}`);
   }
   if ((await dockerDefaultRuntime()) === RUNTIME_NAME) return;
