@@ -137,24 +137,27 @@ describe.skipIf(skip)(`docker-compose.yml for real (${compose?.join(" ")})`, () 
       YARD_COMPOSE_SPEC_PORT: String(specPort),
       YARD_COMPOSE_PROXY_ADDRESS: "127.0.0.1",
       YARD_COMPOSE_PROXY_PORTS: `${proxyBase}-${proxyBase + 2}`,
-      // Passwords of this run, not the "<user>-dev" defaults (as docs/deploy.md's .env sets them).
+      // Passwords of this run, not the "<user>-dev" defaults, made as docs/deploy.md's .env
+      // makes them (a letter first: nats-server would read "2f9c…" as a number).
       ...Object.fromEntries(
         ["SPEC", "PROVISIONER", "PROBER", "PROXY", "AUTOSCALER", "CLI"].map((u) => [
           `YARD_NATS_${u}_PASS`,
-          randomBytes(12).toString("hex"),
+          `p${randomBytes(12).toString("hex")}`,
         ]),
       ),
     };
+    upDone = true; // even a failed `up` may have made containers, volumes and networks
     const up = await dc(["up", "-d", "--no-build"]);
     if (up.code !== 0) throw new Error(`compose up failed:\n${up.out}`);
-    upDone = true;
     await waitReady(SERVICES.map((service) => ({ service, index: 1 })));
   }, 1_200_000);
 
   afterAll(async () => {
     for (const f of followers) await f.stop();
     // A failed run still leaves nothing behind.
-    if (upDone && projectLeft("container").length + projectLeft("volume").length > 0) {
+    const left = () =>
+      projectLeft("container").length + projectLeft("volume").length + projectLeft("network").length;
+    if (upDone && left() > 0) {
       await dc(["down", "-v", "--remove-orphans", "-t", "5"]);
     }
     spawnSync("docker", ["rmi", image], { stdio: "ignore" }); // the tag only; the layers stay
