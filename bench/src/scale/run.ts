@@ -148,7 +148,7 @@ export async function runScaleBench(args: string[], signal: AbortSignal): Promis
       model: MODEL,
       count: streams,
       tokens: o.tokens,
-      connectConcurrency: 256,
+      connectConcurrency: 400, // under the listen backlog (511): no SYN dropped and retried
       timeoutMs: o.tokens * o.tokenDelayMs + 120_000,
     };
     log(
@@ -165,6 +165,7 @@ export async function runScaleBench(args: string[], signal: AbortSignal): Promis
     log(
       `   through: gap p50 ${through.gap_p50_ms} ms, p99 ${through.gap_p99_ms} ms, p99.9 ${through.gap_p999_ms} ms (${through.gaps} gaps, all open for ${through.window_ms} ms, ${through.failed} failed); proxy CPU ${through.proxy_cpu_pct}% of a core, RSS ${through.proxy_rss_mb} MB`,
     );
+    if (through.failed > 0) log(`   the proxy's last lines:\n${cold.proc.lines.slice(-3).join("\n")}`);
     const added = {
       p50_ms: round(through.gap_p50_ms - direct.gap_p50_ms, 2),
       p99_ms: round(through.gap_p99_ms - direct.gap_p99_ms, 2),
