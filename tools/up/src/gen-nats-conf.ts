@@ -1,6 +1,7 @@
-import { writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { renderClusterConf } from "./nats-cluster-conf.js";
+import { composeClusterConfs } from "./nats-cluster-conf.js";
 import { renderNatsConf } from "./nats-conf.js";
 import { renderServerConf } from "./nats-server-conf.js";
 
@@ -11,15 +12,15 @@ export const NATS_SERVER_CONF_PATH = fileURLToPath(
   new URL("../../../deploy/nats/server.conf", import.meta.url),
 );
 
-/** deploy/nats/cluster.conf: server.conf plus a cluster block (one file for every node). */
-export const NATS_CLUSTER_CONF_PATH = fileURLToPath(
-  new URL("../../../deploy/nats/cluster.conf", import.meta.url),
-);
+/** deploy/nats/cluster/: each node's config for docker-compose.cluster.yml (nats-1.conf, …). */
+export const NATS_CLUSTER_CONF_DIR = fileURLToPath(new URL("../../../deploy/nats/cluster", import.meta.url));
 
-/** Writes all three from libs/contracts/src/access.ts. */
+/** Writes them all from libs/contracts/src/access.ts. */
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   writeFileSync(NATS_CONF_PATH, renderNatsConf());
   writeFileSync(NATS_SERVER_CONF_PATH, renderServerConf());
-  writeFileSync(NATS_CLUSTER_CONF_PATH, renderClusterConf());
-  console.log(`wrote ${NATS_CONF_PATH}, ${NATS_SERVER_CONF_PATH} and ${NATS_CLUSTER_CONF_PATH}`);
+  rmSync(NATS_CLUSTER_CONF_DIR, { recursive: true, force: true });
+  mkdirSync(NATS_CLUSTER_CONF_DIR, { recursive: true });
+  for (const c of composeClusterConfs()) writeFileSync(join(NATS_CLUSTER_CONF_DIR, c.file), c.text);
+  console.log(`wrote ${NATS_CONF_PATH}, ${NATS_SERVER_CONF_PATH} and ${NATS_CLUSTER_CONF_DIR}/`);
 }

@@ -1,5 +1,13 @@
 export { alive, descendants } from "./child.js";
-export { NATS_CONF_PATH, NATS_SERVER_CONF_PATH } from "./gen-nats-conf.js";
+export { NATS_CLUSTER_CONF_DIR, NATS_CONF_PATH, NATS_SERVER_CONF_PATH } from "./gen-nats-conf.js";
+export {
+  type ClusterNode,
+  clusterNodeArgs,
+  clusterNodeConf,
+  composeClusterConfs,
+  ROUTE_PASS_VAR,
+  renderClusterNodeConf,
+} from "./nats-cluster-conf.js";
 export { renderNatsConf } from "./nats-conf.js";
 export {
   BUS_USERS,

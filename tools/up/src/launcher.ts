@@ -1,4 +1,4 @@
-import { mkdirSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { connectBus, silentLogger } from "@switchyard/bus";
 import { banner, portOf } from "./banner.js";
@@ -10,7 +10,7 @@ import { findNatsServer, INSTALL_HINT, probeNats, spawnNatsServer } from "./nats
 import type { UpOptions } from "./options.js";
 import {
   clusterNodes,
-  natsClusterArgs,
+  natsClusterNode,
   natsClusterStoreDir,
   natsServerArgs,
   natsServerEnv,
@@ -103,9 +103,13 @@ export function createLauncher(o: UpOptions, repoRoot: string) {
     const jsKey = secret(() => jetStreamKey(o.stateDir, store));
     const nodes = clusterNodes(o);
     out.say(
-      `starting a ${nodes.length}-node NATS cluster (${bin}, routes on 127.0.0.1:${o.clusterPort}-${o.clusterPort + nodes.length - 1}, JetStream in ${store}, encrypted with the key in ${keyPath}${jsKey.created ? ", made now" : ""}; buckets replicated ${o.replicas}x)`,
+      `starting a ${nodes.length}-node NATS cluster (${bin}, configs in ${store}, routes on 127.0.0.1:${o.clusterPort}-${o.clusterPort + nodes.length - 1}, JetStream in ${store}, encrypted with the key in ${keyPath}${jsKey.created ? ", made now" : ""}; buckets replicated ${o.replicas}x)`,
     );
-    for (const [i, node] of nodes.entries())
+    mkdirSync(store, { recursive: true });
+    for (const [i, node] of nodes.entries()) {
+      // Its config: this cluster's routes and route user (tools/up/src/nats-cluster-conf.ts).
+      const conf = natsClusterNode(o, node);
+      writeFileSync(conf.path, conf.text, { mode: 0o600 });
       nats.push(
         new Supervisor<NatsInstance>(
           {
@@ -113,7 +117,7 @@ export function createLauncher(o: UpOptions, repoRoot: string) {
             spawn: () =>
               spawnNatsServer(
                 bin,
-                natsClusterArgs(repoRoot, o, node),
+                conf.args,
                 natsServerEnv(o, passwordVar, jsKey.value),
                 (l) => {
                   if (showNatsLine(l)) out.child(node.name, i, l);
@@ -126,6 +130,7 @@ export function createLauncher(o: UpOptions, repoRoot: string) {
           out.say,
         ),
       );
+    }
     const urls = await Promise.all(
       nats.map((sup) =>
         sup.current.ready.catch((err: Error) => {

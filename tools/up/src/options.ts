@@ -1,6 +1,7 @@
 import { isAbsolute, join, resolve } from "node:path";
 import type { BusUser } from "@switchyard/contracts";
 import { BOOL_HELP, parseBool } from "@switchyard/runtime";
+import { ROUTE_PASS_RE } from "./nats-cluster-conf.js";
 import { BUS_USERS, devPassword, passwordVar } from "./nats-permissions.js";
 import type { RestartPolicy } from "./restart-policy.js";
 
@@ -65,7 +66,7 @@ restarted (backoff doubling from YARD_RESTART_DELAY_MS to YARD_RESTART_MAX_DELAY
 keep running. Ctrl-C stops everything, replicas included. Made on the first start and kept in
 the state dir (mode 0600, never printed): nats-js.key (JetStream's store is encrypted with it)
 and spec-api.token (the spec HTTP API's bearer token). --nats-cluster 3 (or 5) runs that many
-nats-servers as one cluster (deploy/nats/cluster.conf, routes on loopback from
+nats-servers as one cluster (a config per node in the state dir, routes on loopback from
 YARD_NATS_CLUSTER_PORT) with every bucket replicated 3 times: any one node can be killed.
 
 Env: NATS_URL, YARD_NATS_PORT (4333), YARD_STATE_DIR (<repo>/.yard), YARD_PROXIES (1),
@@ -153,6 +154,12 @@ export function parseOptions(
       ok: false,
       error: "--nats-cluster needs a fixed YARD_NATS_PORT (its nodes take it and the next ports)",
     };
+  const routePass = env.YARD_NATS_ROUTE_PASS || "route-dev";
+  if (natsCluster && !ROUTE_PASS_RE.test(routePass))
+    return {
+      ok: false,
+      error: "YARD_NATS_ROUTE_PASS must be 8 or more letters, digits, _ or - (it goes into the routes' URLs)",
+    };
   const stateRaw = env.YARD_STATE_DIR || join(ctx.repoRoot, ".yard");
   const passwords = Object.fromEntries(
     BUS_USERS.map((u) => [u, env[passwordVar(u)] || devPassword(u)]),
@@ -168,7 +175,7 @@ export function parseOptions(
       passwords,
       restart: { initialMs: restartMs, maxMs: restartMaxMs },
       natsCluster,
-      routePass: env.YARD_NATS_ROUTE_PASS || "route-dev",
+      routePass,
       pretty: ctx.isTty && !env.NO_COLOR,
       help,
     },

@@ -3,7 +3,7 @@ import { BUS_USERS, passwordVar } from "./nats-permissions.js";
 import { parseOptions, type UpOptions } from "./options.js";
 import {
   clusterNodes,
-  natsClusterArgs,
+  natsClusterNode,
   natsServerArgs,
   natsServerEnv,
   pinPorts,
@@ -141,24 +141,23 @@ describe("clusterNodes / natsClusterArgs", () => {
       ["yard-2", 4334, 6334, "/repo/.yard/nats-cluster/yard-2"],
       ["yard-3", 4335, 6335, "/repo/.yard/nats-cluster/yard-3"],
     ]);
-    expect(natsClusterArgs("/repo", o, nodes[1])).toEqual([
+    const n2 = natsClusterNode(o, nodes[1]);
+    expect(n2.path).toBe("/repo/.yard/nats-cluster/yard-2.conf");
+    expect(n2.args).toEqual([
       "-c",
-      "/repo/deploy/nats/cluster.conf",
-      "-n",
-      "yard-2",
+      "/repo/.yard/nats-cluster/yard-2.conf",
       "-a",
       "127.0.0.1",
       "-p",
       "4334",
       "-sd",
       "/repo/.yard/nats-cluster/yard-2",
-      "--cluster_name",
-      "yard",
-      "--cluster",
-      "nats://127.0.0.1:6334",
-      "--routes",
-      "nats://127.0.0.1:6333,nats://127.0.0.1:6334,nats://127.0.0.1:6335",
     ]);
+    expect(n2.text).toContain("server_name: yard-2\n");
+    expect(n2.text).toContain('listen: "127.0.0.1:6334"');
+    expect(n2.text).toContain(
+      'routes: [\n    "nats://route:route-dev@127.0.0.1:6333"\n    "nats://route:route-dev@127.0.0.1:6334"\n    "nats://route:route-dev@127.0.0.1:6335"\n  ]',
+    );
   });
 
   it("the spec service gets YARD_NATS_REPLICAS; the route password reaches nats-server only", () => {

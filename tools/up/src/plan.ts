@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import type { BusUser } from "@switchyard/contracts";
 import { portOf } from "./banner.js";
-import { type ClusterNode, clusterNodeArgs, ROUTE_PASS_VAR } from "./nats-cluster-conf.js";
+import { type ClusterNode, clusterNodeArgs, clusterNodeConf, ROUTE_PASS_VAR } from "./nats-cluster-conf.js";
 import { JS_KEY_VAR } from "./nats-server-conf.js";
 import type { UpOptions } from "./options.js";
 import { SPEC_TOKEN_FILE } from "./state-secrets.js";
@@ -143,10 +143,20 @@ export function clusterNodes(o: UpOptions): ClusterNode[] {
   }));
 }
 
-/** One node's command line: deploy/nats/cluster.conf with routes to every node. Pure. */
-export function natsClusterArgs(repoRoot: string, o: UpOptions, node: ClusterNode): string[] {
-  const routes = clusterNodes(o).map((n) => `nats://${n.routeHost}:${n.routePort}`);
-  return clusterNodeArgs(join(repoRoot, "deploy", "nats", "cluster.conf"), node, routes);
+/**
+ * One node's config (the launcher writes it under natsClusterStoreDir, mode 0600: its route URLs
+ * hold the route password) and command line. Pure.
+ */
+export function natsClusterNode(
+  o: UpOptions,
+  node: ClusterNode,
+): { path: string; text: string; args: string[] } {
+  const path = join(natsClusterStoreDir(o), `${node.name}.conf`);
+  return {
+    path,
+    text: clusterNodeConf(node, clusterNodes(o), o.routePass),
+    args: clusterNodeArgs(path, node),
+  };
 }
 
 /**
