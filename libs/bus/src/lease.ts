@@ -100,12 +100,14 @@ export function campaign(o: LeaseOptions, on: LeaseEvents): Lease {
   let acquiring = false;
   let stopWatch: (() => void) | null = null;
 
+  /** When this term began: renewals repeat it. */
+  let acquiredAt = "";
   const value = () =>
     JSON.stringify({
       schema: LEASE_SCHEMA_VERSION,
       holder,
       ttl_ms: o.ttlMs,
-      acquired_at: new Date().toISOString(),
+      acquired_at: acquiredAt,
     } satisfies LeaseRecord);
 
   // A function, not a narrowed read: `release()` changes the state while a loop awaits.
@@ -216,6 +218,7 @@ export function campaign(o: LeaseOptions, on: LeaseEvents): Lease {
     if (state.kind !== "standby" || acquiring) return;
     acquiring = true;
     const sentAt = now();
+    acquiredAt = new Date().toISOString();
     const expected = seen;
     try {
       const revision =
