@@ -221,8 +221,10 @@ describe.skipIf(!kube.ok)("the kubernetes backend on the local cluster", () => {
       );
       const rep = ofService(s, "gpu").replicas[0];
       expect(rep.message).toMatch(/Insufficient nvidia\.com\/gpu/);
-      const status = await sys.yard(["status", "gpu"]);
-      expect(status.all).toMatch(/Insufficient nvidia\.com\/gpu/);
+      // The table shows the reason (cut to its column); --json the whole message.
+      expect((await sys.yard(["status", "gpu"])).all).toMatch(/Unschedulable/);
+      const status = JSON.parse((await sys.yard(["status", "gpu", "--json"])).stdout);
+      expect(status.replicas[0].message).toMatch(/Insufficient nvidia\.com\/gpu/);
       // Asking for more than the whole cluster has: the provisioner's own inventory says so.
       expect(
         (
