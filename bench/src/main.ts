@@ -1,12 +1,14 @@
 import { UsageError } from "./autoscale/options.js";
 import { runAutoscaleBench } from "./autoscale/run.js";
 import { runProxyBench } from "./proxy/run.js";
+import { runStandbyBench } from "./standby/run.js";
 import { runScaleBench } from "./scale/run.js";
 
 // `pnpm bench <name> [args]`: benchmarks (not tests). Each is bounded and loopback-only.
 const benches: Record<string, (args: string[], signal: AbortSignal) => Promise<void>> = {
   proxy: runProxyBench,
   autoscale: runAutoscaleBench,
+  standby: runStandbyBench,
   scale: runScaleBench,
 };
 const name = process.argv[2];
