@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { alive, ofService, type Snapshot, TestSystem } from "@switchyard/testkit";
+import { alive, ofService, type Snapshot, startTs, TestSystem } from "@switchyard/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 // Issue 3 end to end: spec service, provisioner (local backend, YARD_GPUS=L4:1) and prober as
@@ -61,8 +61,28 @@ describe("replica lifecycle (issue 3)", () => {
   }, 120_000);
 
   it("without the probe's headers it never becomes READY: FAILED_INITIAL_DELAY naming the 401", async () => {
+    // The initial delay (2 s here) counts from the first failed probe, so the engine must answer
+    // within it for the verdict to name the 401: a fake engine still starting (seconds on a loaded
+    // machine) is "connection refused", rightly. So the prober is away while the engine starts,
+    // and comes back once the engine's log says it listens: its first probe then gets the 401.
+    const prober = sys.service("prober");
+    expect(await prober.stop()).toBe(0);
     const file = sys.writeYaml("noauth", localAuth({ headers: false, delay: 2 }));
-    const r = await sys.yard(["up", file, "--env", `AUTH_TOKEN=${TOKEN}`, "--wait"]);
+    const up = sys.yard(["up", file, "--env", `AUTH_TOKEN=${TOKEN}`, "--wait"]);
+    const starting = await sys.until(
+      (s) => ofService(s, "noauth").replicas.some((x) => x.phase === "STARTING"),
+      "noauth STARTING",
+    );
+    const id = String(ofService(starting, "noauth").replicas[0]!.id);
+    const follow = startTs("cli/src/main.ts", ["logs", "--follow", "noauth", id], { NATS_URL: sys.nats.url });
+    try {
+      await follow.waitForLine(/fake-openai-engine listening on/, 60_000);
+    } finally {
+      await follow.stop();
+    }
+    expect(follow.lines.filter((l) => l.includes(TOKEN))).toEqual([]);
+    await sys.startService("prober");
+    const r = await up;
     expect(r.code).not.toBe(0);
     expect(r.all).toMatch(/FAILED_INITIAL_DELAY/);
     expect(r.all).toMatch(/401/);
