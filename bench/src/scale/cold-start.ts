@@ -39,6 +39,20 @@ export async function coldStart(
 ): Promise<ColdStart> {
   const t0 = performance.now();
   const proc = launchProxy(natsUrl, env);
+  try {
+    return await measure(proc, t0, last, timeoutMs);
+  } catch (err) {
+    await proc.stop(5_000); // a proxy that did not start in time is not left behind
+    throw err;
+  }
+}
+
+async function measure(
+  proc: Proc,
+  t0: number,
+  last: { host: string; token: string },
+  timeoutMs: number,
+): Promise<ColdStart> {
   const pid = proc.child.pid!;
   const admin = await addressOf(proc, "admin", timeoutMs);
   const bootMs = performance.now() - t0;
