@@ -40,7 +40,9 @@ function checks(dir?: string): Promise<{ code: number; out: string }> {
   });
 }
 
-describe(".ci/checks", () => {
+// Each case runs dclint, docker-compose config (Python) and nats-server: 7-30 s on a loaded
+// 2-core machine, past vitest's default 30 s there.
+describe(".ci/checks", { timeout: 120_000 }, () => {
   it("passes on the repository's compose file and NATS config", async () => {
     const r = await checks();
     expect(r.out).toMatch(/ok\s+\S*docker-compose\.yml/);
