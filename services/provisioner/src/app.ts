@@ -72,6 +72,7 @@ export function build(deps: ProvisionerDeps): ProvisionerApp {
       const drainer = new Drainer({
         now: Date.now,
         warmupMs: SILENT_REPORT_INTERVALS * config.YARD_PROXY_REPORT_MS,
+        heardAll: () => reports.heardAll(),
       });
       const reports = listenLoadReports(
         nc,
@@ -79,6 +80,11 @@ export function build(deps: ProvisionerDeps): ProvisionerApp {
         () => drainer.connectionBack(),
         logger,
       );
+      // The warm-up counts from when the server has the subscription (a round trip), not from
+      // the call: the SUB leaves with the next write, after whatever holds the event loop, and
+      // reports published before the server has it are not delivered.
+      await reports.heardAll();
+      drainer.connectionBack();
       const p = new Provisioner({
         backend,
         store,

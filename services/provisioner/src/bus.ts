@@ -170,13 +170,15 @@ export function serveReplicaDown(
 /**
  * The proxies' load reports (yard.metrics.<service>): what a drain waits on (in-flight requests
  * per replica). Calls `lost`/`back` when the connection drops and returns (reports were missed).
+ * `heardAll` resolves once every report the server had for this connection when it was called
+ * has been handed to `onReport` (a PING/PONG: the server writes in order).
  */
 export function listenLoadReports(
   nc: NatsConnection,
   onReport: (r: LoadReport) => void,
   onBack: () => void,
   logger: Logger,
-): { stop(): void } {
+): { stop(): void; heardAll(): Promise<void> } {
   const sub = listen(nc, Subjects.metrics("*"), LoadReport, onReport, logger, "load report");
   let stopped = false;
   void (async () => {
@@ -190,5 +192,6 @@ export function listenLoadReports(
       stopped = true;
       sub.stop();
     },
+    heardAll: () => nc.flush(),
   };
 }

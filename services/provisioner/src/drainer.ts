@@ -22,6 +22,8 @@ interface Waiting {
   resolve(o: DrainOutcome): void;
   timer: NodeJS.Timeout | null;
   lastInFlight: number | null | undefined;
+  /** A round trip (`heardAll`) is on its way before an "idle" verdict is acted on. */
+  confirming: boolean;
 }
 
 /**
@@ -38,6 +40,13 @@ export class Drainer {
       now: () => number;
       /** How long to listen before "no report" means "no proxy" (SILENT intervals × YARD_PROXY_REPORT_MS). */
       warmupMs: number;
+      /**
+       * Resolves once every report the bus had for this process before the call has been heard
+       * (a round trip to the server). An "idle" verdict is acted on only after one: a stall of
+       * this process (its event loop busy, say scanning the host at a restart, with reports
+       * unread in its socket) must not pass for the proxies' silence. Absent: acted on at once.
+       */
+      heardAll?: () => Promise<void>;
     },
   ) {
     this.loads = new ProxyLoads(o.now());
@@ -48,7 +57,10 @@ export class Drainer {
     for (const w of this.waiting.values()) if (w.req.service === r.service) this.check(w);
   }
 
-  /** NATS came back: reports were missed meanwhile, so listen a warm-up again before trusting silence. */
+  /**
+   * Listening (again) from now: NATS came back (reports were missed meanwhile), or the
+   * subscription just reached the server. A warm-up again before trusting silence.
+   */
   connectionBack(): void {
     this.loads.listeningSince = this.o.now();
     for (const w of this.waiting.values()) this.check(w);
@@ -59,7 +71,7 @@ export class Drainer {
     const before = this.waiting.get(key);
     if (before) this.finish(before, { outcome: "aborted", inFlight: null, waitedMs: 0 });
     return new Promise((resolve) => {
-      const w: Waiting = { key, req, resolve, timer: null, lastInFlight: undefined };
+      const w: Waiting = { key, req, resolve, timer: null, lastInFlight: undefined, confirming: false };
       this.waiting.set(key, w);
       this.check(w);
     });
@@ -80,7 +92,9 @@ export class Drainer {
     return this.waiting.size;
   }
 
-  private check(w: Waiting): void {
+  /** `confirmed`: asked right after a `heardAll` round trip that began after an "idle" verdict. */
+  private check(w: Waiting, confirmed = false): void {
+    if (w.confirming && !confirmed) return; // the round trip's answer asks again
     const now = this.o.now();
     const { req } = w;
     const v = drainVerdict(
@@ -95,6 +109,14 @@ export class Drainer {
       this.loads.of(req.service),
     );
     if (this.waiting.get(w.key) !== w) return;
+    w.confirming = false;
+    if (v.done && v.outcome === "idle" && this.o.heardAll && !confirmed) {
+      w.confirming = true;
+      if (w.timer) clearTimeout(w.timer);
+      const again = () => this.check(w, true);
+      this.o.heardAll().then(again, again);
+      return;
+    }
     if (v.done) {
       this.finish(w, { outcome: v.outcome, inFlight: v.inFlight, waitedMs: now - req.since });
       return;

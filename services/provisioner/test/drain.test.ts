@@ -6,7 +6,7 @@ import {
   Subjects,
 } from "@switchyard/contracts";
 import { endpointRecord, groupAlive, type Proc, specRecord } from "@switchyard/testkit";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
 import { provisionerSystem } from "./suite.js";
 
 /** The proxies' report interval in this suite (the provisioner is told the same). */
@@ -36,14 +36,17 @@ describe("provisioner: drains wait for the proxies' in-flight requests", { timeo
   class Reporter {
     private seq = 0;
     private readonly timer: NodeJS.Timeout;
-    inFlight = 0;
     constructor(
       readonly service: string,
       readonly id: number,
       readonly proxy: string,
+      public inFlight: number,
     ) {
       this.timer = setInterval(() => this.send(), REPORT_MS);
       reporters.push(this);
+      // The first one at once: published on the suite's connection, it reaches the provisioner
+      // before anything the suite writes next (a spec deletion), however slow the machine is.
+      this.send();
     }
     private send(): void {
       const r: LoadReport = {
@@ -80,8 +83,6 @@ describe("provisioner: drains wait for the proxies' in-flight requests", { timeo
   }
 
   const mine = (rs: ReplicaRecord[], service: string) => rs.filter((r) => r.service === service);
-  /** A proxy reports every service it routes: let this one have reported before the drain. */
-  const heard = () => new Promise((res) => setTimeout(res, 2 * REPORT_MS));
 
   /**
    * A READY replica of `service` that a stand-in proxy has `inFlight` requests on, drained (its
@@ -89,9 +90,7 @@ describe("provisioner: drains wait for the proxies' in-flight requests", { timeo
    */
   async function draining(service: string, inFlight: number) {
     const r = await readyReplica(service);
-    const proxy = new Reporter(service, r.id, `test-proxy:${service}`);
-    proxy.inFlight = inFlight;
-    await heard();
+    const proxy = new Reporter(service, r.id, `test-proxy:${service}`, inFlight);
     await w.del(Buckets.specs, service);
     await w.waitReplicas(
       (rs) => mine(rs, service)[0]?.drain?.in_flight === inFlight,
@@ -128,6 +127,11 @@ describe("provisioner: drains wait for the proxies' in-flight requests", { timeo
 
   it("a drain goes on across a provisioner restart (kill -9): the replica is not stopped early", async () => {
     const { r, proxy } = await draining("kept", 1);
+    const old = prov;
+    // On a failure, what both provisioners said (the restarted one's timing is the usual question).
+    onTestFailed(() =>
+      console.log([...old.lines.slice(-20), "---- restarted ----", ...prov.lines].join("\n")),
+    );
     process.kill(-prov.child.pid!, "SIGKILL");
     await prov.exited;
     prov = await w.startService("provisioner", env);
