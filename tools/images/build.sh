@@ -150,21 +150,28 @@ step_node() {
   esac
   npm="$(dirname "$node")/../lib/node_modules/npm"
   [ -f "$npm/package.json" ] || { echo "images: npm not found beside $node ($npm)" >&2; exit 1; }
-  key=$(printf '%s\n' "$(id_of "$base_image")" "$(sha256sum <"$node")" \
+  ctx=$(mktemp -d)
+  # shellcheck disable=SC2064
+  trap "rm -rf '$ctx'" EXIT
+  cat ${YARD_IMAGES_HOST_CA:-/usr/local/share/ca-certificates/*.crt} >"$ctx/host-ca.pem" 2>/dev/null || true
+  key=$(printf '%s\n' "$(id_of "$base_image")" "$(sha256sum <"$node")" "$(sha256sum <"$ctx/host-ca.pem")" \
     "$(cd "$npm" && find . -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum)" \
     "$(cat "$here/node/Dockerfile")" | hash)
   if fresh node:20-bookworm-slim "$key"; then
     echo "images: [2/4] node:20-bookworm-slim (stand-in, $version) is up to date"
+    rm -rf "$ctx"
+    trap - EXIT
     return
   fi
   echo "images: [2/4] node:20-bookworm-slim (stand-in: $node $version) ..."
-  ctx=$(mktemp -d)
   cp "$here/node/Dockerfile" "$ctx/"
   cp "$node" "$ctx/node"
   cp -a "$npm" "$ctx/npm"
   build node --build-arg BASE="$base_image" --build-arg NODE_VERSION="${version#v}" \
+    --build-arg HOST_CA="$([ -s "$ctx/host-ca.pem" ] && echo /etc/ssl/host-ca.pem)" \
     --label "$label=$key" -t node:20-bookworm-slim "$ctx"
   rm -rf "$ctx"
+  trap - EXIT
   echo "images: [2/4] node:20-bookworm-slim built in $(took "$t0")"
 }
 
