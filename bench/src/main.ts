@@ -1,8 +1,8 @@
 import { UsageError } from "./autoscale/options.js";
 import { runAutoscaleBench } from "./autoscale/run.js";
 import { runProxyBench } from "./proxy/run.js";
-import { runStandbyBench } from "./standby/run.js";
 import { runScaleBench } from "./scale/run.js";
+import { runStandbyBench } from "./standby/run.js";
 
 // `pnpm bench <name> [args]`: benchmarks (not tests). Each is bounded and loopback-only.
 const benches: Record<string, (args: string[], signal: AbortSignal) => Promise<void>> = {
