@@ -171,14 +171,29 @@ async function caughtUp(node: ClusterNode): Promise<void> {
 }
 
 /**
- * The proxy routes what yard-endpoints holds now: it applied the bucket's last revision (its log
- * says so), and its /-/routes then lists `n` routable replicas of the service.
+ * The proxy routes `n` replicas of the service (its /-/routes lists them routable). Its endpoint
+ * and route watches may each be a moment behind after a node loss, so this asks again each time
+ * the proxy logs a line (a change applied), or every second, up to 60 s.
  */
 async function routed(n: number): Promise<void> {
-  const st = await (await sys.kv(Buckets.endpoints)).status();
-  await proxy.applied(st.streamInfo.state.last_seq);
-  const s = (await proxy.routes()).services.find((x) => x.name === SERVICE);
-  expect(s?.replicas.filter((r) => r.routable)).toHaveLength(n);
+  const deadline = Date.now() + 60_000;
+  const out = proxy.proc.child.stdout!;
+  for (;;) {
+    const s = (await proxy.routes()).services.find((x) => x.name === SERVICE);
+    const ok = s?.replicas.filter((r) => r.routable).length ?? 0;
+    if (ok === n) return;
+    if (Date.now() > deadline)
+      throw new Error(`the proxy routes ${ok} replicas, not ${n}: ${JSON.stringify(s)}`);
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(t);
+        out.off("data", done);
+        resolve();
+      };
+      const t = setTimeout(done, 1_000);
+      out.once("data", done);
+    });
+  }
 }
 
 /** The service's READY replicas with an endpoint: `n` of them. */
@@ -201,7 +216,17 @@ async function drill(victim: ClusterNode, scaleTo: number): Promise<{ writesMs: 
   // Requests flow before the kill (the load is really running across it).
   await load.answered(10);
   const writesMs = await killAndTimeWrites(victim);
-  const up = await sys.yard(["up", sys.writeYaml(`r${scaleTo}`, yaml(scaleTo))]);
+  // The spec service may be between leaders (its lease lapsed in the election) or see its write
+  // time out (SY_ERR_INTERNAL) while JetStream elects: a user retries.
+  const file = sys.writeYaml(`r${scaleTo}`, yaml(scaleTo));
+  const deadline = Date.now() + 60_000;
+  let up = await sys.yard(["up", file]);
+  while (
+    up.code !== 0 &&
+    /SY_ERR_NO_RESPONDER|SY_ERR_INTERNAL|SY_ERR_BUS|timeout/i.test(up.all) &&
+    Date.now() < deadline
+  )
+    up = await sys.yard(["up", file]);
   expect(up.code, up.all).toBe(0);
   await ready(scaleTo);
   await routed(scaleTo);
@@ -230,8 +255,15 @@ function supervise(name: "spec" | "provisioner" | "prober"): void {
   void p.exited.then(async (code) => {
     if (stopping) return;
     restarts.push(`${name} (exit ${code})`);
-    await sys.startService(name);
-    supervise(name);
+    // Again until one starts, as a supervisor does (one that exits before "ready" is counted too).
+    while (!stopping) {
+      try {
+        await sys.startService(name);
+        return supervise(name);
+      } catch {
+        restarts.push(`${name} (exited while starting)`);
+      }
+    }
   });
 }
 let stopping = false;
