@@ -260,6 +260,57 @@ describe("standby instances", () => {
     }
   });
 
+  it("autoscaler: a hot standby hears the proxies while it stands by (writing nothing); after a SIGKILL of the leader its first decision is made warm, without a new warm-up", {
+    timeout: 90_000,
+  }, async () => {
+    const env = {
+      YARD_AUTOSCALER_INTERVAL_MS: "200",
+      YARD_AUTOSCALER_QPS_WINDOW_S: "3",
+      YARD_AUTOSCALER_REFRESH_MS: "300",
+      YARD_AUTOSCALER_METRICS_PORT: "0",
+    };
+    // The previous case's autoscalers hold the lease: stop them (SIGTERM) first.
+    const earlier = procs.filter((p) => p.child.spawnargs.join(" ").includes("services/autoscaler/"));
+    expect(await Promise.all(earlier.map((p) => p.stop(10_000)))).toEqual(earlier.map(() => 0));
+    // The leader never ends its warm-up (it only writes "paused"); the standby's is 1 s. A cold
+    // standby would write "paused" too after its takeover, until a second later.
+    const a = start("autoscaler", { ...env, YARD_AUTOSCALER_WARMUP_MS: "600000" });
+    await a.waitForLine(/"msg":"ready"/, 60_000);
+    const b = start("autoscaler", { ...env, YARD_AUTOSCALER_WARMUP_MS: "1000" });
+    await b.waitForLine(/lease held by another: standing by/, 60_000);
+    let seq = 0;
+    const report = setInterval(() => {
+      const r: LoadReport = {
+        schema: LOAD_SCHEMA_VERSION,
+        proxy_id: "proxy-hot:1",
+        service: SERVICE,
+        seq: ++seq,
+        interval_ms: 250,
+        requests: 3,
+        in_flight: {},
+        held: 0,
+        sent_at: new Date().toISOString(),
+      };
+      proxy.publish(Subjects.metrics(SERVICE), JSON.stringify(r));
+    }, 250);
+    try {
+      await b.waitForLine(/standing by warm/);
+      await waitLine(a, /"reason":"paused"[^\n]*"msg":"yard-scale written"/, 0);
+      signal(a, "SIGKILL");
+      await a.exited;
+      await b.waitForLine(/lease acquired: leading/);
+      const took = b.lines.findIndex((l) => /lease acquired: leading/.test(l));
+      // While it stood by it wrote nothing.
+      expect(written(b, "yard-scale").length).toBe(written(b, "yard-scale", took).length);
+      expect(JSON.parse(await waitLine(b, /"msg":"ready"/, took)).warm).toBe(true);
+      // Its first write decides from load (12 QPS: up to max_replicas), not "paused".
+      const first = JSON.parse(await waitLine(b, /"msg":"yard-scale written"/, took));
+      expect(first.reason).not.toBe("paused");
+    } finally {
+      clearInterval(report);
+    }
+  });
+
   it("prober: SIGSTOP the leader, the standby takes over and publishes a new replica's endpoint; on SIGCONT the old one steps down and none of its writes lands after the new leader's", async () => {
     const specs = await openBucket(provisioner, Buckets.specs);
     const revision = (await getJson(specs, SERVICE, SpecRecord))!.value.revision;

@@ -1,14 +1,8 @@
 import type { Fence, Logger, NatsConnection } from "@switchyard/bus";
 import type { LoadReport, YardEvent } from "@switchyard/contracts";
-import {
-  listenReports,
-  openEvents,
-  openScale,
-  type ScaleStore,
-  watchConnection,
-  watchInputs,
-} from "./bus.js";
+import { openEvents, openScale, type ScaleStore, watchInputs } from "./bus.js";
 import type { AutoscalerConfig } from "./config.js";
+import { type Hearing, hear } from "./hearing.js";
 import { AutoscalerMetrics } from "./metrics.js";
 import { type MetricsServer, serveMetrics } from "./metrics-server.js";
 import { type Effect, Scaler } from "./scaler.js";
@@ -28,6 +22,11 @@ export interface AutoscalerDeps {
   now?: () => number;
   /** The lease's fence: yard-scale is written only while this instance holds it (default: always). */
   fence?: Fence;
+  /**
+   * The load reports this process has heard while standing by (main.ts's hot standby): its
+   * window is warm already. By default the app hears them itself from when it is built.
+   */
+  hearing?: Hearing;
 }
 
 export interface AutoscalerApp {
@@ -41,7 +40,7 @@ export function build(deps: AutoscalerDeps): AutoscalerApp {
   const { nc, logger, config } = deps;
   const now = deps.now ?? Date.now;
   const abort = new AbortController();
-  // Listening starts now: the warm-up and the first window count from here.
+  const hearing = deps.hearing ?? hear(nc, logger, config, now);
   const scaler = new Scaler(
     {
       windowMs: config.YARD_AUTOSCALER_QPS_WINDOW_S * 1000,
@@ -49,6 +48,7 @@ export function build(deps: AutoscalerDeps): AutoscalerApp {
       refreshMs: config.YARD_AUTOSCALER_REFRESH_MS,
     },
     now(),
+    hearing.book,
   );
   const metrics = new AutoscalerMetrics(() => scaler.views(now()));
   const stops: (() => void)[] = [];
@@ -81,7 +81,9 @@ export function build(deps: AutoscalerDeps): AutoscalerApp {
         if (!e.event) continue;
         const { from, to, reason, qps } = e.event;
         metrics.decided(service, reason);
-        logger.info({ service, from, to, reason, qps, revision: e.event.revision }, "decided");
+        // warm: decided on a window heard for the warm-up (at a takeover: heard while standing by).
+        const warm = scaler.book.warm(now());
+        logger.info({ service, from, to, reason, qps, revision: e.event.revision, warm }, "decided");
         // In decision order, after the record it reports landed; a lost event is only logged.
         await publish!(e.event).catch((err) =>
           logger.warn({ service, type: e.event?.type, err: String(err) }, "event not published"),
@@ -139,12 +141,10 @@ export function build(deps: AutoscalerDeps): AutoscalerApp {
       publish = await openEvents(nc, logger, signal);
       // Reports count from the start; decisions wait for the snapshots (a service missing from
       // a half-loaded snapshot would have its record deleted).
-      const reports = listenReports(nc, onReport, logger);
-      stops.push(() => reports.stop());
-      watchConnection(nc, {
-        lost: () => scaler.book.connectionLost(),
-        back: () => scaler.book.connectionBack(now()),
-      });
+      hearing.handle(onReport);
+      // Back to standing by: the book goes on hearing, warm for a next term.
+      stops.push(() => hearing.handle(null));
+      if (!deps.hearing) stops.push(() => hearing.stop());
       const inputs = await watchInputs(
         nc,
         { route: (n, r) => scaler.setRoute(n, r), replica: (k, r) => scaler.setReplica(k, r) },
@@ -167,6 +167,8 @@ export function build(deps: AutoscalerDeps): AutoscalerApp {
           records: scale.existing.length,
           windowS: config.YARD_AUTOSCALER_QPS_WINDOW_S,
           warmupMs: config.YARD_AUTOSCALER_WARMUP_MS,
+          // Warm: heard the proxies for the warm-up already (while standing by), so it decides now.
+          warm: scaler.book.warm(now()),
         },
         "ready",
       );

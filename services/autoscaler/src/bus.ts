@@ -56,7 +56,7 @@ export async function openScale(
     store: {
       put: async (rec) => {
         const revision = await fenced.put(rec.service, JSON.stringify(rec));
-        logger.debug({ key: rec.service, revision }, "yard-scale written");
+        logger.debug({ key: rec.service, revision, reason: rec.reason }, "yard-scale written");
       },
       delete: async (service) => {
         await fenced.delete(service);

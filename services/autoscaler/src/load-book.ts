@@ -88,6 +88,11 @@ export class LoadBook {
     this.listeningSince = now;
   }
 
+  /** Listened for the whole warm-up (a hot standby's book can be warm before it leads). */
+  warm(now: number): boolean {
+    return this.listeningSince !== null && now - this.listeningSince >= this.o.warmupMs;
+  }
+
   report(r: LoadReport, now: number): ReportResult {
     let proxies = this.services.get(r.service);
     if (!proxies) {
@@ -142,7 +147,7 @@ export class LoadBook {
   }
 
   view(service: string, now: number): LoadView {
-    const { windowMs, warmupMs } = this.o;
+    const { windowMs } = this.o;
     let qps = 0;
     let held = 0;
     let inFlight = 0;
@@ -166,8 +171,11 @@ export class LoadBook {
     }
     const listened = this.listeningSince === null ? -1 : now - this.listeningSince;
     // A whole window of listening also means every proxy that reports at all has been seen.
-    const evidence: Evidence =
-      listened < warmupMs ? "none" : listened >= windowMs && complete ? "full" : "partial";
+    const evidence: Evidence = !this.warm(now)
+      ? "none"
+      : listened >= windowMs && complete
+        ? "full"
+        : "partial";
     return { qps, held, inFlight, proxies, evidence };
   }
 }

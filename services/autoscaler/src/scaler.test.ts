@@ -1,6 +1,7 @@
 import { LOAD_SCHEMA_VERSION, type LoadReport, type ServiceRoute } from "@switchyard/contracts";
 import { replicaRecord, routeRecord, scaleRecord } from "@switchyard/testkit";
 import { describe, expect, it } from "vitest";
+import { LoadBook } from "./load-book.js";
 import { type Effect, Scaler } from "./scaler.js";
 
 const S = 1000;
@@ -92,6 +93,24 @@ describe("Scaler", () => {
     for (let t = 41; t <= 110; t++) s.report(report(1000 + t, 0), t * S);
     const [down] = puts(land(s, s.decideAll(110 * S)));
     expect(down.record).toMatchObject({ target_replicas: 0, reason: "min_replicas", qps: 0 });
+  });
+
+  it("a hot standby's takeover: a Scaler on a book heard for a window decides at once, up or down, with no new warm-up", () => {
+    // The standby heard the proxy from 0 s; it takes over at 100 s with the leader's stored target.
+    const book = new LoadBook(opts, 0);
+    for (let t = 1; t <= 100; t++) book.report(report(t, 0), t * S);
+    const s = new Scaler(opts, 100 * S, book);
+    s.setRoute("llm", route({ max: 5 }));
+    s.stored(scaleRecord({ service: "llm", target_replicas: 3, revision: 1, reason: "qps" }));
+    expect(book.warm(100 * S)).toBe(true);
+    // A fresh Scaler at 100 s would be paused until 105 s; this one scales down at once.
+    const [down] = puts(land(s, s.decideAll(100 * S)));
+    expect(down.record).toMatchObject({ target_replicas: 0, reason: "min_replicas", qps: 0 });
+    expect(down.event).toMatchObject({ from: 3, to: 0 });
+    const fresh = new Scaler(opts, 100 * S);
+    fresh.setRoute("llm", route({ max: 5 }));
+    fresh.stored(scaleRecord({ service: "llm", target_replicas: 3, revision: 1, reason: "qps" }));
+    expect(puts(fresh.decideAll(100 * S))[0].record).toMatchObject({ target_replicas: 3, reason: "paused" });
   });
 
   it("a route removed: its record is deleted", () => {

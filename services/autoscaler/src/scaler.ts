@@ -51,11 +51,13 @@ export class Scaler {
   private readonly records = new Map<string, ScaleRecord>();
   private readonly unmanaged = new Map<string, number>();
 
+  /** `book`: one that has been listening already (a hot standby's); by default a new one from `now`. */
   constructor(
     private readonly o: ScalerOptions,
     now: number,
+    book?: LoadBook,
   ) {
-    this.book = new LoadBook(o, now);
+    this.book = book ?? new LoadBook(o, now);
   }
 
   setRoute(name: string, route: ServiceRoute | null): void {
