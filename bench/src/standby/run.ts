@@ -106,6 +106,9 @@ export async function runStandbyBench(args: string[], signal: AbortSignal): Prom
         const standby = launch();
         console.log(`${name} trial ${i + 1}: a standby starts`);
         await standby.waitForLine(/lease held by another: standing by/, 120_000);
+        // An autoscaler standby is hot once it has heard the proxies for its warm-up; one that
+        // has run for a while always has.
+        if (name === "autoscaler") await standby.waitForLine(/standing by warm/, 120_000);
         const leader = instances.shift()!;
         console.log(
           `${name} trial ${i + 1}: pid ${standby.child.pid} stands by; killing the leader, pid ${leader.child.pid}`,

@@ -31,15 +31,21 @@ export function hear(
   );
   let handler: ((r: LoadReport) => void) | null = null;
   let saidWarm = false;
+  // Said once while standing by, when the warm-up has passed (or at the first report after it,
+  // if NATS was down then).
+  function sayWarm(): void {
+    if (saidWarm || handler || !book.warm(now())) return;
+    saidWarm = true;
+    logger.info(
+      { warmupMs: config.YARD_AUTOSCALER_WARMUP_MS },
+      "standing by warm: heard the proxies for the warm-up",
+    );
+  }
+  const timer = setTimeout(sayWarm, config.YARD_AUTOSCALER_WARMUP_MS + 1);
+  timer.unref();
   function standingBy(r: LoadReport): void {
     book.report(r, now());
-    if (!saidWarm && book.warm(now())) {
-      saidWarm = true;
-      logger.info(
-        { warmupMs: config.YARD_AUTOSCALER_WARMUP_MS },
-        "standing by warm: heard the proxies for the warm-up",
-      );
-    }
+    sayWarm();
   }
   const sub = listenReports(nc, (r) => (handler ?? standingBy)(r), logger);
   watchConnection(nc, {
@@ -51,6 +57,9 @@ export function hear(
     handle: (fn) => {
       handler = fn;
     },
-    stop: () => sub.stop(),
+    stop: () => {
+      clearTimeout(timer);
+      sub.stop();
+    },
   };
 }
