@@ -66,9 +66,13 @@ interface Tracked {
   port: number | null;
   follow: AbortController | null;
   logFile: WriteStream | null;
+  /** Resolves once the followed log is all in the file (the container ended) or cannot be read. */
+  logDone: Promise<void> | null;
 }
 
 const key = (service: string, id: number) => `${service}.${id}`;
+/** How long a replica's exit waits for the rest of its log (the log API may lag the Pod's status). */
+const LOG_COPY_WAIT_MS = 10_000;
 
 /**
  * Replicas as Pods (pod-spec.ts) in one namespace, watched through informers (a list, then a
@@ -352,6 +356,7 @@ export class KubernetesBackend implements Backend {
       port,
       follow: null,
       logFile: null,
+      logDone: null,
     });
   }
 
@@ -405,6 +410,20 @@ export class KubernetesBackend implements Backend {
 
   private end(t: Tracked, e: PodEnding): void {
     t.ended = true;
+    // The exit carries the log's last lines: the log API may still be sending them (a setup that
+    // fails at once ends before its log's request is answered), so wait for the copy to finish.
+    const copied = t.logDone ?? Promise.resolve();
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<void>((r) => {
+      timer = setTimeout(r, LOG_COPY_WAIT_MS);
+    });
+    void Promise.race([copied, bound]).then(() => {
+      clearTimeout(timer);
+      this.emitExit(t, e);
+    });
+  }
+
+  private emitExit(t: Tracked, e: PodEnding): void {
     const logTail = this.logTail(t.service, t.id, t.secrets, false).join("\n");
     this.emit({
       type: "exited",
@@ -425,16 +444,25 @@ export class KubernetesBackend implements Backend {
     const out = createWriteStream(path, { flags: "a", mode: 0o600 });
     out.on("error", () => {});
     t.logFile = out;
+    // The response is piped into `out`, which finishes when the log ends (the container ended).
+    t.logDone = new Promise<void>((resolve) => {
+      out.on("finish", resolve);
+      out.on("close", resolve);
+    });
     new Log(this.o.kc).log(this.o.namespace, podName(t.service, t.id), CONTAINER, out, { follow: true }).then(
       (abort) => {
         if (t.logFile === out) t.follow = abort;
         else abort.abort();
       },
-      (err) =>
+      (err) => {
         this.o.logger.warn(
           { service: t.service, replica: t.id, err: describe(err, t.secrets) },
           "cannot follow the replica's log",
-        ),
+        );
+        // Asked again at the Pod's next change (the container may not have been started yet).
+        if (t.logFile === out) t.logFile = null;
+        out.end();
+      },
     );
   }
 
