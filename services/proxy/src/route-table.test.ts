@@ -277,6 +277,19 @@ describe("RouteTable: drains and blue-green", () => {
     expect(routed(t)).toEqual([1, 2]);
   });
 
+  it("a scale relabelled every replica before its route came: they serve meanwhile (rolling), not in blue-green", () => {
+    const { t } = table();
+    t.putService(routeRecord({ name: "llm", revision: 1 }));
+    t.putEndpoint("llm.1", at(1, 1), 1);
+    t.putEndpoint("llm.1", at(1, 2), 2);
+    expect(routed(t)).toEqual([1]);
+    const g = table().t;
+    g.putService(bg(1));
+    g.putEndpoint("llm.1", at(1, 1), 1);
+    g.putEndpoint("llm.1", at(1, 2), 2);
+    expect(routed(g)).toEqual([]);
+  });
+
   it("a replica joining the routable set frees held requests (routable hook)", () => {
     const joined: string[] = [];
     const t = new RouteTable<string>({ open: (u) => u, close: () => {}, routable: (s) => joined.push(s) });

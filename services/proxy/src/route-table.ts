@@ -279,7 +279,12 @@ export class RouteTable<U> {
       svc.floor,
     );
     if (svc.latest?.mode === "blue_green" && active.length === 1) svc.floor = Math.max(svc.floor, active[0]);
-    const next = live.filter((r) => active.includes(r.revision));
+    let next = live.filter((r) => active.includes(r.revision));
+    // A scale relabels the running replicas with the new revision in place; their endpoints can
+    // arrive before the new route (after a NATS node loss the route watch lagged by seconds), and
+    // waiting for it would route nothing: every request a 503. Rolling mixes revisions anyway, so
+    // when nothing else is routable the newer replicas serve until their route arrives.
+    if (!next.length && svc.latest?.mode !== "blue_green") next = live.filter((r) => r.revision >= svc.floor);
     const joined = next.some((r) => !svc.replicas.includes(r));
     if (!joined && next.length === svc.replicas.length) return;
     svc.replicas = next;

@@ -83,6 +83,24 @@ function createSpecStore(o: {
   const services = new FencedKv(o.services, o.fence, o.logger);
   const tls = new FencedKv(o.tls, o.fence, o.logger);
 
+  /**
+   * An apply whose spec was written but whose route was not (the route's put timed out in a
+   * JetStream election, or the lease lapsed between the two writes: seen when a cluster node is
+   * killed) left yard-services a revision behind yard-specs. The user's retry finds the spec
+   * unchanged, so without this the route would never follow and proxies would route none of the
+   * new revision's replicas. An unchanged apply therefore rewrites a route that differs.
+   */
+  async function ensureRoute(rec: SpecRecord): Promise<void> {
+    const want = JSON.stringify(routeOf(rec));
+    const e = await o.services.get(rec.name);
+    if (e?.operation === "PUT" && e.string() === want) return;
+    o.logger.warn(
+      { service: rec.name, revision: rec.revision },
+      "service route behind its spec; rewriting it",
+    );
+    await services.put(rec.name, want);
+  }
+
   return {
     async apply(spec, update) {
       // Compare-and-set on the KV revision: of two concurrent applies only one can write a
@@ -93,7 +111,10 @@ function createSpecStore(o: {
         const stored = live ? ((await read(spec.name))?.value ?? null) : null;
         const floor = entry && !live ? await lastDeletedRevision(o.specs, spec.name) : 0;
         const d = decideApply(stored, spec, now(), floor, update);
-        if (!d.changed) return d;
+        if (!d.changed) {
+          await ensureRoute(d.record);
+          return d;
+        }
         try {
           const value = JSON.stringify(d.record);
           o.fence.check();
