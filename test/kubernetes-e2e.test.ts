@@ -146,6 +146,10 @@ describe.skipIf(!kube.ok)("the kubernetes backend on the local cluster", () => {
       .replicas.filter((r) => r.phase === "READY")
       .map((r) => `yard-llm-${r.id}`);
     expect(names).toEqual(expect.arrayContaining(ready));
+    // The deleted Pod goes away once the kubelet has stopped it (not left Terminating).
+    await k("wait", "--for=delete", `pod/yard-llm-${victim.id}`, "--timeout=120s").catch((err: Error) => {
+      if (!/NotFound|not found/.test(err.message)) throw err;
+    });
   }, 300_000);
 
   it("a restarted provisioner adopts the Pods: same Pods, no duplicate, still READY", async () => {
@@ -275,11 +279,14 @@ describe.skipIf(!kube.ok)("deploy/kubernetes on the local cluster", () => {
       `--from-literal=js-key=k${randomBytes(20).toString("hex")}`,
       ...BUS_USERS.map((u) => `--from-literal=${u}=${pass[u]}`),
     ]);
+    // One patch per file: kubectl 1.20's kustomize reads a file that starts with `{` as one JSON
+    // document, so JSON documents joined by `---` fail ("invalid character '-'").
+    const patches = localPatches(hostPorts, api);
+    for (const [i, p] of patches.entries()) writeFileSync(join(dir, `local-${i}.yaml`), JSON.stringify(p));
     writeFileSync(
       join(dir, "kustomization.yaml"),
-      overlay(relative(dir, join(REPO_ROOT, "deploy/kubernetes")), DNS),
+      overlay(relative(dir, join(REPO_ROOT, "deploy/kubernetes")), DNS, patches.length),
     );
-    writeFileSync(join(dir, "local.yaml"), localPatches(hostPorts, api));
     // JSON patches: a strategic merge would add these ports beside the base's, not replace them.
     const ports = (list: [string, number][]) => ({
       op: "replace",
@@ -342,14 +349,14 @@ describe.skipIf(!kube.ok)("deploy/kubernetes on the local cluster", () => {
 });
 
 /** The test overlay: the base as it is, on host networking (no kube-proxy, no cluster DNS here). */
-function overlay(base: string, ns: string): string {
+function overlay(base: string, ns: string, patches: number): string {
   return [
     // bases / patchesStrategicMerge / patchesJson6902: read by kubectl 1.20's kustomize and later ones.
     `namespace: ${ns}`,
     "bases:",
     `  - ${base}`,
     "patchesStrategicMerge:",
-    "  - local.yaml",
+    ...Array.from({ length: patches }, (_, i) => `  - local-${i}.yaml`),
     "patchesJson6902:",
     "  - target: { group: apps, version: v1, kind: StatefulSet, name: nats }",
     "    path: nats-json.yaml",
@@ -359,7 +366,10 @@ function overlay(base: string, ns: string): string {
   ].join("\n");
 }
 
-function localPatches(p: { nats: number; monitor: number; proxy: number; admin: number }, api: URL): string {
+function localPatches(
+  p: { nats: number; monitor: number; proxy: number; admin: number },
+  api: URL,
+): object[] {
   const nats = { name: "NATS_URL", value: `nats://127.0.0.1:${p.nats}` };
   const host = { hostNetwork: true, dnsPolicy: "ClusterFirstWithHostNet" };
   const deployment = (name: string, env: { name: string; value: string }[], extra: object = {}) => ({
@@ -424,5 +434,5 @@ function localPatches(p: { nats: number; monitor: number; proxy: number; admin: 
       { replicas: 1 },
     ),
   ];
-  return docs.map((d) => JSON.stringify(d)).join("\n---\n");
+  return docs;
 }
