@@ -90,7 +90,10 @@ describe("yard up --wait / status / logs / down with the real services", () => {
   it("up --wait of a probe without the token ends non-zero with the replica's reason (HTTP 401)", async () => {
     const noAuth = readFileSync("examples/local-auth.yaml", "utf8")
       .replace(/ {4}headers:\n {6}Authorization: Bearer \$AUTH_TOKEN\n/, "")
-      .replace("initial_delay_seconds: 60", "initial_delay_seconds: 2");
+      // The delay counts from the first failed probe; it must outlast the engine's start (a
+      // Node process, several seconds on a loaded CI machine), or the last failure is
+      // "connection refused" rather than the engine's 401 this case is about.
+      .replace("initial_delay_seconds: 60", "initial_delay_seconds: 20");
     expect(noAuth).not.toContain("Authorization");
     const r = await cli([
       "up",
