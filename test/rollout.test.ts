@@ -336,7 +336,8 @@ describe("zero-downtime changes (issue 10)", () => {
       60_000,
     );
     await sys.service("provisioner").waitForLine(/"service":"llm","revision":5,.*"msg":"service halted: /);
-    await new Promise((r) => setTimeout(r, 500));
+    // Requests after the halt are still answered by revision 3: wait for a few more answers.
+    await load.answered(load.answers.length + 4);
     const answers = await load.stop();
     expect(failures(answers)).toEqual([]);
     expect(answers.every((a) => a.model === "model-v3")).toBe(true);
