@@ -1,6 +1,6 @@
 import type { Logger } from "@switchyard/bus";
 import { ApplyRequest, type ErrorBody, NameRequest, YardError } from "@switchyard/contracts";
-import Fastify, { type FastifyInstance } from "fastify";
+import Fastify, { type FastifyInstance, type FastifyReply } from "fastify";
 import type { z } from "zod";
 import type { SpecConfig } from "./config.js";
 import type { SpecHandlers } from "./handlers.js";
@@ -54,19 +54,36 @@ export async function startHttpApi(
  * Fastify's own request logging is off: bodies and headers may carry tokens.
  */
 export function buildHttp(h: SpecHandlers, guard: GuardConfig, logger: Logger): FastifyInstance {
-  const app = Fastify({ logger: false, return503OnClosing: true, forceCloseConnections: "idle" });
+  const app = Fastify({
+    logger: false,
+    return503OnClosing: true,
+    forceCloseConnections: "idle",
+    bodyLimit: BODY_LIMIT,
+  });
 
   app.addHook("onRequest", async (req, reply) => {
     const v = checkRequest(
       { host: req.headers.host, origin: req.headers.origin, authorization: req.headers.authorization },
       guard,
     );
-    if (v.ok) return;
+    if (v.ok) {
+      const declared = Number(req.headers["content-length"]);
+      if (!(declared > BODY_LIMIT)) return;
+      // Refused before a byte of it is read. Fastify's own check would answer and close at once,
+      // and a client still writing its body then meets a reset instead of reading the 413.
+      keepOrClose(reply, declared);
+      return reply.status(413).send({
+        code: "SY_ERR_TOO_LARGE",
+        message: `the request body (${declared} bytes) is larger than ${BODY_LIMIT} bytes`,
+        issues: [],
+      } satisfies ErrorBody);
+    }
     logger.warn(
       { code: v.code, method: req.method, remote: req.socket.remoteAddress },
       "http request refused",
     );
     if (v.status === 401) void reply.header("www-authenticate", 'Bearer realm="switchyard"');
+    keepOrClose(reply, Number(req.headers["content-length"] ?? 0));
     return reply.status(v.status).send({ code: v.code, message: v.message, issues: [] } satisfies ErrorBody);
   });
 
@@ -93,6 +110,20 @@ export function buildHttp(h: SpecHandlers, guard: GuardConfig, logger: Logger): 
     h.remove(parse(NameRequest, req.params, "service name").name),
   );
   return app;
+}
+
+/** The largest body the API reads: an apply request's record must fit NATS's max_payload anyway. */
+const BODY_LIMIT = 1024 * 1024;
+/**
+ * After a refusal Node reads and drops the unread body (keep-alive), so the client finishes
+ * writing and reads the answer. That is bounded: a body declared larger than this, or one of
+ * unknown length, closes the connection after the answer instead of being read.
+ */
+const DRAIN_LIMIT = 8 * BODY_LIMIT;
+
+function keepOrClose(reply: FastifyReply, declared: number): void {
+  if (!(declared >= 0 && declared <= DRAIN_LIMIT) || reply.request.headers["transfer-encoding"])
+    void reply.header("connection", "close");
 }
 
 function errorReply(err: unknown, logger: Logger): { status: number; body: ErrorBody } {
