@@ -42,6 +42,9 @@ export async function openLeaseBucket(nc: NatsConnection, opts?: WaitOptions): P
  *   the data buckets themselves: single writers write with the key's expected revision
  *   (FencedKv), so a write after the new leader's is refused by the server.
  */
+/** Why a leader steps down when its own renewal did not land within the TTL. */
+const LATE = "not renewed within the lease's TTL";
+
 export interface LeaseOptions {
   /** The yard-leases bucket. */
   kv: KV;
@@ -135,7 +138,11 @@ export function campaign(o: LeaseOptions, on: LeaseEvents): Lease {
     state = { kind: "standby" };
     logger.warn({ ...log, why }, "lease lost: stepping down");
     on.lost(why);
-    armExpiry(o.ttlMs);
+    // Only late (a stall, a slow round trip), not taken: the key's latest revision may still be
+    // ours, and then nobody else leads. The same revision-checked write lets exactly one
+    // candidate win, so try at once rather than a TTL later: a lone instance resumes after a
+    // stall, and a standby that took the key meanwhile keeps it (our write is refused).
+    armExpiry(why === LATE ? 0 : o.ttlMs);
   }
 
   /** The leader's own deadline: no renewal landed in time → it stops, whatever else happens. */
@@ -144,7 +151,7 @@ export function campaign(o: LeaseOptions, on: LeaseEvents): Lease {
     if (state.kind !== "leader") return;
     deadline = setTimeout(
       () => {
-        if (state.kind === "leader" && now() >= state.validUntil) lose("not renewed within the lease's TTL");
+        if (state.kind === "leader" && now() >= state.validUntil) lose(LATE);
         else armDeadline();
       },
       Math.max(0, state.validUntil - now()),
@@ -154,7 +161,7 @@ export function campaign(o: LeaseOptions, on: LeaseEvents): Lease {
   async function renew(): Promise<void> {
     if (state.kind !== "leader") return;
     // Late: the timer fired after the lease's end (a pause): a standby may hold it already.
-    if (now() >= state.validUntil) return lose("not renewed within the lease's TTL");
+    if (now() >= state.validUntil) return lose(LATE);
     const sentAt = now();
     const mine = state.revision;
     try {

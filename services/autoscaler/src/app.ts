@@ -1,10 +1,10 @@
 import type { Fence, Logger, NatsConnection } from "@switchyard/bus";
 import type { LoadReport, YardEvent } from "@switchyard/contracts";
+import type { Registry } from "prom-client";
 import { openEvents, openScale, type ScaleStore, watchInputs } from "./bus.js";
 import type { AutoscalerConfig } from "./config.js";
 import { type Hearing, hear } from "./hearing.js";
 import { AutoscalerMetrics } from "./metrics.js";
-import { type MetricsServer, serveMetrics } from "./metrics-server.js";
 import { type Effect, Scaler } from "./scaler.js";
 
 export interface AutoscalerDeps {
@@ -16,8 +16,6 @@ export interface AutoscalerDeps {
     | "YARD_AUTOSCALER_QPS_WINDOW_S"
     | "YARD_AUTOSCALER_WARMUP_MS"
     | "YARD_AUTOSCALER_REFRESH_MS"
-    | "YARD_AUTOSCALER_METRICS_HOST"
-    | "YARD_AUTOSCALER_METRICS_PORT"
   >;
   now?: () => number;
   /** The lease's fence: yard-scale is written only while this instance holds it (default: always). */
@@ -30,6 +28,8 @@ export interface AutoscalerDeps {
 }
 
 export interface AutoscalerApp {
+  /** This term's Prometheus registry (main.ts serves it while the app leads). */
+  readonly registry: Registry;
   /** Load yard-scale and the snapshots, listen to the proxies, decide every interval; logs "ready". */
   start(): Promise<void>;
   /** Stop deciding, finish the write in flight and its event (NATS is left to the caller). */
@@ -54,7 +54,6 @@ export function build(deps: AutoscalerDeps): AutoscalerApp {
   const stops: (() => void)[] = [];
   let store: ScaleStore | null = null;
   let publish: ((ev: YardEvent) => Promise<void>) | null = null;
-  let server: MetricsServer | null = null;
   let timer: NodeJS.Timeout | undefined;
   // One write at a time, in decision order; a tick is skipped while the last is still writing.
   let work: Promise<void> = Promise.resolve();
@@ -133,6 +132,7 @@ export function build(deps: AutoscalerDeps): AutoscalerApp {
   }
 
   return {
+    registry: metrics.registry,
     async start() {
       const { signal } = abort;
       const scale = await openScale(nc, logger, signal, deps.fence);
@@ -154,12 +154,6 @@ export function build(deps: AutoscalerDeps): AutoscalerApp {
       stops.push(() => inputs.stop());
       await inputs.ready;
       if (signal.aborted) return;
-      server = await serveMetrics(
-        metrics.registry,
-        config.YARD_AUTOSCALER_METRICS_HOST,
-        config.YARD_AUTOSCALER_METRICS_PORT,
-      );
-      logger.info({ server: "metrics", address: server.address }, "listening");
       timer = setInterval(tick, config.YARD_AUTOSCALER_INTERVAL_MS);
       tick();
       logger.info(
@@ -179,7 +173,6 @@ export function build(deps: AutoscalerDeps): AutoscalerApp {
       clearInterval(timer);
       for (const s of stops) s();
       await work;
-      await server?.close();
     },
   };
 }

@@ -8,13 +8,24 @@ export interface MetricsServer {
   close(): Promise<void>;
 }
 
-/** GET /metrics (Prometheus text) and GET /-/healthz; anything else is 404. */
-export async function serveMetrics(registry: Registry, host: string, port: number): Promise<MetricsServer> {
+/**
+ * GET /metrics (Prometheus text) and GET /-/healthz; anything else is 404. One server for the
+ * process's life, leading or not: `registry` is the leading term's (null while standing by:
+ * an empty scrape), so the address a scraper or test was given never changes with the lease.
+ */
+export async function serveMetrics(
+  registry: () => Registry | null,
+  host: string,
+  port: number,
+): Promise<MetricsServer> {
   const server = createServer((req, res) => {
     const path = (req.url ?? "").split("?")[0];
-    if (req.method === "GET" && path === "/metrics") {
-      registry.metrics().then(
-        (body) => res.writeHead(200, { "content-type": registry.contentType }).end(body),
+    const r = registry();
+    if (req.method === "GET" && path === "/metrics" && !r) {
+      res.writeHead(200, { "content-type": "text/plain; version=0.0.4" }).end("");
+    } else if (req.method === "GET" && path === "/metrics" && r) {
+      r.metrics().then(
+        (body) => res.writeHead(200, { "content-type": r.contentType }).end(body),
         () => res.writeHead(500).end(),
       );
     } else if (req.method === "GET" && path === "/-/healthz") {
