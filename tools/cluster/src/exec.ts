@@ -50,6 +50,9 @@ export function run(
     };
     child.stdout.on("data", (d: Buffer) => take(d, "out"));
     child.stderr.on("data", (d: Buffer) => take(d, "err"));
+    // A child that exits without reading its stdin makes this write fail (EPIPE): its exit code
+    // says what happened, so the write error itself is dropped rather than crashing us.
+    child.stdin.on("error", () => {});
     child.stdin.end(opts.input ?? "");
     child.on("error", (err) => {
       if (fd !== undefined) closeSync(fd);
