@@ -15,17 +15,15 @@ import { secretValues, YardError } from "@switchyard/contracts";
 import Docker from "dockerode";
 import type { ExitInfo } from "../../exit-reason.js";
 import type { Gpu } from "../../inventory.js";
-import type { ChunkRequest } from "../../log-chunk.js";
 import type {
   Backend,
   BackendEvent,
   FoundReplica,
   Launched,
   LaunchRequest,
-  LogChunk,
   PortRequest,
 } from "../backend.js";
-import { fileLogChunk, fileLogTail } from "../file-log.js";
+import { fileLogs } from "../file-log.js";
 import { detectInventory } from "../gpu-inventory.js";
 import { chooseHostPort } from "../host-ports.js";
 import type { BackendConfig } from "../index.js";
@@ -96,6 +94,10 @@ export class DockerBackend implements Backend {
   private readonly listeners: ((e: BackendEvent) => void)[] = [];
   private events: Readable | null = null;
   private closed = false;
+  /** readLog and logTail: the replica's log file, read as every backend reads it (file-log.ts). */
+  private readonly logs = fileLogs((service, id) => this.logFile(service, id));
+  readonly readLog = this.logs.readLog;
+  readonly logTail = this.logs.logTail;
 
   constructor(private readonly o: DockerBackendOptions) {
     this.docker = o.docker ?? new Docker();
@@ -255,20 +257,6 @@ export class DockerBackend implements Backend {
       .inspect()
       .then((info) => (info.State.Running ? undefined : this.died(t)))
       .catch((err) => (isGone(err) ? this.died(t) : undefined));
-  }
-
-  readLog(
-    service: string,
-    id: number,
-    req: ChunkRequest,
-    secrets: readonly string[],
-    more: boolean,
-  ): LogChunk {
-    return fileLogChunk(this.logFile(service, id), req, secrets, more);
-  }
-
-  logTail(service: string, id: number, secrets: readonly string[], more: boolean): string[] {
-    return fileLogTail(this.logFile(service, id), secrets, more);
   }
 
   secretValues(service: string, id: number): string[] {

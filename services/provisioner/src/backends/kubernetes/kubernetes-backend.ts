@@ -12,17 +12,15 @@ import {
 import type { Logger } from "@switchyard/bus";
 import { maskText, secretValues, YardError } from "@switchyard/contracts";
 import type { Gpu } from "../../inventory.js";
-import type { ChunkRequest } from "../../log-chunk.js";
 import type {
   Backend,
   BackendEvent,
   FoundReplica,
   Launched,
   LaunchRequest,
-  LogChunk,
   PortRequest,
 } from "../backend.js";
-import { fileLogChunk, fileLogTail } from "../file-log.js";
+import { fileLogs } from "../file-log.js";
 import { chooseHostPort } from "../host-ports.js";
 import type { BackendConfig } from "../index.js";
 import { decidePort, type PortDecision } from "../ports.js";
@@ -94,6 +92,10 @@ export class KubernetesBackend implements Backend {
   /** No right to read Nodes (no ClusterRole): no inventory, and no watch retried forever. */
   private nodesForbidden = false;
   private closed = false;
+  /** readLog and logTail: the replica's log file, read as every backend reads it (file-log.ts). */
+  private readonly logs = fileLogs((service, id) => this.logPath(service, id));
+  readonly readLog = this.logs.readLog;
+  readonly logTail = this.logs.logTail;
 
   constructor(private readonly o: KubernetesBackendOptions) {
     this.core = o.kc.makeApiClient(CoreV1Api);
@@ -294,20 +296,6 @@ export class KubernetesBackend implements Backend {
       Number.isInteger(port) ? port : null,
     );
     if (pod) this.onPod(pod, false);
-  }
-
-  readLog(
-    service: string,
-    id: number,
-    req: ChunkRequest,
-    secrets: readonly string[],
-    more: boolean,
-  ): LogChunk {
-    return fileLogChunk(this.logPath(service, id), req, secrets, more);
-  }
-
-  logTail(service: string, id: number, secrets: readonly string[], more: boolean): string[] {
-    return fileLogTail(this.logPath(service, id), secrets, more);
   }
 
   secretValues(service: string, id: number): string[] {

@@ -15,17 +15,15 @@ import { secretValues, YardError } from "@switchyard/contracts";
 import { groupRunning, processAlive, startTimeOf } from "@switchyard/runtime";
 import type { ExitInfo } from "../../exit-reason.js";
 import type { Gpu } from "../../inventory.js";
-import type { ChunkRequest } from "../../log-chunk.js";
 import type {
   Backend,
   BackendEvent,
   FoundReplica,
   Launched,
   LaunchRequest,
-  LogChunk,
   PortRequest,
 } from "../backend.js";
-import { fileLogChunk, fileLogTail } from "../file-log.js";
+import { fileLogs } from "../file-log.js";
 import { detectInventory } from "../gpu-inventory.js";
 import { chooseHostPort } from "../host-ports.js";
 import type { BackendConfig } from "../index.js";
@@ -87,6 +85,10 @@ export class LocalBackend implements Backend {
   private readonly tracked = new Map<string, Tracked>();
   private readonly listeners: ((e: BackendEvent) => void)[] = [];
   private readonly timer: NodeJS.Timeout;
+  /** readLog and logTail: the replica's log file, read as every backend reads it (file-log.ts). */
+  private readonly logs = fileLogs((service, id) => this.logFile(service, id));
+  readonly readLog = this.logs.readLog;
+  readonly logTail = this.logs.logTail;
 
   constructor(private readonly o: LocalBackendOptions) {
     this.timer = setInterval(() => this.poll(), o.pollMs ?? 1_000);
@@ -107,20 +109,6 @@ export class LocalBackend implements Backend {
 
   choosePort(req: PortRequest): Promise<PortDecision> {
     return chooseHostPort(req);
-  }
-
-  readLog(
-    service: string,
-    id: number,
-    req: ChunkRequest,
-    secrets: readonly string[],
-    more: boolean,
-  ): LogChunk {
-    return fileLogChunk(this.logFile(service, id), req, secrets, more);
-  }
-
-  logTail(service: string, id: number, secrets: readonly string[], more: boolean): string[] {
-    return fileLogTail(this.logFile(service, id), secrets, more);
   }
 
   /** The handle is the process group id (its leader's pid), as text. */
