@@ -38,6 +38,18 @@ describe("component command lines", () => {
     expect(all.find(([c]) => c === "etcd")![2]).toContain("--client-cert-auth");
   });
 
+  it("the scheduler's flags are the controller manager's, in order, but for its own kubeconfig", () => {
+    const args = (c: string, who: string) =>
+      all.find(([x]) => x === c)![2].map((a) => a.replace(state.kubeconfigOf(who), "KC"));
+    const sc = args("kube-scheduler", "scheduler");
+    const cm = args("kube-controller-manager", "controller-manager");
+    expect(sc).toEqual(
+      expect.arrayContaining(["--kubeconfig=KC", "--leader-elect=false", "--profiling=false"]),
+    );
+    expect(cm.filter((a) => sc.includes(a))).toEqual(sc);
+    expect(cm).toContain("--use-service-account-credentials=true");
+  });
+
   it("secrets are files: no argument carries a token or key material", () => {
     for (const [, , args] of all)
       for (const a of args) {

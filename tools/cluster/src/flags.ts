@@ -68,40 +68,18 @@ export function commandLine(c: Component, cache: CacheLayout, s: StateLayout, p:
           "--profiling=false",
         ],
       ];
-    case "kube-controller-manager": {
-      const kc = s.kubeconfigOf("controller-manager");
+    case "kube-controller-manager":
       return [
         cache.binary("kube-controller-manager"),
-        [
-          `--kubeconfig=${kc}`,
-          `--authentication-kubeconfig=${kc}`,
-          `--authorization-kubeconfig=${kc}`,
-          "--bind-address=127.0.0.1",
-          "--port=0",
-          "--leader-elect=false",
+        controlLoopFlags(s.kubeconfigOf("controller-manager"), [
           "--use-service-account-credentials=true",
           `--service-account-private-key-file=${s.saKey}`,
           `--root-ca-file=${s.ca}`,
           `--service-cluster-ip-range=${SERVICE_CIDR}`,
-          "--profiling=false",
-        ],
+        ]),
       ];
-    }
-    case "kube-scheduler": {
-      const kc = s.kubeconfigOf("scheduler");
-      return [
-        cache.binary("kube-scheduler"),
-        [
-          `--kubeconfig=${kc}`,
-          `--authentication-kubeconfig=${kc}`,
-          `--authorization-kubeconfig=${kc}`,
-          "--bind-address=127.0.0.1",
-          "--port=0",
-          "--leader-elect=false",
-          "--profiling=false",
-        ],
-      ];
-    }
+    case "kube-scheduler":
+      return [cache.binary("kube-scheduler"), controlLoopFlags(s.kubeconfigOf("scheduler"), [])];
     case "kubelet":
       return [
         cache.binary("kubelet"),
@@ -117,4 +95,22 @@ export function commandLine(c: Component, cache: CacheLayout, s: StateLayout, p:
         ],
       ];
   }
+}
+
+/**
+ * kube-controller-manager and kube-scheduler are both control loops that talk only to the API
+ * server: one kubeconfig for it and for its authn/authz delegation, serving on loopback with no
+ * insecure port, no election (one of each) and no profiling. `extra` is what only one needs.
+ */
+function controlLoopFlags(kubeconfig: string, extra: string[]): string[] {
+  return [
+    `--kubeconfig=${kubeconfig}`,
+    `--authentication-kubeconfig=${kubeconfig}`,
+    `--authorization-kubeconfig=${kubeconfig}`,
+    "--bind-address=127.0.0.1",
+    "--port=0",
+    "--leader-elect=false",
+    ...extra,
+    "--profiling=false",
+  ];
 }
