@@ -145,6 +145,21 @@ async function lastSeqs(node: ClusterNode): Promise<Record<string, number>> {
   return out;
 }
 
+/** `names`' last sequence and leader as `node` holds them (/jsz), for a failure's message. */
+async function streamViews(node: ClusterNode, names: string[]): Promise<Record<string, unknown>> {
+  type Jsz = {
+    account_details?: {
+      stream_detail?: { name: string; state: { last_seq: number }; cluster?: { leader?: string } }[];
+    }[];
+  };
+  const jsz = await node.monitorJson<Jsz>("/jsz?accounts=true&streams=true").catch(() => null);
+  const out: Record<string, unknown> = {};
+  for (const a of jsz?.account_details ?? [])
+    for (const s of a.stream_detail ?? [])
+      if (names.includes(s.name)) out[s.name] = { last_seq: s.state.last_seq, leader: s.cluster?.leader };
+  return out;
+}
+
 /** Switchyard's streams: each bucket's and the events stream. */
 const YARD_STREAMS = [...Object.values(Buckets).map((b) => `KV_${b}`), Streams.events.name];
 
@@ -162,10 +177,17 @@ async function caughtUp(node: ClusterNode): Promise<void> {
     ]);
     const behind = YARD_STREAMS.filter((s) => have[s] !== want[s]);
     if (!behind.length) return;
-    if (Date.now() > deadline)
-      throw new Error(
-        `${node.name} never caught up: ${behind.map((s) => `${s} ${have[s]}/${want[s]}`).join(", ")}`,
+    if (Date.now() > deadline) {
+      // Every node's view of the streams behind, with their leader: which side is off.
+      const views = await Promise.all(
+        cluster.nodes
+          .filter((n) => n.alive())
+          .map(async (n) => `${n.name}: ${JSON.stringify(await streamViews(n, behind))}`),
       );
+      throw new Error(
+        `${node.name} never caught up: ${behind.map((s) => `${s} ${have[s]}/${want[s]}`).join(", ")} (${other.name}'s); ${views.join("; ")}`,
+      );
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
 }

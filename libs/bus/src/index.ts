@@ -22,6 +22,7 @@ export { call, serve } from "./rpc.js";
 export type { BusConfig } from "./service-bus.js";
 export { connectServiceBus, connectServiceBusOrExit } from "./service-bus.js";
 export type { WaitOptions } from "./streams.js";
+export { isTransient } from "./streams.js";
 export type { BucketWatch, WatchChange } from "./watch.js";
 export { watchBucket } from "./watch.js";
 export { createYardStreams } from "./yard-streams.js";

@@ -1,3 +1,4 @@
+import { isTransient } from "@switchyard/bus";
 import { LEASE_DEFAULTS } from "@switchyard/contracts";
 import { z } from "zod";
 import type { Exit } from "./boot.js";
@@ -44,6 +45,9 @@ export interface LeaderApp {
 
 export type GateEvents = { elected(): void; lost(why: string): void };
 
+/** The pause before a term's start that failed on a transient error is tried again. */
+export const START_RETRY_MS = 1_000;
+
 /**
  * Run a single writer with standbys (startOrExit's counterpart). `campaign` opens the lease
  * bucket (waiting for it until `signal`) and campaigns with the gate's callbacks. Each time the
@@ -51,13 +55,23 @@ export type GateEvents = { elected(): void; lost(why: string): void };
  * start still waiting is aborted by its stop) and the instance stands by again.
  * SIGTERM/SIGINT: stop the app, release the lease (a standby takes over at once, not at the
  * TTL), then `after` (drain NATS). A start that fails is fatal (exit 1), as in startOrExit,
- * unless the app was stopped meanwhile.
+ * unless the app was stopped meanwhile, or it failed on a transient error of a NATS cluster
+ * electing leaders (libs/bus isTransient: a request timed out): then the app is stopped and a
+ * fresh one started, every `restartMs`, for as long as the term lasts.
  */
 export async function leadOrStandBy(
   logger: Pino,
   campaign: (on: GateEvents, signal: AbortSignal) => Promise<GateLease>,
   makeApp: () => LeaderApp,
-  o: { what: string; stopStep: string; after: ShutdownStep[]; exit: Exit; graceMs?: number },
+  o: {
+    what: string;
+    stopStep: string;
+    after: ShutdownStep[];
+    exit: Exit;
+    graceMs?: number;
+    /** The pause before a start that failed on a transient error is tried again (START_RETRY_MS). */
+    restartMs?: number;
+  },
 ): Promise<void> {
   const abort = new AbortController();
   let current: LeaderApp | null = null;
@@ -102,16 +116,35 @@ export async function leadOrStandBy(
     elected() {
       const mine = ++term;
       idle = idle.then(async () => {
-        if (mine !== term || abort.signal.aborted) return;
-        const app = makeApp();
-        current = app;
-        logger.info({ role: o.what }, "leading: starting");
-        try {
-          await app.start();
-        } catch (err) {
-          if (abort.signal.aborted || stopped.has(app)) return;
-          logger.fatal({ err: String(err) }, `${o.what} failed to start`);
-          o.exit(1);
+        for (let attempt = 1; mine === term && !abort.signal.aborted; attempt++) {
+          const app = makeApp();
+          current = app;
+          logger.info({ role: o.what, ...(attempt > 1 ? { attempt } : {}) }, "leading: starting");
+          try {
+            await app.start();
+            return;
+          } catch (err) {
+            if (abort.signal.aborted || stopped.has(app)) return;
+            if (!isTransient(err)) {
+              logger.fatal({ err: String(err) }, `${o.what} failed to start`);
+              return o.exit(1);
+            }
+            // A cluster electing leaders (a node lost) times requests out for seconds: this term
+            // starts again, with a fresh app, instead of the process exiting and a supervisor
+            // restarting it (slower, and a service without one would stay down). The failed app
+            // is stopped as on a lost lease: what runs is kept for the next start to adopt.
+            logger.warn(
+              { role: o.what, attempt, err: String(err), retry_ms: o.restartMs ?? START_RETRY_MS },
+              `${o.what} could not start while NATS is unavailable; starting again`,
+            );
+            // Not stopCurrent: that queues behind `idle`, which is this very start.
+            current = null;
+            stopped.add(app);
+            await app
+              .stop("lease_lost")
+              .catch((e) => logger.error({ err: String(e) }, `${o.what} did not stop cleanly`));
+            await new Promise((r) => setTimeout(r, o.restartMs ?? START_RETRY_MS));
+          }
         }
       });
     },

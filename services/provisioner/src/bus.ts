@@ -1,6 +1,8 @@
 import {
   type BucketWatch,
   consumeDurable,
+  decode,
+  isTransient,
   jetstream,
   type KV,
   type Logger,
@@ -63,12 +65,19 @@ export async function eventPublisher(nc: NatsConnection, logger: Logger): Promis
   };
 }
 
-/** Watch yard-specs and yard-endpoints into the provisioner; `ready` once both snapshots are in. */
+/**
+ * Watch yard-specs and yard-endpoints into the provisioner; `ready` once both snapshots are in.
+ * `specHistory` reads the revisions still kept in a spec's key (oldest first).
+ */
 export async function watchInputs(
   nc: NatsConnection,
   p: Provisioner,
   logger: Logger,
-): Promise<{ ready: Promise<void>; stop(): void }> {
+): Promise<{
+  ready: Promise<void>;
+  specHistory(service: string, signal: AbortSignal): Promise<SpecRecord[]>;
+  stop(): void;
+}> {
   const specs = await openBucket(nc, Buckets.specs, { logger });
   const endpoints = await openBucket(nc, Buckets.endpoints, { logger });
   const watches: BucketWatch[] = [
@@ -108,12 +117,48 @@ export async function watchInputs(
   void findScale();
   return {
     ready: Promise.all(watches.map((w) => w.ready)).then(() => {}),
+    specHistory: (service, signal) => readSpecHistory(specs, service, logger, signal),
     stop() {
       stopped = true;
       for (const w of watches) w.stop();
       scale?.stop();
     },
   };
+}
+
+/**
+ * The spec records in a service's key history, oldest first. Reading it makes a consumer, which
+ * a NATS cluster electing leaders refuses for seconds (a timeout): tried again every 250 ms
+ * until it answers or `signal` ends the wait (then what was read so far). Any other error is
+ * logged and gives what was read.
+ */
+async function readSpecHistory(
+  kv: KV,
+  service: string,
+  logger: Logger,
+  signal: AbortSignal,
+): Promise<SpecRecord[]> {
+  for (let warned = false; ; warned = true) {
+    const out: SpecRecord[] = [];
+    try {
+      for await (const e of await kv.history({ key: service })) {
+        const v = e.operation === "PUT" ? decode(e.string(), SpecRecord) : null;
+        if (v?.ok) out.push(v.value);
+      }
+      return out;
+    } catch (err) {
+      if (!isTransient(err) || signal.aborted) {
+        logger.warn({ service, err: String(err) }, "cannot read the spec's history");
+        return out;
+      }
+      if (!warned)
+        logger.info(
+          { service, err: String(err) },
+          "reading the spec's history: NATS is unavailable; retrying",
+        );
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { Logger } from "@switchyard/bus";
 import {
+  ACTIVE_PHASES,
   DEFAULT_UPDATE_MODE,
   describeHalt,
   EVENT_SCHEMA_VERSION,
@@ -117,6 +118,30 @@ export class Provisioner {
     keys.set(rec.revision, launchKey(rec.spec));
     this.launchKeys.set(rec.name, keys);
     this.kick();
+  }
+
+  /**
+   * An older revision of a spec, from the key's history: only its launch key is learnt, so that
+   * replicas still labelled with it are relabelled, not replaced, when the current revision
+   * differs only in its `service:` section. A term that starts after the spec changed (the
+   * lease lost in a NATS election, a `yard up` meanwhile) knows only the latest value from its
+   * watch; the term before it had seen every revision.
+   */
+  olderSpec(rec: SpecRecord): void {
+    const keys = this.launchKeys.get(rec.name);
+    if (!keys || keys.has(rec.revision)) return;
+    keys.set(rec.revision, launchKey(rec.spec));
+    this.kick();
+  }
+
+  /** Services with live replicas of a revision whose launch key is not known (see olderSpec). */
+  servicesMissingLaunchKeys(): string[] {
+    const out = new Set<string>();
+    for (const r of this.d.store.all()) {
+      const keys = this.launchKeys.get(r.service);
+      if (keys && ACTIVE_PHASES.includes(r.phase) && !keys.has(r.revision)) out.add(r.service);
+    }
+    return [...out];
   }
 
   deleteSpec(name: string): void {
@@ -330,6 +355,9 @@ export class Provisioner {
   }
 
   private onBackend(e: BackendEvent): void {
+    // A term that ended (lease lost) hears its backend's last events: the next term, adopting
+    // the same replicas, judges them; this one's view is stale and writes nothing.
+    if (this.ops.stopped) return;
     const key = replicaKey(e.service, e.id);
     if (e.type === "run_started") this.ops.started(key, e.host);
     else if (e.type === "waiting") this.ops.waiting(key, e.reason, e.message);

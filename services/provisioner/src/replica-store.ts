@@ -10,6 +10,7 @@ export class ReplicaStore {
   private readonly map = new Map<string, ReplicaRecord>();
   private chain: Promise<void> = Promise.resolve();
   private readonly retryTimers = new Set<NodeJS.Timeout>();
+  private closed = false;
 
   constructor(
     // libs/bus FencedKv in the service (writes fenced by the lease), a plain KV in tests.
@@ -50,17 +51,25 @@ export class ReplicaStore {
     return this.chain;
   }
 
+  /**
+   * Write nothing more: the term ended. Its memory is no longer the truth (the next term's is),
+   * so a late write, or a retry of one refused meanwhile, must not land over the next term's.
+   */
   close(): void {
+    this.closed = true;
     for (const t of this.retryTimers) clearTimeout(t);
   }
 
   private write(key: string): void {
+    if (this.closed) return;
     this.chain = this.chain.then(async () => {
+      if (this.closed) return;
       const v = this.map.get(key);
       try {
         if (v) await this.kv.put(key, JSON.stringify(v));
         else await this.kv.delete(key);
       } catch (err) {
+        if (this.closed) return;
         this.logger.warn({ key, err: String(err) }, "writing a replica record failed; retrying in 1 s");
         const t = setTimeout(() => {
           this.retryTimers.delete(t);
