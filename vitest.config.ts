@@ -2,6 +2,12 @@ import { defineConfig } from "vitest/config";
 
 // Unit tests sit beside the code (`src/**/*.test.ts`); suites that start nats-server or
 // processes live in each package's `test/` folder and in the top-level `test/` package.
+const CLUSTER = [
+  "test/kubernetes-e2e.test.ts",
+  "services/provisioner/test/kubernetes-backend.test.ts",
+  "tools/cluster/test/cluster.test.ts",
+];
+
 export default defineConfig({
   test: {
     testTimeout: 30_000,
@@ -23,7 +29,20 @@ export default defineConfig({
             "cli/test/**/*.test.ts",
             "test/**/*.test.ts",
           ],
-          exclude: ["**/node_modules/**"],
+          exclude: ["**/node_modules/**", ...CLUSTER],
+        },
+      },
+      {
+        // The suites on the local Kubernetes cluster (they skip without it): after the others
+        // (groupOrder), one file at a time. One kubelet on a machine running every other suite
+        // starts Pods slowly enough to run out their rollouts; and two of these files at once
+        // share the node's stand-in GPUs.
+        extends: true,
+        test: {
+          name: "cluster",
+          include: CLUSTER,
+          fileParallelism: false,
+          sequence: { groupOrder: 1 },
         },
       },
     ],
