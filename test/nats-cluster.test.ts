@@ -357,7 +357,7 @@ describe.skipIf(!BIN)("a 3-node NATS cluster: one node killed under load", () =>
   });
 
   // Skipped unless YARD_TEST_NATS_META_DRILL=1, like the drill below and for the same remaining
-  // cause (it failed in a full CI run: the provisioner lost its lease in the election).
+  // cause (see there).
   it.skipIf(process.env.YARD_TEST_NATS_META_DRILL !== "1")(
     "kill -9 the provisioner's node: 0 records lost, 0 failed requests, a scale-up is routed, the node catches up",
     async () => {
@@ -372,17 +372,22 @@ describe.skipIf(!BIN)("a 3-node NATS cluster: one node killed under load", () =>
     240_000,
   );
 
-  // Skipped unless YARD_TEST_NATS_META_DRILL=1: still flaky (1 failure in 3 runs with the fixes
-  // below), issue 13 open. The scale here (3 -> 4) relabels the running replicas with revision 3.
+  // Skipped unless YARD_TEST_NATS_META_DRILL=1: still flaky in this tree (4 of 5 runs of the file
+  // passed), issue 13 open. The scale here (3 -> 4) relabels the running replicas with revision 3.
   // Fixed causes: the spec's write landed but its route's failed in the election, and the retried
   // `yard up` found the spec unchanged, so the route never came and the proxy routed 0 of 4 (the
   // spec store now rewrites a route behind its spec); the proxy's route watch lagging its
   // endpoint watch made relabelled replicas unroutable, every request a 503 (the proxy now serves
-  // them until the route comes). Remaining cause: the provisioner loses its lease in the
-  // election, and its new term knows only revision 3's spec (launch keys come from the watch's
-  // last values), so it replaces every replica instead of relabelling; the drain then races the
-  // proxy's lagging endpoint watch (a 502 on a stopped replica) and the replaced endpoint reads
-  // as a lost record.
+  // them until the route comes); the provisioner, its lease lost in the election (JetStream
+  // answers nothing for 5-8 s), started its next term knowing only the new revision and replaced
+  // every replica instead of relabelling (it now reads the older revisions' launch fields from
+  // the spec's key history), and the ended term's store retried its stale writes over the new
+  // term's records (a term fence now); a service whose term start timed out in the election exited 1 (leadOrStandBy now
+  // starts the term again). Remaining cause: the prober, its lease lost too, starts its next
+  // term after the provisioner relabelled the replicas and drops their endpoints as another
+  // revision's (converge), so the proxy routes none for ~50 ms: a few 503s. With the prober's
+  // converge keeping such an endpoint (same replica id and URL: the same launch) and relabelling
+  // it, as it does for a retag it sees, the file passed 10 of 10 runs.
   it.skipIf(process.env.YARD_TEST_NATS_META_DRILL !== "1")(
     "kill -9 the JetStream meta leader: the same",
     async () => {
