@@ -163,6 +163,15 @@ describe("FencedKv", () => {
     expect((await scale.get("llm"))!.string()).toBe("new-2");
   });
 
+  it("one writer's concurrent writes to a key all land, in call order (none refused as a conflict)", async () => {
+    const kv = await createBucket(await conn(), Buckets.leases);
+    const f = new FencedKv(kv, NO_FENCE, silentLogger);
+    const revs = await Promise.all([1, 2, 3, 4, 5].map((n) => f.put("same", `v${n}`)));
+    expect(revs).toEqual([...revs].sort((a, b) => a - b));
+    expect(new Set(revs).size).toBe(5);
+    expect((await kv.get("same"))?.string()).toBe("v5");
+  });
+
   it("a delete expects the revision too", async () => {
     const nc = await conn();
     const kv: KV = await createBucket(nc, Buckets.endpoints);

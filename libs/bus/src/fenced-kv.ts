@@ -31,6 +31,8 @@ export class WriteConflict extends Error {
  */
 export class FencedKv {
   private readonly revs = new Map<string, number>();
+  /** Per key, the tail of this writer's writes: its own writes to a key go one at a time. */
+  private readonly queues = new Map<string, Promise<unknown>>();
 
   constructor(
     readonly kv: KV,
@@ -43,7 +45,30 @@ export class FencedKv {
     this.revs.set(key, revision);
   }
 
-  async put(key: string, value: string): Promise<number> {
+  /**
+   * This writer's own writes to one key run in call order, one at a time: two at once would
+   * both carry the same expected revision and the second would be refused as if another
+   * writer had come (concurrent applies of one service did that to its route).
+   */
+  private serial<T>(key: string, write: () => Promise<T>): Promise<T> {
+    const next = (this.queues.get(key) ?? Promise.resolve()).then(write, write);
+    const tail = next.catch(() => {});
+    this.queues.set(key, tail);
+    void tail.then(() => {
+      if (this.queues.get(key) === tail) this.queues.delete(key);
+    });
+    return next;
+  }
+
+  put(key: string, value: string): Promise<number> {
+    return this.serial(key, () => this.putNow(key, value));
+  }
+
+  delete(key: string): Promise<void> {
+    return this.serial(key, () => this.deleteNow(key));
+  }
+
+  private async putNow(key: string, value: string): Promise<number> {
     const expected = this.revs.get(key) ?? (await this.current(key));
     // Right before the write, nothing awaited between: a pause after it is the revision's to catch.
     this.fence.check();
@@ -57,7 +82,7 @@ export class FencedKv {
     }
   }
 
-  async delete(key: string): Promise<void> {
+  private async deleteNow(key: string): Promise<void> {
     const expected = this.revs.get(key) ?? (await this.current(key));
     if (expected === 0) return;
     this.fence.check();

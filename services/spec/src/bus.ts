@@ -82,6 +82,8 @@ function createSpecStore(o: {
   const read = (name: string) => getJson(o.specs, name, SpecRecord, o.logger);
   const services = new FencedKv(o.services, o.fence, o.logger);
   const tls = new FencedKv(o.tls, o.fence, o.logger);
+  /** The newest spec revision whose route this instance has written, per service. */
+  const routeWritten = new Map<string, number>();
 
   /**
    * An apply whose spec was written but whose route was not (the route's put timed out in a
@@ -124,7 +126,12 @@ function createSpecStore(o: {
           if (isConflict(err)) continue;
           throw err;
         }
-        await services.put(spec.name, JSON.stringify(routeOf(d.record)));
+        // Concurrent applies of one service: their route writes run in call order (FencedKv),
+        // and one that would put an older revision's route over a newer one is dropped.
+        if ((routeWritten.get(spec.name) ?? 0) < d.record.revision) {
+          routeWritten.set(spec.name, d.record.revision);
+          await services.put(spec.name, JSON.stringify(routeOf(d.record)));
+        }
         await publishEvent(o.js, {
           schema: EVENT_SCHEMA_VERSION,
           type: "spec.published",
@@ -159,6 +166,7 @@ function createSpecStore(o: {
       if (!r) return null;
       // The route goes first so proxies stop sending traffic before replicas are torn down.
       await services.delete(name);
+      routeWritten.delete(name);
       o.fence.check();
       await o.specs.delete(name, { previousSeq: r.revision });
       await publishEvent(o.js, {
