@@ -266,9 +266,13 @@ export function createReplicaProbes(d: ReplicaProbesDeps): ReplicaProbes {
         if (ep === undefined || (ep && isDraining(replicas.get(key)))) continue;
         const e = entries.get(key);
         const t = e?.target;
-        if (e && t && ep && ep.url === t.url && ep.revision === t.revision && ep.replica_id === t.replicaId) {
+        if (e && t && ep && ep.url === t.url && ep.replica_id === t.replicaId) {
           // Published by our previous run: a failing probe must take it back.
           e.state = { ...INITIAL_STATE, ready: true, firstReadyAt: d.now() };
+          // Relabelled while no prober ran (a retag: ids are never reused, so the same id and
+          // URL are the same launch): the endpoint says the new revision, without a gap in
+          // routing, as update() does for a retag it sees.
+          if (ep.revision !== t.revision) publish(key, { ...ep, revision: t.revision });
         } else {
           publish(key, null);
           removed++;

@@ -335,6 +335,37 @@ describe("prober (in process, real nats-server and HTTP)", () => {
     expect(logLines.some((l) => /"removedEndpoints":3/.test(l) && /"msg":"ready"/.test(l))).toBe(true);
   });
 
+  it("at start, the endpoint of a replica relabelled while no prober ran stays up and says the new revision", async () => {
+    // A NATS election: the prober's term ended, the provisioner relabelled the replica (a
+    // scale-up), then a new prober term starts and finds the endpoint of the old revision.
+    const up = await upstream({ token: TOKEN });
+    await putJson(specs, "conv", specRecord({ name: "conv", revision: 2, probe: { headers: AUTH } }));
+    await putJson(
+      replicas,
+      "conv.1",
+      replicaRecord({ service: "conv", id: 1, revision: 2, url: up.url, phase: "READY" }),
+    );
+    await putJson(
+      endpoints,
+      "conv.1",
+      endpointRecord({ service: "conv", replica_id: 1, revision: 1, url: up.url }),
+    );
+    const deletes: string[] = [];
+    const w = await endpoints.watch({ key: "conv.1", include: "updates" });
+    void (async () => {
+      for await (const e of w) if (e.operation !== "PUT") deletes.push(e.operation);
+    })();
+    cleanups.push(async () => w.stop());
+    await startProber(60_000);
+    await waitForState(
+      endpoints,
+      (m) => (m.get("conv.1") as EndpointRecord | undefined)?.revision === 2,
+      "endpoint conv.1 of revision 2",
+    );
+    expect(deletes).toEqual([]);
+    expect(logLines.some((l) => /"removedEndpoints":0/.test(l) && /"msg":"ready"/.test(l))).toBe(true);
+  });
+
   it("a probe with no answer within timeout_seconds is a failure", async () => {
     const up = await upstream({ token: TOKEN });
     await putJson(
