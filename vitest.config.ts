@@ -6,6 +6,7 @@ const CLUSTER = [
   "test/kubernetes-e2e.test.ts",
   "services/provisioner/test/kubernetes-backend.test.ts",
   "tools/cluster/test/cluster.test.ts",
+  "test/nats-cluster.test.ts",
 ];
 
 export default defineConfig({
@@ -33,10 +34,11 @@ export default defineConfig({
         },
       },
       {
-        // The suites on the local Kubernetes cluster (they skip without it): after the others
-        // (groupOrder), one file at a time. One kubelet on a machine running every other suite
-        // starts Pods slowly enough to run out their rollouts; and two of these files at once
-        // share the node's stand-in GPUs.
+        // The suites on the local Kubernetes cluster (they skip without it) and the NATS-cluster
+        // node-loss drills: after the others (groupOrder), one file at a time. One kubelet on a
+        // machine running every other suite starts Pods slowly enough to run out their rollouts;
+        // two of these files at once share the node's stand-in GPUs; and a JetStream election
+        // on a machine that busy takes long enough to blur what the drills measure.
         extends: true,
         test: {
           name: "cluster",

@@ -356,49 +356,37 @@ describe.skipIf(!BIN)("a 3-node NATS cluster: one node killed under load", () =>
     expect(all.filter((r) => r.service === SERVICE)).toHaveLength(2);
   });
 
-  // Skipped unless YARD_TEST_NATS_META_DRILL=1, like the drill below and for the same remaining
-  // cause (see there).
-  it.skipIf(process.env.YARD_TEST_NATS_META_DRILL !== "1")(
-    "kill -9 the provisioner's node: 0 records lost, 0 failed requests, a scale-up is routed, the node catches up",
-    async () => {
-      const victim = await nodeOf("yard-provisioner");
-      const { writesMs, answers } = await drill(victim, 3);
-      expect(answers.length).toBeGreaterThan(0);
-      expect(failures(answers)).toEqual([]);
-      console.log(
-        `killed ${victim.name} (the provisioner's node): writes resumed ${writesMs} ms after the kill; ${answers.length} requests through the proxy, ${failures(answers).length} failed; services restarted so far: ${restarts.join(", ") || "none"}`,
-      );
-    },
-    240_000,
-  );
+  it("kill -9 the provisioner's node: 0 records lost, 0 failed requests, a scale-up is routed, the node catches up", async () => {
+    const victim = await nodeOf("yard-provisioner");
+    const { writesMs, answers } = await drill(victim, 3);
+    expect(answers.length).toBeGreaterThan(0);
+    expect(failures(answers)).toEqual([]);
+    console.log(
+      `killed ${victim.name} (the provisioner's node): writes resumed ${writesMs} ms after the kill; ${answers.length} requests through the proxy, ${failures(answers).length} failed; services restarted so far: ${restarts.join(", ") || "none"}`,
+    );
+  }, 240_000);
 
-  // Skipped unless YARD_TEST_NATS_META_DRILL=1: still flaky in this tree (1 of 15 runs of the file
-  // failed, 3 more met the cause below without a request in its gap), issue 13 open. The scale here (3 -> 4) relabels the running replicas with revision 3.
-  // Fixed causes: the spec's write landed but its route's failed in the election, and the retried
-  // `yard up` found the spec unchanged, so the route never came and the proxy routed 0 of 4 (the
-  // spec store now rewrites a route behind its spec); the proxy's route watch lagging its
-  // endpoint watch made relabelled replicas unroutable, every request a 503 (the proxy now serves
-  // them until the route comes); the provisioner, its lease lost in the election (JetStream
-  // answers nothing for 5-8 s), started its next term knowing only the new revision and replaced
-  // every replica instead of relabelling (it now reads the older revisions' launch fields from
-  // the spec's key history), and the ended term's store retried its stale writes over the new
-  // term's records (a term fence now); a service whose term start timed out in the election exited 1 (leadOrStandBy now
-  // starts the term again). Remaining cause: the prober, its lease lost too, starts its next
-  // term after the provisioner relabelled the replicas and drops their endpoints as another
-  // revision's (converge), so the proxy routes none for ~50 ms: a few 503s. With the prober's
-  // converge keeping such an endpoint (same replica id and URL: the same launch) and relabelling
-  // it, as it does for a retag it sees, the file passed 10 of 10 runs.
-  it.skipIf(process.env.YARD_TEST_NATS_META_DRILL !== "1")(
-    "kill -9 the JetStream meta leader: the same",
-    async () => {
-      const victim = cluster.byName(await cluster.metaLeader());
-      const { writesMs, answers } = await drill(victim, 4);
-      expect(answers.length).toBeGreaterThan(0);
-      expect(failures(answers)).toEqual([]);
-      console.log(
-        `killed ${victim.name} (the meta leader): writes resumed ${writesMs} ms after the kill; ${answers.length} requests through the proxy, ${failures(answers).length} failed; services restarted so far: ${restarts.join(", ") || "none"}`,
-      );
-    },
-    240_000,
-  );
+  // The scale here (3 -> 4) relabels the running replicas with revision 3. What made these drills
+  // fail before, each fixed: the spec's write landed but its route's failed in the election, and
+  // the retried `yard up` found the spec unchanged, so the route never came (the spec store now
+  // rewrites a route behind its spec); the proxy's route watch lagging its endpoint watch made
+  // relabelled replicas unroutable (the proxy now serves them until the route comes); the
+  // provisioner, its lease lost in the election (JetStream answers nothing for 5-8 s), started
+  // its next term knowing only the new revision and replaced every replica instead of
+  // relabelling (it reads the older revisions' launch fields from the spec's key history now),
+  // and the ended term's store retried its stale writes over the new term's records (a term
+  // fence); a service whose term start timed out in the election exited 1 (leadOrStandBy starts
+  // the term again); the prober's next term dropped the endpoints relabelled meanwhile (its
+  // converge keeps them now: same replica id and URL, the same launch). With all of them: 10 of
+  // 10 and 5 of 5 runs of the file. The file runs in the "cluster" project (vitest.config.ts):
+  // after the other suites, one file at a time, so elections are not timed against a busy machine.
+  it("kill -9 the JetStream meta leader: the same", async () => {
+    const victim = cluster.byName(await cluster.metaLeader());
+    const { writesMs, answers } = await drill(victim, 4);
+    expect(answers.length).toBeGreaterThan(0);
+    expect(failures(answers)).toEqual([]);
+    console.log(
+      `killed ${victim.name} (the meta leader): writes resumed ${writesMs} ms after the kill; ${answers.length} requests through the proxy, ${failures(answers).length} failed; services restarted so far: ${restarts.join(", ") || "none"}`,
+    );
+  }, 240_000);
 });
