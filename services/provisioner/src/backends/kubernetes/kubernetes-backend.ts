@@ -38,7 +38,7 @@ import {
   podName,
   secretName,
 } from "./pod-spec.js";
-import { deletedEnding, type PodEnding, podState } from "./pod-status.js";
+import { deletedEnding, neverRan, type PodEnding, podState } from "./pod-status.js";
 
 export interface KubernetesBackendOptions {
   kc: KubeConfig;
@@ -211,14 +211,17 @@ export class KubernetesBackend implements Backend {
     if (t) t.stopping = true;
     const name = podName(service, id);
     // Its uid, when known: a newer Pod of the same name is never deleted in its place.
-    const uid = handle || t?.uid || this.pods.get(name, this.o.namespace)?.metadata?.uid || null;
+    const seen = this.pods.get(name, this.o.namespace);
+    const uid = handle || t?.uid || seen?.metadata?.uid || null;
     const gone = new Promise<void>((resolve) => this.gone.set(name, { uid, resolve }));
     try {
+      // In the body, not the query: with a body (the uid precondition) the API server reads the
+      // options from it alone, and a grace given as a query parameter is ignored.
+      const gracePeriodSeconds = neverRan(seen) ? 0 : this.o.pod.terminationGraceSeconds;
       await this.core.deleteNamespacedPod({
         name,
         namespace: this.o.namespace,
-        gracePeriodSeconds: this.o.pod.terminationGraceSeconds,
-        ...(uid ? { body: { preconditions: { uid } } } : {}),
+        body: { gracePeriodSeconds, ...(uid ? { preconditions: { uid } } : {}) },
       });
       // The watch's delete event: the kubelet has stopped the container (SIGTERM, then SIGKILL
       // after the grace) and the API server has removed the Pod. Bounded, should the watch be

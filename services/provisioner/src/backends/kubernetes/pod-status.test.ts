@@ -2,7 +2,7 @@ import type { V1ContainerState, V1Node, V1Pod } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
 import { acceleratorLabelValues, acceleratorOfLabel, parseAcceleratorLabel } from "./accelerator-labels.js";
 import { labelValues, nodeInventory } from "./node-inventory.js";
-import { deletedEnding, podState } from "./pod-status.js";
+import { deletedEnding, neverRan, podState } from "./pod-status.js";
 
 function pod(o: {
   phase?: string;
@@ -147,6 +147,23 @@ describe("podState: a replica Pod's status in SkyServe's terms", () => {
       phase: "PREEMPTED",
       message: "the pod on node node-a was deleted by someone other than the provisioner",
     });
+  });
+});
+
+describe("neverRan: a Pod deleted without a grace (nothing of the replica to stop)", () => {
+  it("unscheduled, image failing or being created: never ran; running or ended: ran", () => {
+    expect(neverRan(pod({}))).toBe(true);
+    expect(neverRan(pod({ state: { waiting: { reason: "ImagePullBackOff" } } }))).toBe(true);
+    expect(neverRan(pod({ state: { waiting: { reason: "ContainerCreating" } } }))).toBe(true);
+    expect(neverRan(pod({ state: { running: { startedAt: new Date() } } }))).toBe(false);
+    expect(neverRan(pod({ state: { terminated: { exitCode: 1 } } }))).toBe(false);
+    expect(neverRan(pod({ phase: "Running" }))).toBe(false);
+    expect(neverRan(undefined)).toBe(false);
+  });
+  it("a container waiting to restart after it ran once: ran", () => {
+    const p = pod({ state: { waiting: { reason: "CrashLoopBackOff" } } });
+    p.status!.containerStatuses![0].lastState = { terminated: { exitCode: 1 } };
+    expect(neverRan(p)).toBe(false);
   });
 });
 
