@@ -97,7 +97,7 @@ class Reporter {
       sent_at: new Date().toISOString(),
     };
     this.sent.push([Date.now(), requests]);
-    this.nc.publish(Subjects.metrics(SERVICE), JSON.stringify(r));
+    this.nc.publish(Subjects.load, JSON.stringify({ schema: LOAD_SCHEMA_VERSION, reports: [r] }));
   }
 
   /** Requests it reported in the last `ms`. */

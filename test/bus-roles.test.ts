@@ -135,7 +135,7 @@ function may(user: BusUser, subject: string): boolean {
   );
   if (own) return own !== DURABLE.name && own !== DURABLE.replaces && EVENT_READERS.includes(user);
   if (subject.startsWith("yard.api.")) return user === "cli";
-  if (subject === Subjects.probeHint || subject.startsWith("yard.metrics.")) return user === "proxy";
+  if (subject === Subjects.probeHint || subject === Subjects.load) return user === "proxy";
   const event = at(/^yard\.events\.[^.]+\.(.+)$/);
   if (event) return EVENTS[user].includes(event);
   const inbox = at(/^_INBOX_([^.]+)\./);
@@ -151,8 +151,7 @@ function mayListen(user: BusUser, subject: string): boolean {
   if (subject === Subjects.replicaLogs || subject === Subjects.replicaDown) return user === "provisioner";
   if (subject === Subjects.probeHint) return user === "prober";
   // The autoscaler sums the load reports; the provisioner's drains wait on their in-flight counts.
-  if (subject === Subjects.metrics("*") || subject === Subjects.metrics(">"))
-    return user === "autoscaler" || user === "provisioner";
+  if (subject === Subjects.load) return user === "autoscaler" || user === "provisioner";
   return false;
 }
 
@@ -160,7 +159,8 @@ const KV_STREAMS = Object.values(Buckets).map((b) => `KV_${b}`);
 const STREAMS = [...KV_STREAMS, Streams.events.name];
 
 function publishCatalogue(): string[] {
-  const out = [...API, Subjects.probeHint, Subjects.metrics("victim"), "_INBOX.x"];
+  // yard.metrics.victim: the old per-service report subject, granted to no one now.
+  const out = [...API, Subjects.probeHint, Subjects.load, "yard.metrics.victim", "_INBOX.x"];
   out.push(...ALL_EVENTS.map((t) => Subjects.events("victim", t)));
   out.push(...BUS_USERS.map((u) => `_INBOX_${u}.x`));
   for (const b of Object.values(Buckets)) {
@@ -231,8 +231,8 @@ const SUBSCRIBE_CATALOGUE = [
   Subjects.replicaLogs,
   Subjects.replicaDown,
   Subjects.probeHint,
+  Subjects.load,
   "yard.metrics.>",
-  Subjects.metrics("*"),
   "yard.events.>",
   "$KV.>",
   `$KV.${Buckets.specs}.>`,
@@ -524,7 +524,7 @@ describe.each(BUS_USERS)("%s", (user) => {
       `$JS.ACK.${DURABLE.stream}.${DURABLE.name}.1.1.1.1.0`,
       ...BUS_USERS.map((u) => `_INBOX_${u}.x`),
       "_INBOX.x",
-      Subjects.metrics("victim"),
+      Subjects.load,
     ];
     const names: string[] = [];
     for (const [i, t] of targets.entries()) {

@@ -204,7 +204,7 @@ describe("deploy/nats/yard.conf", () => {
     } as unknown as YardEvent);
   });
 
-  it("proxy: reads yard-endpoints and yard-services and publishes metrics", async () => {
+  it("proxy: reads yard-endpoints and yard-services and publishes load reports", async () => {
     const nc = conns.proxy;
     const endpoints = await openBucket(nc, Buckets.endpoints);
     const services = await openBucket(nc, Buckets.services);
@@ -213,7 +213,7 @@ describe("deploy/nats/yard.conf", () => {
     await w.ready;
     await putJson(await openBucket(conns.prober, Buckets.endpoints), "llm.3", { url: "u3" });
     expect(await w.value).toEqual({ url: "u3" });
-    nc.publish(Subjects.metrics("llm"), "{}");
+    nc.publish(Subjects.load, "{}");
     await nc.flush();
   });
 

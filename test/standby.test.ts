@@ -233,7 +233,7 @@ describe("standby instances", () => {
         held: 0,
         sent_at: new Date().toISOString(),
       };
-      proxy.publish(Subjects.metrics(SERVICE), JSON.stringify(r));
+      proxy.publish(Subjects.load, JSON.stringify({ schema: LOAD_SCHEMA_VERSION, reports: [r] }));
     }, 250);
     try {
       await waitLine(a, /"msg":"yard-scale written"/, 0);
@@ -291,7 +291,7 @@ describe("standby instances", () => {
         held: 0,
         sent_at: new Date().toISOString(),
       };
-      proxy.publish(Subjects.metrics(SERVICE), JSON.stringify(r));
+      proxy.publish(Subjects.load, JSON.stringify({ schema: LOAD_SCHEMA_VERSION, reports: [r] }));
     }, 250);
     try {
       await b.waitForLine(/standing by warm/);

@@ -119,7 +119,7 @@ export const BusAccessByUser: Record<BusUser, BusAccess> = {
     consumes: [Durables.provisionerFailures],
     publish: [],
     // The proxies' load reports: a drain waits until none has a request in flight on the replica.
-    subscribe: [Subjects.replicaLogs, Subjects.replicaDown, Subjects.metrics(">")],
+    subscribe: [Subjects.replicaLogs, Subjects.replicaDown, Subjects.load],
     serves: true,
     lease: true,
   },
@@ -140,14 +140,12 @@ export const BusAccessByUser: Record<BusUser, BusAccess> = {
     reads: [Buckets.endpoints, Buckets.services, Buckets.tls],
     events: [],
     consumes: [],
-    publish: [Subjects.probeHint, Subjects.metrics(">")],
+    publish: [Subjects.probeHint, Subjects.load],
     subscribe: [],
     serves: false,
   },
   // Reads the secret-free routes (policy numbers), never yard-specs; takes the proxies' load
-  // reports (it listens on yard.metrics.*; the grant is `>` because nats-server 2.9 lets a `*`
-  // grant subscribe to `>` anyway, and the role should say what the server allows); writes
-  // only yard-scale (created by the spec service).
+  // reports (one subject, yard.load); writes only yard-scale (created by the spec service).
   autoscaler: {
     creates: NONE,
     writes: [Buckets.scale],
@@ -155,7 +153,7 @@ export const BusAccessByUser: Record<BusUser, BusAccess> = {
     events: ["autoscaler.decided"],
     consumes: [],
     publish: [],
-    subscribe: [Subjects.metrics(">")],
+    subscribe: [Subjects.load],
     serves: false,
     lease: true,
   },

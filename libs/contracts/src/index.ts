@@ -28,7 +28,14 @@ export { ErrorBody, ErrorCode, formatError, Issue, YardError } from "./errors.js
 export type { EventOf, YardEventType } from "./events.js";
 export { EVENT_SCHEMA_VERSION, ProbeHint, YardEvent } from "./events.js";
 export { LEASE_DEFAULTS, LEASE_SCHEMA_VERSION, LeaseRecord } from "./lease.js";
-export { LOAD_SCHEMA_VERSION, LoadReport, MAX_REPORT_REPLICAS } from "./load.js";
+export {
+  LOAD_SCHEMA_VERSION,
+  LoadBatch,
+  LoadReport,
+  MAX_BATCH_BYTES,
+  MAX_BATCH_REPORTS,
+  MAX_REPORT_REPLICAS,
+} from "./load.js";
 export { MASK, maskSpec, maskText, SHORT_SECRET_LENGTH, secretRanges, secretValues } from "./mask.js";
 export { SERVICE_NAME_RE, ServiceName } from "./names.js";
 export type { FailureFacts } from "./replica.js";

@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { LOAD_SCHEMA_VERSION, LoadReport, MAX_REPORT_REPLICAS } from "./load.js";
+import {
+  LOAD_SCHEMA_VERSION,
+  LoadBatch,
+  LoadReport,
+  MAX_BATCH_BYTES,
+  MAX_BATCH_REPORTS,
+  MAX_REPORT_REPLICAS,
+} from "./load.js";
 
 const ok = {
   schema: LOAD_SCHEMA_VERSION,
@@ -45,5 +52,42 @@ describe("LoadReport", () => {
     const r = LoadReport.parse({ ...ok, in_flight: v });
     expect(Object.entries(r.in_flight)).toEqual([["1", 2]]);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+});
+
+describe("LoadBatch", () => {
+  it("takes a proxy's batch", () => {
+    const b = { schema: LOAD_SCHEMA_VERSION, reports: [ok, { ...ok, service: "other", seq: 4 }] };
+    expect(LoadBatch.parse(b)).toEqual(b);
+  });
+
+  it.each([
+    { name: "an empty batch", v: { schema: LOAD_SCHEMA_VERSION, reports: [] } },
+    {
+      name: `more than ${MAX_BATCH_REPORTS} reports`,
+      v: { schema: LOAD_SCHEMA_VERSION, reports: Array.from({ length: MAX_BATCH_REPORTS + 1 }, () => ok) },
+    },
+    { name: "one bad report in it", v: { schema: LOAD_SCHEMA_VERSION, reports: [ok, { ...ok, seq: 0 }] } },
+    { name: "a bare report (the old shape)", v: ok },
+    { name: "an unknown key", v: { schema: LOAD_SCHEMA_VERSION, reports: [ok], proxy: "p" } },
+    { name: "another schema version", v: { schema: LOAD_SCHEMA_VERSION - 1, reports: [ok] } },
+  ])("refuses $name", ({ v }) => {
+    expect(LoadBatch.safeParse(v).success).toBe(false);
+  });
+
+  it(`holds a worst-case report well under ${MAX_BATCH_BYTES} bytes`, () => {
+    const worst = {
+      ...ok,
+      proxy_id: "p".repeat(128),
+      service: "s".repeat(63),
+      seq: Number.MAX_SAFE_INTEGER,
+      requests: 1_000_000_000,
+      held: 1_000_000_000,
+      in_flight: Object.fromEntries(
+        Array.from({ length: MAX_REPORT_REPLICAS }, (_, i) => [String(9_999_998_976 + i), 1e9]),
+      ),
+    };
+    expect(LoadReport.safeParse(worst).success).toBe(true);
+    expect(JSON.stringify(worst).length).toBeLessThan(MAX_BATCH_BYTES / 16);
   });
 });

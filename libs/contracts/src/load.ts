@@ -2,14 +2,16 @@
 import { z } from "zod";
 import { ServiceName } from "./names.js";
 
-export const LOAD_SCHEMA_VERSION = 1;
+// 2: reports travel in batches (LoadBatch on `Subjects.load`), no longer one message each on
+// `yard.metrics.<service>`.
+export const LOAD_SCHEMA_VERSION = 2;
 
 /** At most this many replicas in one report's `in_flight` (a service is capped far below it). */
 export const MAX_REPORT_REPLICAS = 1024;
 
 /**
- * A proxy's load report for one service, on `Subjects.metrics(service)` (core NATS, no reply):
- * what the autoscaler (services/autoscaler) sums into the service's QPS. A lost report loses
+ * A proxy's load report for one service, inside a `LoadBatch` on `Subjects.load` (core NATS, no
+ * reply): what the autoscaler (services/autoscaler) sums into the service's QPS. A lost report loses
  * only its count; the autoscaler notices the gap in `seq` and holds scale-downs until it has a
  * full window of reports again.
  *
@@ -46,3 +48,35 @@ export const LoadReport = z.strictObject({
   sent_at: z.string().max(64),
 });
 export type LoadReport = z.infer<typeof LoadReport>;
+
+/**
+ * At most this many reports in one `LoadBatch`. A proxy routing 10k services sends 10 batches a
+ * tick instead of 10k messages. A typical report (a few replicas) is ~200 bytes: 1000 of them
+ * ~200 KB. The worst case by count alone is not bounded by it (a report with MAX_REPORT_REPLICAS
+ * replicas, each `"1234567890":1000000000,` = 24 bytes, plus a 128-char proxy id: ~25 KB; 1000
+ * of those would be ~25 MB), so the proxy also closes a batch at MAX_BATCH_BYTES.
+ */
+export const MAX_BATCH_REPORTS = 1000;
+
+/**
+ * A proxy closes a batch before its JSON passes this many bytes: half of NATS's default 1 MiB
+ * max_payload, so the envelope and headers never push it over. One worst-case report (~25 KB)
+ * always fits, so every batch holds at least one report.
+ */
+export const MAX_BATCH_BYTES = 512 * 1024;
+
+/**
+ * The proxies' load reports, on `Subjects.load` (core NATS, no reply): one message per proxy per
+ * interval (more when its reports pass MAX_BATCH_REPORTS or MAX_BATCH_BYTES), plus a batch of
+ * one for an early `demand` report. Each report keeps its own meaning above (its own `seq` per
+ * service); a reader handles them in order, as if each had come alone. A lost batch is a gap in
+ * the `seq` of each report it held.
+ *
+ * Strict: a malformed batch (or one bad report in it) is dropped whole: the reader cannot tell
+ * which of its reports to trust.
+ */
+export const LoadBatch = z.strictObject({
+  schema: z.literal(LOAD_SCHEMA_VERSION),
+  reports: z.array(LoadReport).min(1).max(MAX_BATCH_REPORTS),
+});
+export type LoadBatch = z.infer<typeof LoadBatch>;

@@ -6,7 +6,9 @@
  *   yard.api.<area>.<verb>              request/reply APIs (spec service, provisioner logs)
  *   yard.events.<service>.<type>        past-tense events, kept in the YARD_EVENTS stream
  *   yard.hint.probe                     a proxy saw a connect error: re-probe this replica now
- *   yard.metrics.<service>              proxy load reports (LoadReport, load.ts) for the autoscaler
+ *   yard.load                           proxy load reports in batches (LoadBatch, load.ts) for the
+ *                                       autoscaler and the provisioner (no per-proxy token: a
+ *                                       proxy id holds `.` and `:`, not valid in one)
  * KV keys: `<service>` in spec buckets, `<service>.<replicaId>` in replica buckets.
  */
 export const Buckets = {
@@ -70,7 +72,8 @@ export const Subjects = {
   eventsAll: "yard.events.>",
   events: (service: string, type: string) => `yard.events.${service}.${type}`,
   eventsOfType: (type: string) => `yard.events.*.${type}`,
-  metrics: (service: string) => `yard.metrics.${service}`,
+  /** The proxies' load reports, batched (LoadBatch): one message per proxy per interval. */
+  load: "yard.load",
 } as const;
 
 /** KV key of a role's lease in yard-leases: the role (its bus user) itself. */

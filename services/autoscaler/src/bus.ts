@@ -14,7 +14,8 @@ import {
 } from "@switchyard/bus";
 import {
   Buckets,
-  LoadReport,
+  LoadBatch,
+  type LoadReport,
   ReplicaRecord,
   ScaleRecord,
   ServiceRoute,
@@ -106,13 +107,20 @@ export async function watchInputs(
   };
 }
 
-/** The proxies' load reports on `yard.metrics.*` (plain publishes only; malformed ones logged). */
+/**
+ * The proxies' load reports, batched on `yard.load` (plain publishes only): each batch's reports
+ * go to `onReport` one by one in order, as if each had come alone. A malformed batch is dropped
+ * whole and logged (one bad report taints its batch).
+ */
 export function listenReports(
   nc: NatsConnection,
   onReport: (r: LoadReport) => void,
   logger: Logger,
 ): { stop(): void } {
-  return listen(nc, Subjects.metrics("*"), LoadReport, onReport, logger, "load report");
+  const each = (b: LoadBatch) => {
+    for (const r of b.reports) onReport(r);
+  };
+  return listen(nc, Subjects.load, LoadBatch, each, logger, "load batch");
 }
 
 /** Calls `lost` when the NATS connection drops and `back` when it is restored. */

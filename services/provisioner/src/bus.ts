@@ -19,7 +19,8 @@ import {
   Buckets,
   Durables,
   EndpointRecord,
-  LoadReport,
+  LoadBatch,
+  type LoadReport,
   LogsRequest,
   type LogsResult,
   ReplicaDownRequest,
@@ -213,8 +214,10 @@ export function serveReplicaDown(
 }
 
 /**
- * The proxies' load reports (yard.metrics.<service>): what a drain waits on (in-flight requests
- * per replica). Calls `lost`/`back` when the connection drops and returns (reports were missed).
+ * The proxies' load reports, batched on `yard.load` (each batch's reports handed to `onReport`
+ * in order; a malformed batch dropped whole and logged): what a drain waits on (in-flight
+ * requests per replica). Calls `lost`/`back` when the connection drops and returns (reports
+ * were missed).
  * `heardAll` resolves once every report the server had for this connection when it was called
  * has been handed to `onReport` (a PING/PONG: the server writes in order).
  */
@@ -224,7 +227,10 @@ export function listenLoadReports(
   onBack: () => void,
   logger: Logger,
 ): { stop(): void; heardAll(): Promise<void> } {
-  const sub = listen(nc, Subjects.metrics("*"), LoadReport, onReport, logger, "load report");
+  const each = (b: LoadBatch) => {
+    for (const r of b.reports) onReport(r);
+  };
+  const sub = listen(nc, Subjects.load, LoadBatch, each, logger, "load batch");
   let stopped = false;
   void (async () => {
     for await (const s of nc.status()) {

@@ -1,4 +1,4 @@
-import type { LoadReport } from "@switchyard/contracts";
+import { LOAD_SCHEMA_VERSION, type LoadReport } from "@switchyard/contracts";
 import { describe, expect, it } from "vitest";
 import { DRAIN_SETTLE_MS, type DrainQuery, drainVerdict, type HeardReport, ProxyLoads } from "./drain.js";
 
@@ -86,7 +86,7 @@ describe("drainVerdict", () => {
 
 describe("ProxyLoads", () => {
   const report = (proxy: string, inFlight: Record<string, number>): LoadReport => ({
-    schema: 1,
+    schema: LOAD_SCHEMA_VERSION,
     proxy_id: proxy,
     service: "svc",
     seq: 1,

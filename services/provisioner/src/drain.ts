@@ -20,7 +20,7 @@ export interface HeardReport {
 }
 
 /**
- * The proxies' latest load reports per service (LoadReport on yard.metrics.<service>): what a
+ * The proxies' latest load reports per service (LoadReports, batched on yard.load): what a
  * drain waits on. Only the latest report of each proxy matters: in-flight counts are "now".
  */
 export class ProxyLoads {

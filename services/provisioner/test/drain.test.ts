@@ -14,7 +14,7 @@ const REPORT_MS = 200;
 
 /**
  * The drain as the provisioner runs it, with the suite playing the prober (endpoints) and the
- * proxies (LoadReports on yard.metrics.<svc>, with the in-flight counts it chooses): the replica
+ * proxies (LoadReports on yard.load, with the in-flight counts it chooses): the replica
  * is stopped exactly when the reports allow it, a silent proxy counts as drained, and a drain
  * goes on across a provisioner restart.
  */
@@ -60,7 +60,7 @@ describe("provisioner: drains wait for the proxies' in-flight requests", { timeo
         held: 0,
         sent_at: new Date().toISOString(),
       };
-      w.nc.publish(Subjects.metrics(this.service), JSON.stringify(r));
+      w.nc.publish(Subjects.load, JSON.stringify({ schema: LOAD_SCHEMA_VERSION, reports: [r] }));
     }
     stop(): void {
       clearInterval(this.timer);

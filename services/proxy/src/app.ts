@@ -48,12 +48,12 @@ export function build(deps: ProxyDeps): ProxyApp {
     config,
     logger,
     accessLogger(logger, config.YARD_PROXY_ACCESS_LOG),
-    { eject: (r) => bus?.hint(r), demand: (r) => bus?.report(r) },
+    { eject: (r) => bus?.hint(r), demand: (r) => bus?.report([r]) },
     deps.proxyId,
     tls?.serverOptions,
   );
   const sendReports = () => {
-    for (const r of plane.loadReports(Date.now())) bus?.report(r);
+    bus?.report(plane.loadReports(Date.now()));
   };
   const admin = worker
     ? null

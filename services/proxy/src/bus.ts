@@ -9,6 +9,7 @@ import {
   Subjects,
   TlsRecord,
 } from "@switchyard/contracts";
+import { batchReports } from "./load-batch.js";
 import type { Replica, RouteTable } from "./route-table.js";
 import type { ServiceCerts } from "./tls.js";
 
@@ -22,10 +23,12 @@ export interface ProxyBus {
   /** Ask the prober to re-probe a replica this proxy just ejected (best effort). */
   hint(r: Replica<unknown>): void;
   /**
-   * Publish a load report on `yard.metrics.<service>` for the autoscaler. Core NATS: a report
-   * lost (an outage) is a gap in `seq`, which the autoscaler reads as missing data.
+   * Publish load reports for the autoscaler and the provisioner, batched on `yard.load` (a
+   * tick's reports in as few messages as MAX_BATCH_REPORTS/MAX_BATCH_BYTES allow). Core NATS: a
+   * batch lost (an outage) is a gap in the `seq` of each of its reports, which the autoscaler
+   * reads as missing data.
    */
-  report(r: LoadReport): void;
+  report(reports: readonly LoadReport[]): void;
   /** Stop both watches (the connection is the caller's). */
   stop(): void;
 }
@@ -99,11 +102,13 @@ export async function connectRouteTable<U>(
         logger.warn({ err: String(err), replica: r.key }, "could not send probe hint");
       }
     },
-    report(r) {
-      try {
-        nc.publish(Subjects.metrics(r.service), JSON.stringify(r));
-      } catch (err) {
-        logger.warn({ err: String(err), service: r.service }, "could not send load report");
+    report(reports) {
+      for (const b of batchReports(reports)) {
+        try {
+          nc.publish(Subjects.load, JSON.stringify(b));
+        } catch (err) {
+          logger.warn({ err: String(err), reports: b.reports.length }, "could not send load reports");
+        }
       }
     },
     stop() {

@@ -35,7 +35,7 @@ export const ProxyEnv = z.object({
   YARD_PROXY_RETRY_NON_IDEMPOTENT: bool(false),
   /** Longest wait for the next byte of a request body (0 = none): 408, like nginx's client_body_timeout. */
   YARD_PROXY_BODY_TIMEOUT_MS: millis(60_000),
-  /** How often this proxy publishes its load report per service (LoadReport, yard.metrics.<svc>). */
+  /** How often this proxy publishes its load report per service (LoadReport, batched in a LoadBatch on yard.load). */
   YARD_PROXY_REPORT_MS: z.coerce.number().int().min(50).max(600_000).default(1_000),
   /**
    * Requests held per service while a service that may idle at zero (`min_replicas: 0`) has no

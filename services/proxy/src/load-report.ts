@@ -11,7 +11,7 @@ export interface ServiceLoad {
 const MAX_REQUESTS = 1_000_000_000;
 
 /**
- * One proxy's load reports (`LoadReport` on `yard.metrics.<service>`, read by the autoscaler).
+ * One proxy's load reports (`LoadReport`, sent batched on `yard.load`, read by the autoscaler).
  * The data plane calls `request` once per request it resolved to a service, before any attempt:
  * a retry is not a new request (SkyServe's load balancer records one timestamp per request).
  * Every interval `tick` gives one report per service the proxy routes, zeros included, so that

@@ -9,7 +9,14 @@ import {
   putJson,
   silentLogger,
 } from "@switchyard/bus";
-import { type LbPolicy, LoadReport, replicaKey, type ServiceRoute, Subjects } from "@switchyard/contracts";
+import {
+  type LbPolicy,
+  LoadBatch,
+  type LoadReport,
+  replicaKey,
+  type ServiceRoute,
+  Subjects,
+} from "@switchyard/contracts";
 import {
   endpointRecord,
   type Proc,
@@ -188,11 +195,13 @@ export function accessLines(p: ProxyProc, n: number, timeoutMs = 30_000): Promis
 }
 
 /**
- * Every LoadReport published on `yard.metrics.>` while it listens, validated by the contract's
- * strict schema (one that does not parse lands in `malformed`).
+ * Every LoadReport published (batched) on `yard.load` while it listens, validated by the
+ * contract's strict schema (a batch that does not parse lands in `malformed`); `batches` keeps
+ * each batch's reports as they came, to check how a tick was sent.
  */
 export class LoadReports {
   readonly all: LoadReport[] = [];
+  readonly batches: LoadReport[][] = [];
   readonly malformed: unknown[] = [];
   private readonly waiters: {
     from: number;
@@ -205,19 +214,22 @@ export class LoadReports {
     const logger: Logger = { ...silentLogger, warn: (o) => this.malformed.push(o) };
     this.sub = listen(
       nc,
-      Subjects.metrics(">"),
-      LoadReport,
-      (r) => {
-        this.all.push(r);
-        const at = this.all.length - 1;
-        for (const w of [...this.waiters])
-          if (at >= w.from && w.ok(r)) {
-            this.waiters.splice(this.waiters.indexOf(w), 1);
-            w.resolve(r);
-          }
+      Subjects.load,
+      LoadBatch,
+      (b) => {
+        this.batches.push(b.reports);
+        for (const r of b.reports) {
+          this.all.push(r);
+          const at = this.all.length - 1;
+          for (const w of [...this.waiters])
+            if (at >= w.from && w.ok(r)) {
+              this.waiters.splice(this.waiters.indexOf(w), 1);
+              w.resolve(r);
+            }
+        }
       },
       logger,
-      "load report",
+      "load batch",
     );
   }
 

@@ -8,7 +8,7 @@ import { LoadReports, type ProxyProc, readUntil, startProxy, TestBus, until } fr
 import { Upstream } from "./upstream.js";
 
 // Issue 9, items 1 and 3: what the autoscaler hears from real proxy processes on
-// `yard.metrics.>` (a real nats-server), and what a client of a service idling at zero
+// `yard.load` (batched; a real nats-server), and what a client of a service idling at zero
 // replicas notices.
 const REPORT_MS = 200;
 const BODY_TIMEOUT_MS = 300;
@@ -88,6 +88,26 @@ describe("load reports", () => {
     expect(reports.malformed).toEqual([]);
   });
 
+  it("send a tick's reports of every service as one message", async () => {
+    await bus.putService("counted-b", "round_robin");
+    await p1.applied(await bus.putEndpoint("counted-b", 1, a.url));
+    const from = reports.all.length;
+    await reports.wait("for counted-b", (r) => r.proxy_id === p1.id && r.service === "counted-b", from);
+    const next = await reports.wait(
+      "for counted-b, a tick later",
+      (r) => r.proxy_id === p1.id && r.service === "counted-b",
+      reports.all.length,
+    );
+    const batch = reports.batches.find((b) => b.includes(next));
+    expect(
+      batch
+        ?.filter((r) => r.proxy_id === p1.id)
+        .map((r) => r.service)
+        .sort(),
+    ).toEqual(["counted", "counted-b"]);
+    expect(reports.malformed).toEqual([]);
+  });
+
   it("carry the in-flight count per replica while a stream runs, and 0 once it ended", async () => {
     const res = await call(p1, "/hold", "counted.localhost");
     const body = res.body[Symbol.asyncIterator]();
@@ -135,6 +155,8 @@ describe("scale-from-zero", () => {
       // The interval is a minute: this is the early report, sent when the request was held.
       expect(performance.now() - t0).toBeLessThan(10_000);
       expect(demand).toMatchObject({ seq: 1, requests: 1, held: 1, in_flight: {} });
+      // Alone in its batch: it does not wait for the tick's other reports.
+      expect(reports.batches.find((b) => b.includes(demand))).toEqual([demand]);
       await heldIs(p2, "idle", 1);
       const r2 = call(p2, "/echo", "idle.localhost", {
         method: "POST",

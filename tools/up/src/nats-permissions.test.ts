@@ -42,7 +42,7 @@ describe("permissionsOf", () => {
     {
       user: "provisioner",
       answers: ["_INBOX_cli.>"],
-      sub: ["_INBOX_provisioner.>", "yard.api.replica.logs", "yard.api.replica.down", "yard.metrics.>"],
+      sub: ["_INBOX_provisioner.>", "yard.api.replica.logs", "yard.api.replica.down", "yard.load"],
     },
     { user: "prober", answers: [], sub: ["_INBOX_prober.>", "yard.hint.probe"] },
     { user: "proxy", answers: [], sub: ["_INBOX_proxy.>"] },
