@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
-import { freePort, ofService, REPO_ROOT, run, type Snapshot, TestSystem } from "@switchyard/testkit";
+import { freeQuietPort, ofService, REPO_ROOT, run, type Snapshot, TestSystem } from "@switchyard/testkit";
 import { BUS_USERS } from "@switchyard/up";
 import { request } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -269,7 +269,11 @@ describe.skipIf(!kube.ok)("deploy/kubernetes on the local cluster", () => {
   const DNS = "yard-deploy";
 
   beforeAll(async () => {
-    for (const p of Object.keys(hostPorts) as (keyof typeof hostPorts)[]) hostPorts[p] = await freePort();
+    // Outside the ephemeral range: the kubelet's and apiserver's own connections take ports
+    // there, and one that took the NATS port before the Pod bound it kept it ready never (CI).
+    for (const p of Object.keys(hostPorts) as (keyof typeof hostPorts)[])
+      do hostPorts[p] = await freeQuietPort();
+      while (Object.values(hostPorts).filter((x) => x === hostPorts[p]).length > 1);
     const api = new URL((await kubectlJson(KC, ["config", "view", "--minify"])).clusters[0].cluster.server);
     await kubectl(KC, ["create", "namespace", DNS]).catch(() => {});
     await kubectl(KC, [
@@ -319,9 +323,23 @@ describe.skipIf(!kube.ok)("deploy/kubernetes on the local cluster", () => {
 
   it("kubectl apply -k brings every Deployment up, and a curl through the proxy's port on 127.0.0.1 answers", async () => {
     await kubectl(KC, ["apply", "-k", dir]);
-    await kubectl(KC, ["-n", DNS, "rollout", "status", "statefulset/nats", "--timeout=180s"], 200_000);
+    // A rollout that does not finish says why: the Pods, their events and the last log lines.
+    const rollout = (what: string, pod: string) =>
+      kubectl(KC, ["-n", DNS, "rollout", "status", what, "--timeout=180s"], 200_000).catch(async (err) => {
+        const said = async (args: string[]) =>
+          (await kubectl(KC, ["-n", DNS, ...args]).catch((e: Error) => e.message)).slice(-3000);
+        throw new Error(
+          [
+            (err as Error).message,
+            await said(["get", "pods", "-o", "wide"]),
+            await said(["describe", "pods", "-l", pod]),
+            await said(["logs", "-l", pod, "--tail=30", "--all-containers"]),
+          ].join("\n"),
+        );
+      });
+    await rollout("statefulset/nats", "app.kubernetes.io/name=nats");
     for (const d of ["spec", "provisioner", "prober", "autoscaler", "proxy"])
-      await kubectl(KC, ["-n", DNS, "rollout", "status", `deployment/${d}`, "--timeout=180s"], 200_000);
+      await rollout(`deployment/${d}`, `app.kubernetes.io/name=${d}`);
     const deps = (await kubectlJson(KC, ["-n", DNS, "get", "deployments"])).items;
     for (const d of deps) expect(d.status.availableReplicas, d.metadata.name).toBe(d.spec.replicas);
 

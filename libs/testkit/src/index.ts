@@ -9,7 +9,7 @@ export {
   natsServerBinary,
   startNats,
 } from "./nats-server.js";
-export { freePort, holdPort, quietPort } from "./ports.js";
+export { freePort, freeQuietPort, holdPort, quietPort } from "./ports.js";
 export type { Proc } from "./proc.js";
 export { alive, groupAlive, groupMembers, groupsUnder, REPO_ROOT, run, startProc, startTs } from "./proc.js";
 export type { SpecOptions } from "./records.js";

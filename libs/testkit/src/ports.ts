@@ -21,6 +21,22 @@ export function quietPort(): number {
   return 20_000 + Math.floor(Math.random() * 10_000);
 }
 
+/**
+ * A quietPort that is free now (bound, then released): for a server started later by another
+ * process (a host-network Pod). A port from freePort is in the ephemeral range, where a busy
+ * machine's own outgoing connections (a kubelet's watches) may take it before the server binds.
+ */
+export async function freeQuietPort(): Promise<number> {
+  for (;;) {
+    const port = quietPort();
+    const held = await holdPort(port);
+    if (held) {
+      await new Promise((r) => held.close(r));
+      return port;
+    }
+  }
+}
+
 /** Listen on a port on all addresses, so nothing else gets it; null when something has it already. */
 export function holdPort(port: number): Promise<Server | null> {
   return new Promise((resolve) => {
