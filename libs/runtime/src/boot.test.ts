@@ -1,9 +1,10 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { loadConfigOrExit, startOrExit } from "./boot.js";
 import { CommonEnv, parseEnv, port } from "./config.js";
 import { logSink } from "./log-sink.test-util.js";
 import { createLogger } from "./logger.js";
+import { removesSignalListenersAfterEach } from "./signal-listeners.test-util.js";
 
 const Schema = z.object({ ...CommonEnv, YARD_X_PORT: port(1) });
 
@@ -39,16 +40,7 @@ describe("loadConfigOrExit", () => {
 });
 
 describe("startOrExit", () => {
-  // Its signal handlers are real process listeners: each case removes the ones it added.
-  let added: (() => void) | null = null;
-  afterEach(() => added?.());
-  function watchListeners() {
-    const before = new Set([...process.listeners("SIGTERM"), ...process.listeners("SIGINT")]);
-    added = () => {
-      for (const sig of ["SIGTERM", "SIGINT"] as const)
-        for (const l of process.listeners(sig)) if (!before.has(l)) process.off(sig, l);
-    };
-  }
+  const watchListeners = removesSignalListenersAfterEach();
 
   it("a start that fails is one fatal line naming the service, then exit 1", async () => {
     const s = setup();

@@ -1,18 +1,10 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { type GateEvents, type LeaderApp, leadOrStandBy } from "./leader.js";
 import { logSink } from "./log-sink.test-util.js";
 import { createLogger } from "./logger.js";
+import { removesSignalListenersAfterEach } from "./signal-listeners.test-util.js";
 
-// Its signal handlers are real process listeners: each case removes the ones it added.
-let added: (() => void) | null = null;
-afterEach(() => added?.());
-function watchListeners() {
-  const before = new Set([...process.listeners("SIGTERM"), ...process.listeners("SIGINT")]);
-  added = () => {
-    for (const sig of ["SIGTERM", "SIGINT"] as const)
-      for (const l of process.listeners(sig)) if (!before.has(l)) process.off(sig, l);
-  };
-}
+const watchListeners = removesSignalListenersAfterEach();
 
 /**
  * A gate whose lease is won at once; each app's start answers with the next of `starts` (an
