@@ -353,8 +353,13 @@ describe("zero-downtime changes (issue 10)", () => {
       SERVICE,
     ).replicas.filter((x: ReplicaRecord) => x.phase === "READY");
     // 3000 tokens at 10 ms: a 30 s stream, far past the 10 s drain timeout.
-    const endless = complete(0, 3000, true);
-    await new Promise((r) => setTimeout(r, 500));
+    // The update comes once the stream is on the engine (its headers arrived), not a guess later.
+    let arrived!: () => void;
+    const onEngine = new Promise<void>((r) => {
+      arrived = r;
+    });
+    const endless = complete(0, 3000, true, () => arrived());
+    await Promise.race([onEngine, endless]);
     const u = await sys.yard(["update", SERVICE, good]);
     expect(u.code, u.all).toBe(0);
     const line = JSON.parse(
