@@ -30,8 +30,11 @@ export interface ProxyApp {
    */
   drain(): Promise<void>;
   closePools(): Promise<void>;
-  /** Stop the watches and the load reports (one last report carries the counts since the previous). */
-  stopFeed(): void;
+  /**
+   * Stop the watches and the load reports (one last tick, after any under way, carries the
+   * counts since the previous).
+   */
+  stopFeed(): Promise<void>;
   drainBus(): Promise<void>;
   closeAdmin(): Promise<void>;
 }
@@ -48,12 +51,18 @@ export function build(deps: ProxyDeps): ProxyApp {
     config,
     logger,
     accessLogger(logger, config.YARD_PROXY_ACCESS_LOG),
-    { eject: (r) => bus?.hint(r), demand: (r) => bus?.report([r]) },
+    { eject: (r) => bus?.hint(r), demand: (r) => bus?.demand(r) },
     deps.proxyId,
     tls?.serverOptions,
   );
+  // One tick at a time: a tick still being sent when the next is due (a loaded machine) lets
+  // that one pass; its counts go in the following one, none is lost.
+  let ticking: Promise<void> | null = null;
   const sendReports = () => {
-    bus?.report(plane.loadReports(Date.now()));
+    if (ticking || !bus) return;
+    ticking = bus.tick(plane.loadReports(Date.now())).finally(() => {
+      ticking = null;
+    });
   };
   const admin = worker
     ? null
@@ -99,11 +108,13 @@ export function build(deps: ProxyDeps): ProxyApp {
     },
     drain: () => plane.drain(),
     closePools: () => plane.closePools(),
-    stopFeed: () => {
+    stopFeed: async () => {
       if (reports) {
         clearInterval(reports);
         reports = null;
+        await ticking;
         sendReports();
+        await ticking;
       }
       bus?.stop();
       tls?.stop();

@@ -9,9 +9,17 @@ import {
   Subjects,
   TlsRecord,
 } from "@switchyard/contracts";
-import { batchReports } from "./load-batch.js";
+import { BatchWriter } from "./load-batch.js";
 import type { Replica, RouteTable } from "./route-table.js";
 import type { ServiceCerts } from "./tls.js";
+
+/**
+ * Reports made and serialized per event-loop turn during a tick: ~1 ms of work on this machine
+ * (a 10k-service tick took ~50 ms made at once), so no request or token waits longer for it.
+ */
+export const REPORTS_PER_TURN = 200;
+
+const nextTurn = () => new Promise<void>((r) => setImmediate(r));
 
 /**
  * Everything the proxy does on the bus: it reads two buckets (three when it serves HTTPS) and
@@ -23,12 +31,20 @@ export interface ProxyBus {
   /** Ask the prober to re-probe a replica this proxy just ejected (best effort). */
   hint(r: Replica<unknown>): void;
   /**
-   * Publish load reports for the autoscaler and the provisioner, batched on `yard.load` (a
-   * tick's reports in as few messages as MAX_BATCH_REPORTS/MAX_BATCH_BYTES allow). Core NATS: a
-   * batch lost (an outage) is a gap in the `seq` of each of its reports, which the autoscaler
-   * reads as missing data.
+   * Publish a tick's load reports for the autoscaler and the provisioner, batched on
+   * `yard.load` (in as few messages as MAX_BATCH_REPORTS/MAX_BATCH_BYTES allow), taking
+   * REPORTS_PER_TURN of them per event-loop turn: requests and streams go on between (a tick of
+   * 10k services made and sent at once held them up for tens of milliseconds). Resolves once
+   * all are sent. Core NATS: a batch lost (an outage) is a gap in the `seq` of each of its
+   * reports, which the autoscaler reads as missing data.
    */
-  report(reports: readonly LoadReport[]): void;
+  tick(reports: Iterable<LoadReport>): Promise<void>;
+  /**
+   * Publish one early report now (a request held at zero replicas), with whatever a tick under
+   * way has batched before it: reports leave in the order they were made, so each service's
+   * `seq` stays in order.
+   */
+  demand(report: LoadReport): void;
   /** Stop both watches (the connection is the caller's). */
   stop(): void;
 }
@@ -87,6 +103,16 @@ export async function connectRouteTable<U>(
         logger,
       )
     : null;
+  // One writer for ticks and early reports alike: whatever is batched leaves in order.
+  const load = new BatchWriter();
+  const sendLoad = (payload: string | null) => {
+    if (payload === null) return;
+    try {
+      nc.publish(Subjects.load, payload);
+    } catch (err) {
+      logger.warn({ err: String(err), bytes: payload.length }, "could not send load reports");
+    }
+  };
   return {
     ready: Promise.all([sw.ready, ew.ready, tw?.ready]).then(() => table.endBatch()),
     hint(r) {
@@ -102,14 +128,17 @@ export async function connectRouteTable<U>(
         logger.warn({ err: String(err), replica: r.key }, "could not send probe hint");
       }
     },
-    report(reports) {
-      for (const b of batchReports(reports)) {
-        try {
-          nc.publish(Subjects.load, JSON.stringify(b));
-        } catch (err) {
-          logger.warn({ err: String(err), reports: b.reports.length }, "could not send load reports");
-        }
+    async tick(reports) {
+      let n = 0;
+      for (const r of reports) {
+        sendLoad(load.add(r));
+        if (++n % REPORTS_PER_TURN === 0) await nextTurn();
       }
+      sendLoad(load.close());
+    },
+    demand(r) {
+      sendLoad(load.add(r));
+      sendLoad(load.close());
     },
     stop() {
       sw.stop();

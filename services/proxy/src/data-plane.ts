@@ -9,7 +9,7 @@ import { Hold } from "./hold.js";
 import { LoadReports } from "./load-report.js";
 import { ProxyMetrics } from "./metrics.js";
 import { replicaConnector } from "./replica-socket.js";
-import { loadOf, type Replica, RouteTable } from "./route-table.js";
+import { loadOf, type Replica, RouteTable, type ServiceEntry } from "./route-table.js";
 import { inFlightByService, routesView } from "./routes-view.js";
 import { createProxyServer, type ProxyServer } from "./server.js";
 import { createUpgradeHandler } from "./upgrade.js";
@@ -22,7 +22,7 @@ export interface DataPlane {
   forward: (req: IncomingMessage, res: ServerResponse) => void;
   routes(): ReturnType<typeof routesView>;
   /** This interval's load reports, one per service routed (LoadReports.tick). */
-  loadReports(now: number): LoadReport[];
+  loadReports(now: number): Iterable<LoadReport>;
   /**
    * Stop taking connections, let every in-flight request (streams included) finish, then close
    * the remaining (idle keep-alive) client connections. Resolves when the server is closed.
@@ -131,7 +131,8 @@ export function createDataPlane(
     server,
     forward,
     routes: () => routesView(table, Date.now(), (s) => hold.size(s)),
-    loadReports: (now) => load.tick([...table.services.values()].map(loadOf), (s) => hold.size(s), now),
+    // A snapshot of the services, each one's report made as the tick reaches it (LoadReports.tick).
+    loadReports: (now) => load.tick(loadsOf([...table.services.values()]), (s) => hold.size(s), now),
     async drain() {
       draining = true;
       const closed = server.close();
@@ -160,4 +161,8 @@ export function accessLogger(logger: Logger, mode: ProxyConfig["YARD_PROXY_ACCES
     wants: (status, error) => !off && (all || status >= 500 || status === 499 || error !== undefined),
     write: (e) => logger.info(e, "request"),
   };
+}
+
+function* loadsOf<U>(services: readonly ServiceEntry<U>[]) {
+  for (const s of services) yield loadOf(s);
 }

@@ -7,7 +7,21 @@ import {
   MAX_REPORT_REPLICAS,
 } from "@switchyard/contracts";
 import { describe, expect, it } from "vitest";
-import { batchReports } from "./load-batch.js";
+import { BatchWriter } from "./load-batch.js";
+
+/** Every payload a writer gives for `reports` (each closed batch, then the last), parsed. */
+function batchReports(reports: LoadReport[], maxReports?: number, maxBytes?: number): LoadBatch[] {
+  const w = new BatchWriter(maxReports, maxBytes);
+  const out: string[] = [];
+  for (const r of reports) {
+    const closed = w.add(r);
+    if (closed !== null) out.push(closed);
+  }
+  const last = w.close();
+  if (last !== null) out.push(last);
+  for (const p of out) expect(p.length).toBeLessThanOrEqual(maxBytes ?? MAX_BATCH_BYTES);
+  return out.map((p) => JSON.parse(p) as LoadBatch);
+}
 
 const report = (i: number, replicas = 2): LoadReport => ({
   schema: LOAD_SCHEMA_VERSION,
@@ -21,7 +35,7 @@ const report = (i: number, replicas = 2): LoadReport => ({
   sent_at: "2026-01-01T00:00:00.000Z",
 });
 
-describe("batchReports", () => {
+describe("BatchWriter", () => {
   it("sends nothing for no reports", () => {
     expect(batchReports([])).toEqual([]);
   });

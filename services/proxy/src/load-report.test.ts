@@ -128,7 +128,7 @@ describe("LoadReports", () => {
         if (r) expect(LoadReport.parse(r)).toEqual(r);
       } else {
         now += 1000;
-        const rs = lr.tick(t.services.values(), (n) => held.get(n) ?? 0, now);
+        const rs = [...lr.tick(t.services.values(), (n) => held.get(n) ?? 0, now)];
         expect(brief(rs)).toEqual(s.tick);
         for (const r of rs)
           expect(LoadReport.parse(r)).toMatchObject({

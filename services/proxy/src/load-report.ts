@@ -40,29 +40,37 @@ export class LoadReports {
    * The interval's reports: every service routed now, then any that had requests and has left
    * the table since (its last count is not lost). A service no longer routed is forgotten: if it
    * comes back, its reports start again at seq 1, as after a restart.
+   *
+   * Lazy: each report is made when the caller takes it, so a caller may spread a tick of 10k
+   * services over many event-loop turns (the proxy does: one tick built at once blocked its
+   * streams for tens of milliseconds). `services` is read as it is iterated; give a snapshot.
+   * Requests counted while a tick is under way go into the report made after them.
    */
-  tick(services: Iterable<ServiceLoad>, held: (service: string) => number, now: number): LoadReport[] {
-    const out: LoadReport[] = [];
+  *tick(
+    services: Iterable<ServiceLoad>,
+    held: (service: string) => number,
+    now: number,
+  ): Generator<LoadReport> {
+    this.early.clear();
+    const sentAt = new Date(now).toISOString();
     const routed = new Set<string>();
     for (const s of services) {
       routed.add(s.name);
-      out.push(this.report(s, held(s.name), now));
+      yield this.report(s, held(s.name), sentAt);
     }
     for (const name of [...this.counts.keys()])
-      if (!routed.has(name)) out.push(this.report({ name, replicas: [] }, held(name), now));
+      if (!routed.has(name)) yield this.report({ name, replicas: [] }, held(name), sentAt);
     for (const name of [...this.seqs.keys()]) if (!routed.has(name)) this.seqs.delete(name);
-    this.early.clear();
-    return out;
   }
 
   /** A report now for a service whose first request was just held; null if one went out early already. */
   demand(s: ServiceLoad, held: number, now: number): LoadReport | null {
     if (this.early.has(s.name)) return null;
     this.early.add(s.name);
-    return this.report(s, held, now);
+    return this.report(s, held, new Date(now).toISOString());
   }
 
-  private report(s: ServiceLoad, held: number, now: number): LoadReport {
+  private report(s: ServiceLoad, held: number, sentAt: string): LoadReport {
     const seq = (this.seqs.get(s.name) ?? 0) + 1;
     this.seqs.set(s.name, seq);
     const requests = Math.min(this.counts.get(s.name) ?? 0, MAX_REQUESTS);
@@ -82,7 +90,7 @@ export class LoadReports {
       requests,
       in_flight: inFlight,
       held: Math.min(held, MAX_REQUESTS),
-      sent_at: new Date(now).toISOString(),
+      sent_at: sentAt,
     };
   }
 }
