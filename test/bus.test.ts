@@ -14,6 +14,8 @@ import {
   type DurableConsumer,
   ensureEventsStream,
   jetstream,
+  type Logger,
+  listen,
   type NatsConnection,
   readAll,
   serve,
@@ -198,6 +200,42 @@ describe("stream configs", () => {
     await expect(createBucket(nc, Buckets.tls)).rejects.toThrow(
       `stream ${name} exists with republish, which Switchyard never sets: it was not created by the spec service. Remove it (nats stream rm ${name}) and start again.`,
     );
+  });
+});
+
+describe("listen", () => {
+  it("a flood of malformed messages is skipped with at most 10 warnings a second, each saying how many it held back; good ones still arrive", async () => {
+    const warned: Record<string, unknown>[] = [];
+    const logger: Logger = {
+      ...silentLogger,
+      warn: (o: object) => warned.push(o as Record<string, unknown>),
+    };
+    const got: { n: number }[] = [];
+    const l = listen(nc, "t.flood", Val, (v) => got.push(v), logger, "flood value");
+    try {
+      await nc.flush();
+      const t0 = Date.now();
+      for (let i = 0; i < 500; i++) nc.publish("t.flood", JSON.stringify({ n: "not a number" }));
+      nc.publish("t.flood", JSON.stringify({ n: 1 }));
+      await expect.poll(() => got).toEqual([{ n: 1 }]);
+      const seconds = Math.ceil((Date.now() - t0) / 1000);
+      expect(warned.length).toBeGreaterThan(0);
+      expect(warned.length).toBeLessThanOrEqual(10 * seconds);
+      expect(warned[0]).toMatchObject({ subject: "t.flood", heldBack: 0 });
+      // The first warning of a later window says how many of the flood were held back (one more
+      // malformed message per poll, until a window has passed).
+      await expect
+        .poll(
+          () => {
+            nc.publish("t.flood", "{}");
+            return Number(warned.at(-1)?.heldBack ?? 0);
+          },
+          { timeout: 5_000, interval: 50 },
+        )
+        .toBeGreaterThan(400);
+    } finally {
+      l.stop();
+    }
   });
 });
 

@@ -20,7 +20,9 @@ export function listen<S extends z.ZodType>(
   logger: Logger,
   what: string,
 ): { stop(): void } {
+  // Both throttled: a publisher that floods the subject with junk cannot flood the log too.
   const warnRefused = throttled(logger);
+  const warnMalformed = throttled(logger);
   const sub = nc.subscribe(subject, {
     callback: (err, m) => {
       if (err) return;
@@ -33,7 +35,7 @@ export function listen<S extends z.ZodType>(
         return;
       }
       const v = decode(m.string(), schema);
-      if (!v.ok) logger.warn({ subject, issues: v.error }, `skipping malformed ${what}`);
+      if (!v.ok) warnMalformed({ subject, issues: v.error }, `skipping malformed ${what}`);
       else onValue(v.value);
     },
   });
