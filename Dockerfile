@@ -1,5 +1,6 @@
-# One image for every Switchyard service; the command picks the service, e.g.
-#   node --import tsx services/proxy/src/main.ts
+# One image for every Switchyard service; the command picks the service:
+#   node services/proxy/dist/main.mjs               the proxy, from its bundle (built below)
+#   node --import tsx services/<svc>/src/main.ts    spec, provisioner, prober, autoscaler
 # It also holds the `yard` CLI (/usr/local/bin/yard) and the fake OpenAI engine (the vLLM
 # stand-in the local provisioner backend runs in the example). See docs/deploy.md.
 
@@ -11,9 +12,12 @@ RUN npm i -g -E pnpm@12.4.2
 COPY pnpm-lock.yaml pnpm-workspace.yaml package.json ./
 RUN pnpm fetch
 COPY . .
-# TypeScript runs through tsx (no build step), so tsx and the workspace links are needed at
-# run time; the install is the full, frozen one.
+# TypeScript runs through tsx, so tsx and the workspace links are needed at run time; the
+# install is the full, frozen one.
 RUN pnpm install --offline --frozen-lockfile
+# The proxy runs from one esbuild bundle (tools/build: it boots ~3x faster than through tsx),
+# built here from the sources just copied; .dockerignore keeps any local dist/ out of the context.
+RUN pnpm build
 
 # --- runtime ------------------------------------------------------------------------------
 FROM node:20-bookworm-slim AS runtime

@@ -56,7 +56,12 @@ describe("deploy/kubernetes", () => {
       expect(envOf(c, "NATS_PASS").valueFrom).toEqual({
         secretKeyRef: { name: "switchyard-nats", key: svc },
       });
-      expect(c.command.join(" ")).toBe(`node --import tsx services/${svc}/src/main.ts`);
+      // The proxy runs its bundle (built in the image by `pnpm build`), the others their source.
+      expect(c.command.join(" ")).toBe(
+        svc === "proxy"
+          ? "node services/proxy/dist/main.mjs"
+          : `node --import tsx services/${svc}/src/main.ts`,
+      );
     },
   );
 

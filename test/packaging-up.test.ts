@@ -232,6 +232,21 @@ describe("`pnpm start` with YARD_PROXIES=3 (the README's command, pnpm included)
     expect(up.proc.lines.filter((l) => l.includes(up.token))).toHaveLength(1);
   });
 
+  it("runs each proxy from the bundle it built before starting any service (the other services through tsx)", () => {
+    const lines = up.proc.lines;
+    const built = lines.findIndex((l) => /^up \| built services\/proxy\/dist\/main\.mjs \(/.test(l));
+    const firstStarted = lines.findIndex((l) => /^up \| started /.test(l));
+    expect(built).toBeGreaterThanOrEqual(0);
+    expect(built).toBeLessThan(firstStarted);
+    const argvOf = (name: string) => {
+      const pid = Number(new RegExp(`started ${name} \\(pid (\\d+)`).exec(lines.join("\n"))![1]);
+      return cmdlineOf(pid).split("\0").filter(Boolean);
+    };
+    for (const proxy of ["proxy-1", "proxy-2", "proxy-3"])
+      expect(argvOf(proxy)).toEqual([process.execPath, "services/proxy/dist/main.mjs"]);
+    expect(argvOf("spec")).toEqual([process.execPath, "--import", "tsx", "services/spec/src/main.ts"]);
+  });
+
   it("runs each proxy with the proxy's NATS credentials, which are refused on yard-specs", async () => {
     const pids = up.proc.lines
       .map((l) => /started proxy-\d \(pid (\d+)/.exec(l)?.[1])

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { type KV, putJson } from "@switchyard/bus";
 import { replicaKey } from "@switchyard/contracts";
 import { endpointRecord, type Proc, startProc, startTs } from "@switchyard/testkit";
+import { buildProxy, proxyArgs } from "../scale/procs.js";
 
 export interface Target {
   name: string;
@@ -52,23 +53,32 @@ export async function startBaseline(upstream: string): Promise<Target> {
   };
 }
 
-/** One Switchyard proxy process fed by a real nats-server (endpoints already in KV). */
+/**
+ * One Switchyard proxy process fed by a real nats-server (endpoints already in KV), run as
+ * deployed: `node services/proxy/dist/main.mjs`, the bundle built from the current source first
+ * (once per bench process).
+ */
 export async function startSwitchyard(
   natsUrl: string,
   env: NodeJS.ProcessEnv = {},
   nodeFlags: string[] = [],
 ): Promise<Target & { proc: Proc; admin: string }> {
-  const proc = startNode("services/proxy/src/main.ts", [], nodeFlags, {
-    NATS_URL: natsUrl,
-    YARD_PROXY_HOST: "127.0.0.1",
-    YARD_PROXY_PORT: "0",
-    YARD_PROXY_ADMIN_PORT: "0",
-    ...env,
+  await buildProxy();
+  const proc = startProc(process.execPath, proxyArgs(nodeFlags), {
+    env: {
+      NATS_URL: natsUrl,
+      YARD_PROXY_HOST: "127.0.0.1",
+      YARD_PROXY_PORT: "0",
+      YARD_PROXY_ADMIN_PORT: "0",
+      ...env,
+    },
   });
   const addr = (l: string) => String(JSON.parse(l).address);
   const data = addr(await proc.waitForLine(/"server":"proxy".*"msg":"listening"/, 60_000));
   const admin = addr(await proc.waitForLine(/"server":"admin".*"msg":"listening"/, 60_000));
-  await proc.waitForLine(/"msg":"ready"/, 60_000);
+  // With workers each logs its own "ready"; the primary's (with the count) comes once all are.
+  const workers = Number(env.YARD_PROXY_WORKERS ?? 1) > 1;
+  await proc.waitForLine(workers ? /"workers":\d+,"msg":"ready"/ : /"msg":"ready"/, 60_000);
   return { name: "switchyard", url: data, admin, pid: proc.child.pid!, proc, stop: () => proc.stop() };
 }
 

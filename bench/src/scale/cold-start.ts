@@ -8,7 +8,7 @@ export interface ColdStart {
   url: string;
   admin: string;
   figures: {
-    /** Spawn → the admin server listens (Node, tsx and the proxy's modules loading; no NATS yet). */
+    /** Spawn → the admin server listens (Node and the proxy's bundle loading; no NATS yet). */
     boot_ms: number;
     /** Spawn → /-/ready answers 200 (both snapshots in the route table, the data plane listening). */
     ready_ms: number;

@@ -1,5 +1,7 @@
 import { readFileSync } from "node:fs";
-import { type Proc, startTs } from "@switchyard/testkit";
+import { join } from "node:path";
+import { buildBundle, PROXY_BUNDLE } from "@switchyard/build";
+import { type Proc, REPO_ROOT, startProc, startTs } from "@switchyard/testkit";
 
 /** The process's resident set now (VmRSS) and at its peak (VmHWM), in MB. */
 export function memoryMb(pid: number): { rss: number; peak: number } {
@@ -36,15 +38,44 @@ export async function startEngine(args: string[]): Promise<Engine> {
   return { proc, url: /listening on (http:\/\/\S+)/.exec(line)![1] };
 }
 
-/** The proxy as `pnpm start` runs it, on free loopback ports; nothing awaited. */
+let proxyBuild: Promise<string> | null = null;
+let proxyBuilt = false;
+
+/**
+ * Build the proxy's bundle (tools/build) from the source as it is now, once per bench process;
+ * resolves with its `built …` line. Call it before timing a start: launchProxy needs it done.
+ */
+export function buildProxy(): Promise<string> {
+  proxyBuild ??= buildBundle(PROXY_BUNDLE, REPO_ROOT).then((b) => {
+    proxyBuilt = true;
+    return b.line;
+  });
+  return proxyBuild;
+}
+
+/**
+ * `node <bundle>`, after buildProxy() in this process: a bench never times a dist/ left from an
+ * earlier build of other code. `nodeFlags` go before it (e.g. `--cpu-prof`).
+ */
+export function proxyArgs(nodeFlags: string[] = []): string[] {
+  if (!proxyBuilt) throw new Error("the proxy's bundle is not built yet: await buildProxy() first");
+  return [...nodeFlags, join(REPO_ROOT, PROXY_BUNDLE.outfile)];
+}
+
+/**
+ * The proxy as `pnpm start` and the images run it (`node services/proxy/dist/main.mjs`), on free
+ * loopback ports; nothing awaited (buildProxy() must have finished).
+ */
 export function launchProxy(natsUrl: string, env: NodeJS.ProcessEnv = {}): Proc {
-  return startTs("services/proxy/src/main.ts", [], {
-    NATS_URL: natsUrl,
-    YARD_PROXY_HOST: "127.0.0.1",
-    YARD_PROXY_PORT: "0",
-    YARD_PROXY_ADMIN_PORT: "0",
-    LOG_LEVEL: "info",
-    ...env,
+  return startProc(process.execPath, proxyArgs(), {
+    env: {
+      NATS_URL: natsUrl,
+      YARD_PROXY_HOST: "127.0.0.1",
+      YARD_PROXY_PORT: "0",
+      YARD_PROXY_ADMIN_PORT: "0",
+      LOG_LEVEL: "info",
+      ...env,
+    },
   });
 }
 

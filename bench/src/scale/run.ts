@@ -9,7 +9,7 @@ import { measureFanout } from "./fanout.js";
 import { fillFleet, serviceName } from "./fleet.js";
 import { measureLookup } from "./lookup.js";
 import { parseScaleArgs } from "./options.js";
-import { availableMb, type Engine, fileLimit, memoryMb, startEngine } from "./procs.js";
+import { availableMb, buildProxy, type Engine, fileLimit, memoryMb, startEngine } from "./procs.js";
 import { runStreams } from "./streams.js";
 
 const TOKEN = "bench-scale-token";
@@ -52,6 +52,8 @@ export async function runScaleBench(args: string[], signal: AbortSignal): Promis
   };
   signal.addEventListener("abort", () => void stopAll());
   try {
+    // The proxies run as deployed, from the bundle: built now, before any start is timed.
+    log(`  ${await buildProxy()}`);
     const nats = await startNats();
     stops.push(() => nats.dispose());
     const nc = await connectBus({ url: nats.url, name: "bench-scale", logger: silentLogger });

@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { BuildError, buildBundle } from "@switchyard/build";
 import { connectBus, silentLogger } from "@switchyard/bus";
 import { banner, portOf } from "./banner.js";
 import { type Child, stopTree } from "./child.js";
@@ -9,6 +10,7 @@ import { devPassword, passwordVar } from "./nats-permissions.js";
 import { findNatsServer, INSTALL_HINT, probeNats, spawnNatsServer } from "./nats-server.js";
 import type { UpOptions } from "./options.js";
 import {
+  bundlesOf,
   clusterNodes,
   natsClusterNode,
   natsClusterStoreDir,
@@ -209,8 +211,28 @@ export function createLauncher(o: UpOptions, repoRoot: string) {
     );
   }
 
+  /**
+   * Build every bundle a service runs from (the proxy's, ~1-2 s) from the source as it is now:
+   * never a dist/ left from an earlier build. A restart later runs the same bundle, the code this
+   * start began with. A source that does not bundle stops the start before any service runs.
+   */
+  async function buildBundles(): Promise<void> {
+    for (const b of bundlesOf(planServices(o, ""))) {
+      const built = await buildBundle(b, repoRoot).catch((err: Error) => {
+        throw err instanceof BuildError ? new StartError(err.message) : err;
+      });
+      for (const w of built.warnings) out.say(w.trimEnd());
+      out.say(built.line);
+    }
+  }
+
   async function start(): Promise<void> {
-    const natsUrl = await resolveNats();
+    // The bundles build while nats-server starts; both have finished before anything else
+    // happens (a stop then knows every process there is).
+    const [bus, built] = await Promise.allSettled([resolveNats(), buildBundles()]);
+    if (bus.status === "rejected") throw bus.reason;
+    if (built.status === "rejected") throw built.reason;
+    const natsUrl = bus.value;
     mkdirSync(o.stateDir, { recursive: true });
     // The spec service reads it from the file (YARD_SPEC_API_TOKEN_FILE); kept across restarts.
     secret(() => ensureSecretFile(specTokenPath(o)));

@@ -1,11 +1,14 @@
+import { PROXY_BUNDLE } from "@switchyard/build";
 import { describe, expect, it } from "vitest";
 import { BUS_USERS, passwordVar } from "./nats-permissions.js";
 import { parseOptions, type UpOptions } from "./options.js";
 import {
+  bundlesOf,
   clusterNodes,
   natsClusterNode,
   natsServerArgs,
   natsServerEnv,
+  nodeArgs,
   pinPorts,
   planServices,
   serviceEnv,
@@ -20,14 +23,16 @@ function opts(env: NodeJS.ProcessEnv): UpOptions {
 describe("planServices", () => {
   it("starts spec, provisioner, prober, autoscaler, then the proxies, each as its own NATS user", () => {
     const plan = planServices(opts({ YARD_PROXIES: "2" }), "nats://127.0.0.1:4333");
-    expect(plan.map((p) => [p.name, p.user, p.entry])).toEqual([
-      ["spec", "spec", "services/spec/src/main.ts"],
-      ["provisioner", "provisioner", "services/provisioner/src/main.ts"],
-      ["prober", "prober", "services/prober/src/main.ts"],
-      ["autoscaler", "autoscaler", "services/autoscaler/src/main.ts"],
-      ["proxy-1", "proxy", "services/proxy/src/main.ts"],
-      ["proxy-2", "proxy", "services/proxy/src/main.ts"],
+    expect(plan.map((p) => [p.name, p.user, nodeArgs(p).join(" ")])).toEqual([
+      ["spec", "spec", "--import tsx services/spec/src/main.ts"],
+      ["provisioner", "provisioner", "--import tsx services/provisioner/src/main.ts"],
+      ["prober", "prober", "--import tsx services/prober/src/main.ts"],
+      ["autoscaler", "autoscaler", "--import tsx services/autoscaler/src/main.ts"],
+      // The proxies run its bundle (tools/build), built once before anything starts.
+      ["proxy-1", "proxy", "services/proxy/dist/main.mjs"],
+      ["proxy-2", "proxy", "services/proxy/dist/main.mjs"],
     ]);
+    expect(bundlesOf(plan)).toEqual([PROXY_BUNDLE]);
     for (const p of plan) {
       expect(p.env).toMatchObject({
         NATS_URL: "nats://127.0.0.1:4333",

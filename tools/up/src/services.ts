@@ -1,6 +1,6 @@
 import { type Child, spawnChild } from "./child.js";
 import { BUS_USERS, passwordVar } from "./nats-permissions.js";
-import { type ServicePlan, serviceEnv } from "./plan.js";
+import { nodeArgs, type ServicePlan, serviceEnv } from "./plan.js";
 
 /** A started service: its process, its `ready` line, the addresses it logged as listening. */
 export interface RunningService {
@@ -37,7 +37,7 @@ export function startService(
   const addresses = new Map<string, string>();
   const child = spawnChild(
     process.execPath,
-    ["--import", "tsx", plan.entry],
+    nodeArgs(plan),
     { env: serviceEnv(process.env, plan, passwordVar, BUS_USERS), cwd: repoRoot },
     (line) => {
       show(line);
