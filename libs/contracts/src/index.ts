@@ -35,6 +35,7 @@ export {
   MAX_BATCH_BYTES,
   MAX_BATCH_REPORTS,
   MAX_REPORT_REPLICAS,
+  nextReportMs,
 } from "./load.js";
 export { MASK, maskSpec, maskText, SHORT_SECRET_LENGTH, secretRanges, secretValues } from "./mask.js";
 export { SERVICE_NAME_RE, ServiceName } from "./names.js";

@@ -6,6 +6,7 @@ import {
   MAX_BATCH_BYTES,
   MAX_BATCH_REPORTS,
   MAX_REPORT_REPLICAS,
+  nextReportMs,
 } from "./load.js";
 
 const ok = {
@@ -33,6 +34,8 @@ describe("LoadReport", () => {
     { name: "a negative count", v: { ...ok, requests: -1 } },
     { name: "a fractional count", v: { ...ok, requests: 1.5 } },
     { name: "an interval under 50 ms", v: { ...ok, interval_ms: 10 } },
+    { name: "a next report promised in under 50 ms", v: { ...ok, next_ms: 10 } },
+    { name: "a next report promised in over 10 minutes", v: { ...ok, next_ms: 600_001 } },
     { name: "a replica id that is not a number", v: { ...ok, in_flight: { __proto__x: 1 } } },
     {
       name: `more than ${MAX_REPORT_REPLICAS} replicas`,
@@ -45,6 +48,13 @@ describe("LoadReport", () => {
     },
   ])("refuses $name", ({ v }) => {
     expect(LoadReport.safeParse(v).success).toBe(false);
+  });
+
+  it("next_ms: a quiet proxy's heartbeat; absent, or under the interval, a reader waits one interval", () => {
+    expect(LoadReport.parse({ ...ok, next_ms: 10_000 }).next_ms).toBe(10_000);
+    expect(nextReportMs({ interval_ms: 1000, next_ms: 10_000 })).toBe(10_000);
+    expect(nextReportMs({ interval_ms: 1000 })).toBe(1000);
+    expect(nextReportMs({ interval_ms: 1000, next_ms: 50 })).toBe(1000);
   });
 
   it("drops a __proto__ key from JSON (never a prototype): the in-flight sum is the real one", () => {

@@ -22,9 +22,10 @@ export const DEFAULT_UPDATE_MODE: UpdateMode = "rolling";
 export const SKYSERVE_DRAIN_SECONDS = 120;
 
 /**
- * A proxy that sent no load report for this many of its report intervals is taken as gone: its
- * requests went with it, so it no longer holds a drain up (and the autoscaler's load book calls
- * it silent after as many).
+ * A proxy that sent no load report for this many times its last report's `next_ms` (its report
+ * interval while the service is busy, its heartbeat once quiet) is taken as gone: its requests
+ * went with it, so it no longer holds a drain up (and the autoscaler's load book calls it silent
+ * after as many).
  */
 export const SILENT_REPORT_INTERVALS = 3;
 

@@ -153,4 +153,33 @@ describe("LoadBook", () => {
     book.prune(WINDOW + 1);
     expect(book.report(report("a", 1, 1, { service: "other" }), WINDOW + 1)).toBe("ok");
   });
+
+  it("a quiet proxy reports by heartbeat (next_ms): not silent between heartbeats, silent after 3", () => {
+    const book = new LoadBook(opts, 0);
+    feed(book, { a: 2 }, 1, 100);
+    const quiet = { next_ms: 10 * S };
+    let seq = 1;
+    for (let t = 1; t <= 100; t += 10) book.report(report("q", seq++, 0, quiet), t * S);
+    expect(book.view("llm", 100 * S)).toMatchObject({ proxies: 2, evidence: "full" });
+    expect(book.view("llm", 100 * S).qps).toBeCloseTo(2, 9);
+    // q's last heartbeat was at 91 s: silent after 121 s, as a proxy that missed 3 reports.
+    feed(book, { a: 2 }, 101, 125, 101);
+    expect(book.view("llm", 120 * S)).toMatchObject({ evidence: "full" });
+    expect(book.view("llm", 125 * S)).toMatchObject({ evidence: "partial" });
+  });
+
+  it("a proxy quiet for longer than the window, busy again: its seq goes on, its rate is over the whole window", () => {
+    const short = { windowMs: 5 * S, warmupMs: 1 * S };
+    const book = new LoadBook(short, 0);
+    const quiet = { next_ms: 10 * S };
+    book.report(report("q", 1, 0, quiet), 1 * S);
+    book.report(report("q", 2, 0, quiet), 11 * S);
+    book.prune(20 * S); // not gone: 3 heartbeats may pass between its reports
+    book.report(report("q", 3, 4), 21 * S);
+    const v = book.view("llm", 21 * S);
+    expect(v).toMatchObject({ proxies: 1, evidence: "full" });
+    expect(v.qps).toBeCloseTo(4 / 5, 9); // 4 requests over the 5 s window, not over 1 s
+    book.prune(60 * S); // 3 intervals after its busy report: gone
+    expect(book.reported()).toEqual([]);
+  });
 });

@@ -1,5 +1,5 @@
 // @pure: no I/O (tools/lint-boundaries checks it)
-import type { LoadReport } from "@switchyard/contracts";
+import { type LoadReport, nextReportMs } from "@switchyard/contracts";
 import { QpsWindow } from "./qps-window.js";
 
 /**
@@ -29,7 +29,7 @@ export interface BookOptions {
   windowMs: number;
   /** How long to listen after a start or reconnect before deciding anything from load. */
   warmupMs: number;
-  /** A proxy is silent (data missing) after this many of its intervals without a report. */
+  /** A proxy is silent (data missing) after this many times its last report's `next_ms` without one. */
   staleIntervals?: number;
   /** Caps against a flood of names: proxies per service, services without a route. */
   maxProxies?: number;
@@ -50,6 +50,8 @@ interface ProxyLoad {
   lastAt: number;
   lastSeq: number;
   intervalMs: number;
+  /** Its last report's promise of the next (`next_ms`: the interval while busy, a heartbeat once quiet). */
+  nextMs: number;
   held: number;
   inFlight: number;
 }
@@ -75,7 +77,8 @@ export class LoadBook {
     this.listeningSince = now;
     this.staleIntervals = o.staleIntervals ?? 3;
     this.maxProxies = o.maxProxies ?? 256;
-    this.maxServices = o.maxServices ?? 1024;
+    // The issue's fleet is 10k services; every routed one is reported at least once a heartbeat.
+    this.maxServices = o.maxServices ?? 50_000;
   }
 
   /** The connection is down: reports are being lost from now. */
@@ -110,6 +113,7 @@ export class LoadBook {
         lastAt: now,
         lastSeq: 0,
         intervalMs: r.interval_ms,
+        nextMs: nextReportMs(r),
         held: 0,
         inFlight: 0,
       };
@@ -128,15 +132,21 @@ export class LoadBook {
     p.lastAt = now;
     p.lastSeq = r.seq;
     p.intervalMs = r.interval_ms;
+    p.nextMs = nextReportMs(r);
     p.held = r.held;
     p.inFlight = Object.values(r.in_flight).reduce((a, b) => a + b, 0);
     return "ok";
   }
 
-  /** Forget proxies with no report in the window, and services with no proxy left. */
+  /**
+   * Forget proxies with no report in the window (or, for a quiet one reported by heartbeat, in
+   * as long as it may stay silent), and services with no proxy left. A quiet proxy kept this
+   * way, busy again, continues its `seq`: its window was zeros, fully covered, not missing.
+   */
   prune(now: number): void {
     for (const [service, proxies] of this.services) {
-      for (const [id, p] of proxies) if (p.lastAt <= now - this.o.windowMs) proxies.delete(id);
+      for (const [id, p] of proxies)
+        if (p.lastAt <= now - Math.max(this.o.windowMs, this.staleIntervals * p.nextMs)) proxies.delete(id);
       if (proxies.size === 0) this.services.delete(service);
     }
   }
@@ -162,7 +172,7 @@ export class LoadBook {
       const floor = Math.min(windowMs, Math.max(p.intervalMs, MIN_SPAN_MS));
       const span = Math.max(floor, Math.min(windowMs, now - p.coveredFrom));
       qps += (p.window.count(now) * 1000) / span;
-      const silent = now - p.lastAt > this.staleIntervals * p.intervalMs;
+      const silent = now - p.lastAt > this.staleIntervals * p.nextMs;
       if (silent || (!p.born && p.coveredFrom > now - windowMs)) complete = false;
       if (!silent) {
         held += p.held;

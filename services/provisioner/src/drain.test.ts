@@ -12,11 +12,12 @@ const q = (o: Partial<DrainQuery> = {}): DrainQuery => ({
   warmupMs: 3_000,
   ...o,
 });
-const heard = (at: number, inFlight: Record<string, number> = {}, intervalMs = 1_000): HeardReport => ({
-  at,
-  intervalMs,
-  inFlight,
-});
+const heard = (
+  at: number,
+  inFlight: Record<string, number> = {},
+  intervalMs = 1_000,
+  nextMs = intervalMs,
+): HeardReport => ({ at, intervalMs, nextMs, inFlight });
 const proxies = (...ps: HeardReport[]) => new Map(ps.map((p, i) => [`p${i}`, p]));
 
 describe("drainVerdict", () => {
@@ -70,6 +71,24 @@ describe("drainVerdict", () => {
       want: { done: true, outcome: "idle", inFlight: 0 },
     },
     {
+      name: "a quiet proxy (heartbeat 10 s) heard before the drain is not silent after 3 intervals: wait for its report",
+      q: q({ now: SINCE + 8_000 }),
+      proxies: proxies(heard(SINCE - 2_000, { "7": 0 }, 1_000, 10_000)),
+      want: { done: false, inFlight: 0, waitingOn: 1, recheckAt: SINCE + 28_000 },
+    },
+    {
+      name: "... until it reports after taking the replica out (routes changed: it reports at once)",
+      q: q({ now: SINCE + 1_100 }),
+      proxies: proxies(heard(SINCE + 1_050, { "7": 0 }, 1_000, 10_000)),
+      want: { done: true, outcome: "idle", inFlight: 0 },
+    },
+    {
+      name: "a quiet proxy silent for 3 heartbeats is gone",
+      q: q({ now: SINCE + 29_000 }),
+      proxies: proxies(heard(SINCE - 2_000, { "7": 0 }, 1_000, 10_000)),
+      want: { done: true, outcome: "idle", inFlight: 0 },
+    },
+    {
       name: "the deadline → timeout with what is still in flight",
       q: q({ now: SINCE + 120_000 }),
       proxies: proxies(heard(SINCE + 119_500, { "7": 2 })),
@@ -85,12 +104,13 @@ describe("drainVerdict", () => {
 });
 
 describe("ProxyLoads", () => {
-  const report = (proxy: string, inFlight: Record<string, number>): LoadReport => ({
+  const report = (proxy: string, inFlight: Record<string, number>, nextMs?: number): LoadReport => ({
     schema: LOAD_SCHEMA_VERSION,
     proxy_id: proxy,
     service: "svc",
     seq: 1,
     interval_ms: 1_000,
+    ...(nextMs === undefined ? {} : { next_ms: nextMs }),
     requests: 0,
     in_flight: inFlight,
     held: 0,
@@ -103,9 +123,24 @@ describe("ProxyLoads", () => {
     l.report(report("a", { "1": 0 }), 2_000);
     l.report(report("b", { "1": 1 }), 2_000);
     expect([...l.of("svc").keys()]).toEqual(["a", "b"]);
-    expect(l.of("svc").get("a")).toEqual({ at: 2_000, intervalMs: 1_000, inFlight: { "1": 0 } });
+    expect(l.of("svc").get("a")).toEqual({
+      at: 2_000,
+      intervalMs: 1_000,
+      nextMs: 1_000,
+      inFlight: { "1": 0 },
+    });
     l.report(report("c", {}), 10_000);
     expect([...l.of("svc").keys()]).toEqual(["c"]);
     expect(l.of("other").size).toBe(0);
+  });
+
+  it("a quiet proxy (next_ms: its heartbeat) is kept while its heartbeat may still come", () => {
+    const l = new ProxyLoads(0);
+    l.report(report("quiet", {}, 10_000), 1_000);
+    l.report(report("busy", { "1": 1 }), 1_000);
+    l.report(report("new", {}), 10_000); // busy's 3 intervals passed, quiet's 3 heartbeats did not
+    expect([...l.of("svc").keys()]).toEqual(["quiet", "new"]);
+    l.report(report("newer", {}), 31_000);
+    expect([...l.of("svc").keys()]).toEqual(["newer"]); // quiet's 3 heartbeats passed too
   });
 });

@@ -1,5 +1,5 @@
 // @pure: no I/O (tools/lint-boundaries checks it)
-import { type LoadReport, SILENT_REPORT_INTERVALS } from "@switchyard/contracts";
+import { type LoadReport, nextReportMs, SILENT_REPORT_INTERVALS } from "@switchyard/contracts";
 
 /**
  * A report counts for a drain only once the proxy has had time to take the replica out of its
@@ -16,6 +16,8 @@ const MAX_PROXIES = 1024;
 export interface HeardReport {
   at: number;
   intervalMs: number;
+  /** The report's promise of the next (`next_ms`): the interval while busy, a heartbeat once quiet. */
+  nextMs: number;
   inFlight: Readonly<Record<string, number>>;
 }
 
@@ -39,7 +41,12 @@ export class ProxyLoads {
       for (const [id, p] of proxies) if (silent(p, now)) proxies.delete(id);
       if (proxies.size >= MAX_PROXIES) return;
     }
-    proxies.set(r.proxy_id, { at: now, intervalMs: r.interval_ms, inFlight: r.in_flight });
+    proxies.set(r.proxy_id, {
+      at: now,
+      intervalMs: r.interval_ms,
+      nextMs: nextReportMs(r),
+      inFlight: r.in_flight,
+    });
   }
 
   of(service: string): ReadonlyMap<string, HeardReport> {
@@ -47,12 +54,16 @@ export class ProxyLoads {
   }
 }
 
-/** A proxy silent for SILENT_REPORT_INTERVALS of its intervals is gone, its requests with it. */
+/**
+ * A proxy silent for SILENT_REPORT_INTERVALS times its last report's `next_ms` is gone, its
+ * requests with it. One whose last report was quiet (nothing in flight) promised its next only
+ * by its heartbeat, but it reports within an interval of taking a replica out of rotation.
+ */
 function silent(p: HeardReport, now: number): boolean {
   return now >= silentAt(p);
 }
 function silentAt(p: HeardReport): number {
-  return p.at + SILENT_REPORT_INTERVALS * p.intervalMs;
+  return p.at + SILENT_REPORT_INTERVALS * p.nextMs;
 }
 
 export interface DrainQuery {

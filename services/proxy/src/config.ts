@@ -38,6 +38,11 @@ export const ProxyEnv = z.object({
   /** How often this proxy publishes its load report per service (LoadReport, batched in a LoadBatch on yard.load). */
   YARD_PROXY_REPORT_MS: z.coerce.number().int().min(50).max(600_000).default(1_000),
   /**
+   * How often a quiet service (nothing in flight or held, no request) is still reported; never
+   * less than YARD_PROXY_REPORT_MS. Busy services are reported every YARD_PROXY_REPORT_MS.
+   */
+  YARD_PROXY_REPORT_HEARTBEAT_MS: z.coerce.number().int().min(50).max(600_000).default(10_000),
+  /**
    * Requests held per service while a service that may idle at zero (`min_replicas: 0`) has no
    * ready replica (scale-from-zero); one more is 503. 0 = never hold (503 at once, as SkyServe).
    */

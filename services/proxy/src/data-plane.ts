@@ -55,7 +55,7 @@ export function createDataPlane(
   https?: HttpsOptions,
 ): DataPlane {
   const pools = new Set<Pool>();
-  const load = new LoadReports(proxyId, cfg.YARD_PROXY_REPORT_MS);
+  const load = new LoadReports(proxyId, cfg.YARD_PROXY_REPORT_MS, cfg.YARD_PROXY_REPORT_HEARTBEAT_MS);
   const hold = new Hold(cfg.YARD_PROXY_HOLD_MAX, cfg.YARD_PROXY_HOLD_TIMEOUT_MS, (service) => {
     const svc = table.get(service);
     const r = svc ? load.demand(loadOf(svc), hold.size(service), Date.now()) : null;

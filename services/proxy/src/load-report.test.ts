@@ -37,7 +37,7 @@ type Step =
 describe("LoadReports", () => {
   it.each<{ name: string; steps: Step[] }>([
     {
-      name: "every routed service reports each tick, zeros included; counts start again",
+      name: "a routed service reports at first and at the ticks after, zeros included; counts start again",
       steps: [
         { req: "a", n: 3 },
         {
@@ -138,6 +138,67 @@ describe("LoadReports", () => {
           });
       }
     }
+  });
+
+  it("a quiet service is reported by heartbeat; requests, in-flight and route changes bring it back to every tick", () => {
+    const t = new RouteTable<string>({ open: (u) => u, close: () => {}, random: () => 0 });
+    t.putService(routeRecord({ name: "web" }));
+    t.putEndpoint("web.1", endpointRecord({ service: "web", replica_id: 1, url: "http://127.0.0.1:1" }), 1);
+    // "web": a name whose heartbeat falls late in its spread (below), so one every 10 ticks.
+    const lr = new LoadReports("p:1", 1000, 10_000);
+    const sent: { tick: number; seq: number; requests: number; next: number | undefined }[] = [];
+    const before: Record<number, () => void> = {
+      25: () => lr.request("web"),
+      // A lease held over ticks 31-32: in flight, so busy, though no new request.
+      31: () => {
+        lease = new Lease(t.get("web")!.replicas[0]);
+      },
+      33: () => lease?.release(),
+      // The endpoint is re-put draining: a route change (a drain waits for the report after it).
+      50: () =>
+        t.putEndpoint(
+          "web.1",
+          endpointRecord({ service: "web", replica_id: 1, url: "http://127.0.0.1:1", draining: true }),
+          2,
+        ),
+    };
+    let lease: Lease | undefined;
+    for (let tick = 1; tick <= 60; tick++) {
+      before[tick]?.();
+      for (const r of lr.tick(t.services.values(), () => 0, T0 + tick * 1000))
+        sent.push({ tick, seq: r.seq, requests: r.requests, next: r.next_ms });
+    }
+    expect(sent.map((s) => s.tick)).toEqual([
+      ...[1, 2, 3, 4, 14, 24], // first report, 3 ticks after it, then one per heartbeat
+      ...[25, 26, 27, 28], // a request: reported, then 3 quiet ticks after it
+      ...[31, 32, 33, 34, 35, 45], // in flight over 31-32; quiet from 33; a heartbeat 10 s after 35
+      ...[50, 51, 52, 53], // the route change, and the 3 ticks after it
+    ]);
+    expect(sent.map((s) => s.seq)).toEqual(sent.map((_, i) => i + 1)); // no gaps
+    const at = (tick: number) => sent.find((s) => s.tick === tick);
+    expect(at(25)).toMatchObject({ requests: 1, next: 1000 });
+    expect(at(26)).toMatchObject({ requests: 0, next: 10_000 });
+    expect(at(32)).toMatchObject({ next: 1000 });
+    expect(at(33)).toMatchObject({ next: 10_000 });
+  });
+
+  it("10k services gone quiet together spread their heartbeats over half a heartbeat", () => {
+    const services = Array.from({ length: 10_000 }, (_, i) => ({
+      name: `svc-${i}`,
+      replicas: [],
+      changes: 0,
+    }));
+    const lr = new LoadReports("p:1", 1000, 10_000);
+    const perTick: string[][] = [];
+    for (let tick = 1; tick <= 20; tick++)
+      perTick.push([...lr.tick(services, () => 0, T0 + tick * 1000)].map((r) => r.service));
+    expect(perTick.slice(0, 4).map((t) => t.length)).toEqual([10_000, 10_000, 10_000, 10_000]); // the first, 3 after
+    // Each service's heartbeat comes 5-10 s after its last report, by its name: all within ticks
+    // 9-14 (its half a heartbeat of spread), none in one tick with most of the others.
+    expect(perTick.slice(4, 8).flat()).toEqual([]);
+    expect(new Set(perTick.slice(8, 14).flat()).size).toBe(10_000);
+    const heartbeats = perTick.slice(8, 14).map((t) => t.length);
+    expect(Math.max(...heartbeats)).toBeLessThan(2_500); // not 10k in one tick
   });
 
   it("caps the replicas of one report at the contract's bound", () => {

@@ -93,6 +93,11 @@ export interface ServiceEntry<U> {
    * request that finds none waits for the first (scale-from-zero) instead of a 503.
    */
   scalesToZero: boolean;
+  /**
+   * Bumped by every change to its endpoints or route: its load reports follow a change for a
+   * few intervals even when it is quiet (a drain waits for a report made after the change).
+   */
+  changes: number;
 }
 
 export interface UpstreamHooks<U> {
@@ -243,6 +248,7 @@ export class RouteTable<U> {
         state: { cursor: 0 },
         declared: false,
         scalesToZero: false,
+        changes: 0,
       };
       this.services.set(name, svc);
     }
@@ -268,6 +274,7 @@ export class RouteTable<U> {
    * requests.
    */
   private refresh(svc: ServiceEntry<U>): void {
+    svc.changes++;
     if (this.batch) {
       this.batch.add(svc);
       return;
@@ -302,8 +309,12 @@ export class RouteTable<U> {
  * What a load report says of a service: every replica with an endpoint, the draining ones
  * included (the provisioner stops a draining replica once no proxy reports a request on it).
  */
-export function loadOf<U>(svc: ServiceEntry<U>): { name: string; replicas: readonly Replica<U>[] } {
-  return { name: svc.name, replicas: svc.all };
+export function loadOf<U>(svc: ServiceEntry<U>): {
+  name: string;
+  replicas: readonly Replica<U>[];
+  changes: number;
+} {
+  return { name: svc.name, replicas: svc.all, changes: svc.changes };
 }
 
 /** The replica's target QPS as the service's policy weighs it (1 for a policy that does not). */

@@ -1,6 +1,7 @@
 import { once } from "node:events";
 import type { IncomingMessage } from "node:http";
 import { connect } from "node:net";
+import type { LoadReport } from "@switchyard/contracts";
 import { freePort } from "@switchyard/testkit";
 import { request } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -15,7 +16,7 @@ const BODY_TIMEOUT_MS = 300;
 const HOLD_TIMEOUT_MS = 1_000;
 let bus: TestBus;
 let reports: LoadReports;
-/** Reports every REPORT_MS. */
+/** Reports every service every REPORT_MS (its heartbeat is its interval). */
 let p1: ProxyProc;
 /** Reports once a minute: a report within the test's time is a demand report. */
 let p2: ProxyProc;
@@ -40,7 +41,11 @@ beforeAll(async () => {
   await a.start();
   [p1, p2, p3] = await Promise.all([
     // A replica that refused a connection stays out: the retry test's count stays exact.
-    startProxy(bus.nats.url, { YARD_PROXY_REPORT_MS: String(REPORT_MS), YARD_PROXY_EJECT_MS: "600000" }),
+    startProxy(bus.nats.url, {
+      YARD_PROXY_REPORT_MS: String(REPORT_MS),
+      YARD_PROXY_REPORT_HEARTBEAT_MS: String(REPORT_MS),
+      YARD_PROXY_EJECT_MS: "600000",
+    }),
     startProxy(bus.nats.url, {
       YARD_PROXY_REPORT_MS: "60000",
       YARD_PROXY_HOLD_TIMEOUT_MS: "60000",
@@ -130,6 +135,57 @@ describe("load reports", () => {
     expect(ended.in_flight).toEqual({ "1": 0, "2": 0 });
     // Every proxy reports every service it routes, zeros included.
     await reports.wait("from the other proxy", (r) => r.proxy_id === p3.id && r.service === "counted");
+  });
+
+  it("a quiet service is reported once per heartbeat, a busy one every interval", async () => {
+    const HEARTBEAT_MS = 1_000;
+    const p4 = await startProxy(bus.nats.url, {
+      YARD_PROXY_REPORT_MS: "100",
+      YARD_PROXY_REPORT_HEARTBEAT_MS: String(HEARTBEAT_MS),
+    });
+    try {
+      await bus.putService("beat", "round_robin");
+      await p4.applied(await bus.putEndpoint("beat", 1, a.url));
+      const mine = () => reports.of(p4.id, "beat");
+      const at = (r: LoadReport) => Date.parse(r.sent_at);
+      // Quiet: after the reports that follow its first, a gap of at least half a heartbeat
+      // (less half an interval: its spread) between two reports, twice.
+      const beat = (from: number) =>
+        reports.wait(
+          "a heartbeat of the quiet service",
+          (r) => {
+            if (r.proxy_id !== p4.id || r.service !== "beat") return false;
+            const prev = mine().find((x) => x.seq === r.seq - 1);
+            return prev !== undefined && at(r) - at(prev) >= HEARTBEAT_MS / 2 - 50;
+          },
+          from,
+        );
+      const first = await beat(0);
+      const second = await beat(reports.all.indexOf(first) + 1);
+      expect(second.seq).toBe(first.seq + 1); // nothing between two heartbeats
+      expect([first.next_ms, second.next_ms, first.requests]).toEqual([HEARTBEAT_MS, HEARTBEAT_MS, 0]);
+      // Busy: the request is in the next report (before the next heartbeat), which promises
+      // the next within an interval; the one after it is quiet again and says so.
+      const r = await call(p4, "/", "beat.localhost");
+      expect(r.statusCode).toBe(200);
+      await r.body.text();
+      const from = reports.all.length;
+      const busy = await reports.wait(
+        "the request",
+        (x) => x.proxy_id === p4.id && x.service === "beat",
+        from,
+      );
+      expect([busy.requests, busy.next_ms]).toEqual([1, 100]);
+      const after = await reports.wait(
+        "the report after it",
+        (x) => x.proxy_id === p4.id && x.service === "beat" && x.seq === busy.seq + 1,
+        from,
+      );
+      expect([after.requests, after.next_ms]).toEqual([0, HEARTBEAT_MS]);
+      expect(mine().map((x) => x.seq)).toEqual(mine().map((_, i) => i + 1));
+    } finally {
+      await p4.proc.stop();
+    }
   });
 });
 
