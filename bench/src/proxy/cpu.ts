@@ -25,7 +25,8 @@ function ownSeconds(pid: number): number {
   }
 }
 
-function childrenOf(pid: number): number[] {
+/** A process's live children (/proc/<pid>/task/<pid>/children). */
+export function childrenOf(pid: number): number[] {
   try {
     return readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8")
       .trim()

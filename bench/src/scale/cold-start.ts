@@ -1,7 +1,7 @@
 import { request } from "node:http";
 import type { Proc } from "@switchyard/testkit";
 import { cpuSeconds } from "../proxy/cpu.js";
-import { addressOf, launchProxy, memoryMb } from "./procs.js";
+import { addressOf, launchProxy, treeRssMb } from "./procs.js";
 
 export interface ColdStart {
   proc: Proc;
@@ -19,6 +19,7 @@ export interface ColdStart {
     /** CPU seconds the proxy spent by then (boot included), and by the admin server's start. */
     cpu_s: number;
     boot_cpu_s: number;
+    /** Resident set of the proxy's processes (with YARD_PROXY_WORKERS > 1, primary + workers). */
     rss_mb: number;
     services_routed: number;
   };
@@ -85,7 +86,10 @@ async function measure(
     30_000,
   );
   const cpu = cpuSeconds(pid);
-  const ready = JSON.parse(await proc.waitForLine(/"msg":"ready"/, 1_000)) as { services: number };
+  // A serving process's "ready" (a cluster primary's own names its workers, not the services).
+  const ready = JSON.parse(await proc.waitForLine(/"services":\d+.*"msg":"ready"/, 1_000)) as {
+    services: number;
+  };
   return {
     proc,
     url,
@@ -97,7 +101,7 @@ async function measure(
       snapshot_ms: Math.round(routedMs - bootMs),
       cpu_s: round(cpu),
       boot_cpu_s: round(bootCpu),
-      rss_mb: memoryMb(pid).rss,
+      rss_mb: treeRssMb(pid),
       services_routed: ready.services,
     },
   };

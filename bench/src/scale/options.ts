@@ -17,6 +17,11 @@ export interface ScaleOptions {
   engines: number;
   tokenDelayMs: number;
   tokens: number;
+  /**
+   * Processes (YARD_PROXY_WORKERS) of the proxy the streams go through; 0 = the fewest whose
+   * open-file limits hold them (then the cold-started proxy itself when one process does).
+   */
+  streamWorkers: number;
 }
 
 const FULL: ScaleOptions = {
@@ -33,6 +38,7 @@ const FULL: ScaleOptions = {
   // A minute: 10k connections take tens of seconds to open on a loaded 2-core machine, and the
   // gaps counted are those while every stream is open at once.
   tokens: 60,
+  streamWorkers: 0,
 };
 
 const QUICK: ScaleOptions = {
@@ -47,11 +53,12 @@ const QUICK: ScaleOptions = {
   engines: 2,
   tokenDelayMs: 100,
   tokens: 20,
+  streamWorkers: 0,
 };
 
 export const SCALE_USAGE = `usage: pnpm bench scale [--quick] [--services N] [--replicas N] [--proxies N]
   [--min-proxies N] [--rate N] [--fanout-seconds N] [--streams N] [--engines N]
-  [--token-delay-ms N] [--tokens N]`;
+  [--token-delay-ms N] [--tokens N] [--stream-workers N]`;
 
 /** argv → options: `--quick` picks the small profile; any size given overrides it. */
 export function parseScaleArgs(argv: string[]): ScaleOptions {
@@ -73,6 +80,7 @@ export function parseScaleArgs(argv: string[]): ScaleOptions {
         engines: { type: "string" },
         "token-delay-ms": { type: "string" },
         tokens: { type: "string" },
+        "stream-workers": { type: "string" },
       },
     }));
   } catch (err) {
@@ -101,6 +109,7 @@ export function parseScaleArgs(argv: string[]): ScaleOptions {
     engines: int("engines", base.engines, 1, 32),
     tokenDelayMs: int("token-delay-ms", base.tokenDelayMs, 10, 10_000),
     tokens: int("tokens", base.tokens, 2, 4_096),
+    streamWorkers: int("stream-workers", base.streamWorkers, 0, 16),
   };
   if (o.minProxies > o.proxies) throw new UsageError(`--min-proxies is above --proxies\n${SCALE_USAGE}`);
   return o;

@@ -2,12 +2,25 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { buildBundle, PROXY_BUNDLE } from "@switchyard/build";
 import { type Proc, REPO_ROOT, startProc, startTs } from "@switchyard/testkit";
+import { childrenOf } from "../proxy/cpu.js";
 
 /** The process's resident set now (VmRSS) and at its peak (VmHWM), in MB. */
 export function memoryMb(pid: number): { rss: number; peak: number } {
   const s = readFileSync(`/proc/${pid}/status`, "utf8");
   const kb = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(s)?.[1] ?? 0);
   return { rss: Math.round(kb("VmRSS") / 1024), peak: Math.round(kb("VmHWM") / 1024) };
+}
+
+/** Resident set now of a process and its live descendants (a proxy's cluster workers), in MB. */
+export function treeRssMb(pid: number): number {
+  let mb = 0;
+  try {
+    mb = memoryMb(pid).rss;
+  } catch {
+    return 0; // gone meanwhile
+  }
+  for (const c of childrenOf(pid)) mb += treeRssMb(c);
+  return mb;
 }
 
 /** This process's open-file limit (soft, hard): its children get the same. */

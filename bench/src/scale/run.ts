@@ -18,6 +18,25 @@ const MODEL = "fake-model";
 const STREAM_SERVICE = "stream";
 /** File descriptors a proxy keeps besides its streams' sockets (NATS, admin, listeners, stdio). */
 const FD_RESERVE = 128;
+/**
+ * How many streams, through a proxy of how many processes: a stream holds two sockets in the
+ * proxy process serving it (client, engine), so one process holds (open-file limit − reserve) / 2.
+ * `asked` 0 workers = the fewest that hold them, at most one per core. With several, node:cluster
+ * deals connections round-robin; 10% is left for an uneven deal.
+ */
+export function streamsPlan(
+  want: number,
+  askedWorkers: number,
+  softLimit: number,
+  cores: number,
+): { streams: number; workers: number; perProcess: number } {
+  const perProcess = Math.max(1, Math.floor((softLimit - FD_RESERVE) / 2));
+  const workers =
+    askedWorkers > 0 ? askedWorkers : Math.max(1, Math.min(cores, Math.ceil(want / perProcess)));
+  const cap = workers === 1 ? perProcess : Math.floor(workers * perProcess * 0.9);
+  return { streams: Math.min(want, cap), workers, perProcess };
+}
+
 /** How long the proxy waits between two load reports in the fan-out proxies (see below). */
 const QUIET_REPORT_MS = "600000";
 
@@ -39,11 +58,14 @@ export async function runScaleBench(args: string[], signal: AbortSignal): Promis
   log(
     `scale bench (${o.mode}): ${o.services} services × ${o.replicas} replicas; ${cpus().length} cores, load average ${load0.toFixed(1)}, open files ${fds.soft}/${fds.hard} (soft/hard), ${availableMb()} MB available`,
   );
-  // A stream through the proxy holds two sockets there (client, engine): the proxy's limit caps it.
-  const streams = Math.min(o.streams, Math.floor((fds.soft - FD_RESERVE) / 2));
+  const { streams, workers, perProcess } = streamsPlan(o.streams, o.streamWorkers, fds.soft, cpus().length);
   if (streams < o.streams)
     log(
-      `  streams: ${streams}, not ${o.streams}: two sockets per stream in one proxy process, and its open-file limit is ${fds.soft} (raise it with ulimit -n; the hard limit is ${fds.hard})`,
+      `  streams: ${streams}, not ${o.streams}: two sockets per stream in a proxy process, whose open-file limit is ${fds.soft} (${perProcess} streams; raise it with ulimit -n, the hard limit is ${fds.hard}, or use more --stream-workers)`,
+    );
+  else if (workers > 1)
+    log(
+      `  streams: through one proxy of ${workers} processes (YARD_PROXY_WORKERS=${workers}): one process holds ${perProcess} (two sockets per stream, open-file limit ${fds.soft}; the hard limit is ${fds.hard})`,
     );
 
   const stops: (() => Promise<unknown>)[] = [];
@@ -105,14 +127,17 @@ export async function runScaleBench(args: string[], signal: AbortSignal): Promis
     log(
       `2. proxy cold start: admin up ${c.boot_ms} ms, /-/ready ${c.ready_ms} ms, ${last} answered ${c.routed_ms} ms after spawn (snapshot ${c.snapshot_ms} ms); CPU ${c.cpu_s} s (${c.boot_cpu_s} s of it booting); RSS ${c.rss_mb} MB; ${c.services_routed} services`,
     );
-    // Idle: nothing but its timers (a load report per service every YARD_PROXY_REPORT_MS).
+    // Idle: nothing but its timers (each quiet service's load report once per heartbeat).
     const idle0 = cpuSeconds(cold.proc.child.pid!);
     t = performance.now();
     await new Promise((r) => setTimeout(r, o.mode === "quick" ? 1_000 : 5_000));
     const idleCpuPct = Math.round(
       ((cpuSeconds(cold.proc.child.pid!) - idle0) / ((performance.now() - t) / 1000)) * 100,
     );
-    log(`   idle (load reports for ${c.services_routed} services each second): ${idleCpuPct}% of a core`);
+    const rssNow = memoryMb(cold.proc.child.pid!).rss;
+    log(
+      `   idle (a heartbeat load report per quiet service): ${idleCpuPct}% of a core; RSS now ${rssNow} MB`,
+    );
 
     // 3. Lookup cost.
     const lookup = measureLookup(fleet, o.mode === "quick" ? 200_000 : 2_000_000);
@@ -143,7 +168,26 @@ export async function runScaleBench(args: string[], signal: AbortSignal): Promis
       log,
     );
 
-    // 5. Streams: direct to the engines, then through the cold-started proxy (same engines).
+    // 5. Streams: direct to the engines, then through a proxy holding the fleet (same engines):
+    // the cold-started one, or when one process cannot hold them, one proxy of several.
+    log(
+      `5. ${streams} concurrent SSE streams, ${o.tokens} tokens ${o.tokenDelayMs} ms apart, over ${o.engines} engines`,
+    );
+    let streamsProxy = cold;
+    if (workers > 1) {
+      await cold.proc.stop(10_000); // its CPU and memory are not the streams proxy's
+      streamsProxy = await coldStart(
+        nats.url,
+        { host: `${STREAM_SERVICE}.localhost`, token: TOKEN },
+        { YARD_PROXY_WORKERS: String(workers) },
+        600_000,
+      );
+      stops.push(() => streamsProxy.proc.stop(10_000));
+      const w = streamsProxy.figures;
+      log(
+        `   the streams' proxy, ${workers} processes: /-/ready ${w.ready_ms} ms after spawn, RSS ${w.rss_mb} MB, ${w.services_routed} services per worker`,
+      );
+    }
     const spec = {
       host: null,
       token: TOKEN,
@@ -153,21 +197,19 @@ export async function runScaleBench(args: string[], signal: AbortSignal): Promis
       connectConcurrency: 400, // under the listen backlog (511): no SYN dropped and retried
       timeoutMs: o.tokens * o.tokenDelayMs + 120_000,
     };
-    log(
-      `5. ${streams} concurrent SSE streams, ${o.tokens} tokens ${o.tokenDelayMs} ms apart, over ${o.engines} engines`,
-    );
     const direct = await runStreams({ ...spec, urls: upstreams }, null);
     log(
       `   direct:  gap p50 ${direct.gap_p50_ms} ms, p99 ${direct.gap_p99_ms} ms, p99.9 ${direct.gap_p999_ms} ms (${direct.gaps} gaps, all open for ${direct.window_ms} ms, ${direct.failed} failed)`,
     );
     const through = await runStreams(
-      { ...spec, urls: [cold.url], host: `${STREAM_SERVICE}.localhost` },
-      cold.proc.child.pid!,
+      { ...spec, urls: [streamsProxy.url], host: `${STREAM_SERVICE}.localhost` },
+      streamsProxy.proc.child.pid!,
     );
     log(
       `   through: gap p50 ${through.gap_p50_ms} ms, p99 ${through.gap_p99_ms} ms, p99.9 ${through.gap_p999_ms} ms (${through.gaps} gaps, all open for ${through.window_ms} ms, ${through.failed} failed); proxy CPU ${through.proxy_cpu_pct}% of a core, RSS ${through.proxy_rss_mb} MB`,
     );
-    if (through.failed > 0) log(`   the proxy's last lines:\n${cold.proc.lines.slice(-3).join("\n")}`);
+    if (through.failed > 0)
+      log(`   the proxy's last lines:\n${streamsProxy.proc.lines.slice(-3).join("\n")}`);
     const added = {
       p50_ms: round(through.gap_p50_ms - direct.gap_p50_ms, 2),
       p99_ms: round(through.gap_p99_ms - direct.gap_p99_ms, 2),
@@ -192,12 +234,14 @@ export async function runScaleBench(args: string[], signal: AbortSignal): Promis
           endpoints: o.services * o.replicas,
           fill_s: round(fillS, 1),
         },
-        cold_start: { ...c, idle_cpu_pct: idleCpuPct, rss_mb_now: memoryMb(cold.proc.child.pid!).rss },
+        cold_start: { ...c, idle_cpu_pct: idleCpuPct, rss_mb_now: rssNow },
         lookup,
         fanout: { ...fanout, p99_ms: fan.p99_ms, all_p99_ms: fan.all_p99_ms },
         streams: {
           asked: o.streams,
           run: streams,
+          proxy_workers: workers,
+          per_process_cap: perProcess,
           engines: o.engines,
           token_delay_ms: o.tokenDelayMs,
           tokens: o.tokens,

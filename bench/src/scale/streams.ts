@@ -1,10 +1,13 @@
 import { startTs } from "@switchyard/testkit";
 import { cpuSeconds } from "../proxy/cpu.js";
-import { memoryMb } from "./procs.js";
+import { treeRssMb } from "./procs.js";
 import type { StreamSpec, StreamsResult } from "./stream-stats.js";
 
 export interface StreamsPhase extends StreamsResult {
-  /** The proxy while the streams ran (null for direct): CPU share of one core, RSS peak. */
+  /**
+   * The proxy while the streams ran (null for direct): CPU share of one core, RSS peak; both
+   * summed over its processes (a cluster primary and its workers).
+   */
   proxy_cpu_pct: number | null;
   proxy_rss_mb: number | null;
 }
@@ -20,7 +23,7 @@ export async function runStreams(spec: StreamSpec, proxyPid: number | null): Pro
   let rss = 0;
   const sample = proxyPid
     ? setInterval(() => {
-        rss = Math.max(rss, memoryMb(proxyPid).rss);
+        rss = Math.max(rss, treeRssMb(proxyPid));
       }, 250)
     : null;
   try {
