@@ -22,7 +22,7 @@ describe("pnpm bench scale --quick --stream-workers 2", () => {
     expect(code, all).toBe(0);
     for (const step of ["1. fleet written", "2. proxy cold start", "3. route lookup", "4. fan-out", "5. "])
       expect(all).toContain(step);
-    expect(all).toContain("the streams' proxy, 2 processes");
+    expect(all).toContain("the streams' proxy, 2 processes (NODE_CLUSTER_SCHED_POLICY=none)");
 
     const f = JSON.parse(bench.lines.filter((l) => l.trim()).at(-1)!);
     expect(f).toMatchObject({

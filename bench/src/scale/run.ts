@@ -127,7 +127,9 @@ export async function runScaleBench(args: string[], signal: AbortSignal): Promis
     log(
       `2. proxy cold start: admin up ${c.boot_ms} ms, /-/ready ${c.ready_ms} ms, ${last} answered ${c.routed_ms} ms after spawn (snapshot ${c.snapshot_ms} ms); CPU ${c.cpu_s} s (${c.boot_cpu_s} s of it booting); RSS ${c.rss_mb} MB; ${c.services_routed} services`,
     );
-    // Idle: nothing but its timers (each quiet service's load report once per heartbeat).
+    // Idle: nothing but its timers (each quiet service's load report once per heartbeat), once
+    // past its first reports and the 3 that follow them (every service, each second, at start).
+    await new Promise((r) => setTimeout(r, o.mode === "quick" ? 1_000 : 5_000));
     const idle0 = cpuSeconds(cold.proc.child.pid!);
     t = performance.now();
     await new Promise((r) => setTimeout(r, o.mode === "quick" ? 1_000 : 5_000));
@@ -136,7 +138,7 @@ export async function runScaleBench(args: string[], signal: AbortSignal): Promis
     );
     const rssNow = memoryMb(cold.proc.child.pid!).rss;
     log(
-      `   idle (a heartbeat load report per quiet service): ${idleCpuPct}% of a core; RSS now ${rssNow} MB`,
+      `   idle, 5 s after start (a load report per quiet service per heartbeat): ${idleCpuPct}% of a core; RSS now ${rssNow} MB`,
     );
 
     // 3. Lookup cost.
@@ -179,13 +181,17 @@ export async function runScaleBench(args: string[], signal: AbortSignal): Promis
       streamsProxy = await coldStart(
         nats.url,
         { host: `${STREAM_SERVICE}.localhost`, token: TOKEN },
-        { YARD_PROXY_WORKERS: String(workers) },
+        // The kernel deals the connections: node:cluster's default round-robin hands each one
+        // over from the primary by IPC, one at a time per worker, and with thousands of streams
+        // already flowing that took 73 s for 10k connections here (12 s direct), so they were
+        // never all open at once.
+        { YARD_PROXY_WORKERS: String(workers), NODE_CLUSTER_SCHED_POLICY: "none" },
         600_000,
       );
       stops.push(() => streamsProxy.proc.stop(10_000));
       const w = streamsProxy.figures;
       log(
-        `   the streams' proxy, ${workers} processes: /-/ready ${w.ready_ms} ms after spawn, RSS ${w.rss_mb} MB, ${w.services_routed} services per worker`,
+        `   the streams' proxy, ${workers} processes (NODE_CLUSTER_SCHED_POLICY=none): /-/ready ${w.ready_ms} ms after spawn, RSS ${w.rss_mb} MB, ${w.services_routed} services per worker`,
       );
     }
     const spec = {
