@@ -128,7 +128,7 @@ export async function runScaleBench(args: string[], signal: AbortSignal): Promis
       `2. proxy cold start: admin up ${c.boot_ms} ms, /-/ready ${c.ready_ms} ms, ${last} answered ${c.routed_ms} ms after spawn (snapshot ${c.snapshot_ms} ms); CPU ${c.cpu_s} s (${c.boot_cpu_s} s of it booting); RSS ${c.rss_mb} MB; ${c.services_routed} services`,
     );
     // Idle: nothing but its timers (each quiet service's load report once per heartbeat), once
-    // past its first reports and the 3 that follow them (every service, each second, at start).
+    // past the first report of every service at start.
     await new Promise((r) => setTimeout(r, o.mode === "quick" ? 1_000 : 5_000));
     const idle0 = cpuSeconds(cold.proc.child.pid!);
     t = performance.now();

@@ -38,11 +38,12 @@ interface Reporting {
  * service, before any attempt: a retry is not a new request (SkyServe's load balancer records
  * one timestamp per request). Each interval `tick` gives one report per service that is busy
  * (requests, held, in flight), just became quiet, or had a route change in its last
- * FOLLOW_TICKS; a quiet one is reported once per `heartbeatMs`, and every report says by when
- * the next comes (`next_ms`), so that readers still read silence as missing data, never as no
- * load. `demand` gives one at once when a request is held at zero replicas, at most one per
- * service between two ticks: the autoscaler scales 0 → 1 on the first, and the held count is
- * in every tick's reports after it.
+ * FOLLOW_TICKS, and each service's first (followed, when quiet, by its heartbeat only); a quiet
+ * one is reported once per `heartbeatMs`, and every report says by when the next comes
+ * (`next_ms`), so that readers still read silence as missing data, never as no load. `demand`
+ * gives one at once when a request is held at zero replicas, at most one per service between
+ * two ticks: the autoscaler scales 0 → 1 on the first, and the held count is in every tick's
+ * reports after it.
  */
 export class LoadReports {
   /** Requests since the service's last report. */
@@ -122,7 +123,16 @@ export class LoadReports {
   private report(s: ServiceLoad, held: number, sentAt: string, now: number): LoadReport {
     let st = this.state.get(s.name);
     if (!st) {
-      st = { seq: 0, sentAt: now, activeAt: now, quietTicks: 0, changes: s.changes };
+      // A first report that is quiet has nothing to follow: the next is its heartbeat (10k
+      // services at a proxy's start: one report each, not one each second for 4 s).
+      const quiet = !busy(s, held, this.counts.get(s.name) ?? 0);
+      st = {
+        seq: 0,
+        sentAt: now,
+        activeAt: quiet ? now - FOLLOW_MS : now,
+        quietTicks: quiet ? FOLLOW_TICKS : 0,
+        changes: s.changes,
+      };
       this.state.set(s.name, st);
     }
     st.seq++;
