@@ -21,8 +21,8 @@ const FD_RESERVE = 128;
 /**
  * How many streams, through a proxy of how many processes: a stream holds two sockets in the
  * proxy process serving it (client, engine), so one process holds (open-file limit − reserve) / 2.
- * `asked` 0 workers = the fewest that hold them, at most one per core. With several, node:cluster
- * deals connections round-robin; 10% is left for an uneven deal.
+ * `asked` 0 workers = the fewest that hold them, at most one per core. With several, the kernel
+ * deals the connections (NODE_CLUSTER_SCHED_POLICY=none, below), not evenly: 10% is left for it.
  */
 export function streamsPlan(
   want: number,
@@ -129,16 +129,17 @@ export async function runScaleBench(args: string[], signal: AbortSignal): Promis
     );
     // Idle: nothing but its timers (each quiet service's load report once per heartbeat), once
     // past the first report of every service at start.
-    await new Promise((r) => setTimeout(r, o.mode === "quick" ? 1_000 : 5_000));
+    const idleMs = o.mode === "quick" ? 1_000 : 5_000;
+    await new Promise((r) => setTimeout(r, idleMs));
     const idle0 = cpuSeconds(cold.proc.child.pid!);
     t = performance.now();
-    await new Promise((r) => setTimeout(r, o.mode === "quick" ? 1_000 : 5_000));
+    await new Promise((r) => setTimeout(r, idleMs));
     const idleCpuPct = Math.round(
       ((cpuSeconds(cold.proc.child.pid!) - idle0) / ((performance.now() - t) / 1000)) * 100,
     );
     const rssNow = memoryMb(cold.proc.child.pid!).rss;
     log(
-      `   idle, 5 s after start (a load report per quiet service per heartbeat): ${idleCpuPct}% of a core; RSS now ${rssNow} MB`,
+      `   idle, ${idleMs / 1000} s after start (a load report per quiet service per heartbeat): ${idleCpuPct}% of a core; RSS now ${rssNow} MB`,
     );
 
     // 3. Lookup cost.

@@ -121,11 +121,13 @@ export class LoadReports {
   }
 
   private report(s: ServiceLoad, held: number, sentAt: string, now: number): LoadReport {
+    const requests = Math.min(this.counts.get(s.name) ?? 0, MAX_REQUESTS);
+    this.counts.delete(s.name);
+    const quiet = !busy(s, held, requests);
     let st = this.state.get(s.name);
     if (!st) {
       // A first report that is quiet has nothing to follow: the next is its heartbeat (10k
       // services at a proxy's start: one report each, not one each second for 4 s).
-      const quiet = !busy(s, held, this.counts.get(s.name) ?? 0);
       st = {
         seq: 0,
         sentAt: now,
@@ -138,8 +140,6 @@ export class LoadReports {
     st.seq++;
     st.sentAt = now;
     st.changes = s.changes;
-    const requests = Math.min(this.counts.get(s.name) ?? 0, MAX_REQUESTS);
-    this.counts.delete(s.name);
     const inFlight: Record<string, number> = {};
     const n = Math.min(s.replicas.length, MAX_REPORT_REPLICAS);
     for (let i = 0; i < n; i++) {
@@ -152,7 +152,7 @@ export class LoadReports {
       service: s.name,
       seq: st.seq,
       interval_ms: this.intervalMs,
-      next_ms: busy(s, held, requests) ? this.intervalMs : this.heartbeatMs,
+      next_ms: quiet ? this.heartbeatMs : this.intervalMs,
       requests,
       in_flight: inFlight,
       held: Math.min(held, MAX_REQUESTS),
